@@ -1,0 +1,255 @@
+"""QABot: the front class that other apps embed (load an index, ask, search)."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+
+from .answer import AnswerConfig, featurize, linear_scores, quote_span, sigmoid
+from .builder import BuildReport, Progress, build_index
+from .chunking import ChunkParams
+from .embedding import DEFAULT_MODEL, Encoder, SentenceTransformerEncoder, canonical_model_name
+from .errors import IndexIncompatibleError, InvalidQuestionError
+from .index import IndexData, load_index
+from .lexical import tokenize
+from .records import Answer, Article, Quote, SearchHit
+from .retrieve import Ranked, Retriever
+
+MAX_QUESTION_CHARS = 1000
+NO_ANSWER = (
+    "The articles do not answer this question. Try rephrasing it, or ask about something the "
+    "articles cover."
+)
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2066-\u2069\ufeff]")
+CONTEXT_CHARS = 900
+
+
+def clean_question(question: object) -> str:
+    """The question with control characters removed and white space folded; raises if unusable."""
+    if not isinstance(question, str):
+        raise InvalidQuestionError(f"the question must be text, not {type(question).__name__}")
+    if len(question) > MAX_QUESTION_CHARS:
+        raise InvalidQuestionError(
+            f"the question is {len(question):,} characters long; the limit is {MAX_QUESTION_CHARS:,}. "
+            "Ask something shorter."
+        )
+    text = " ".join(_CONTROL.sub(" ", unicodedata.normalize("NFC", question)).split())
+    if not text:
+        raise InvalidQuestionError("the question is empty; type a question such as 'What does the BLA want?'")
+    return text
+
+
+class QABot:
+    """Answers questions from an index with verbatim quotes and citations.
+
+    Construction is cheap: the embedding model loads on first use (or ``warm_up()``).
+    """
+
+    def __init__(self, data: IndexData, encoder: Encoder | None = None, config: AnswerConfig | None = None):
+        self.data = data
+        self.encoder = encoder or SentenceTransformerEncoder(_model_to_load(data.model))
+        if self.encoder.name != data.model:
+            raise IndexIncompatibleError(
+                f"the index{_where(data)} was built with model {data.model!r}, not {self.encoder.name!r}; "
+                f"run 'qa-bot build --model {self.encoder.name}' to rebuild it for that model"
+            )
+        self.config = config or AnswerConfig()
+        self.retriever = Retriever(data)
+        self._dimension_checked = False
+
+    # ------------------------------------------------------------------ construction
+
+    @classmethod
+    def load(
+        cls,
+        index_dir: str | Path = "index",
+        *,
+        model: str | None = None,
+        encoder: Encoder | None = None,
+        config: AnswerConfig | None = None,
+    ) -> QABot:
+        """Load the index in ``index_dir``. ``model`` must be the one it was built with (default)."""
+        data = load_index(Path(index_dir))
+        if encoder is None and model is not None:
+            encoder = SentenceTransformerEncoder(model)
+        return cls(data, encoder, config)
+
+    @classmethod
+    def from_corpus(
+        cls,
+        corpus_dir: str | Path = "corpus",
+        index_dir: str | Path = "index",
+        *,
+        model: str = DEFAULT_MODEL,
+        encoder: Encoder | None = None,
+        config: AnswerConfig | None = None,
+        params: ChunkParams = ChunkParams(),
+        progress: Progress | None = None,
+    ) -> QABot:
+        """Build (or incrementally update) the index of ``corpus_dir``, then load it."""
+        encoder = encoder or SentenceTransformerEncoder(model)
+        cls.build(corpus_dir, index_dir, encoder=encoder, params=params, progress=progress)
+        return cls(load_index(Path(index_dir)), encoder, config)
+
+    @staticmethod
+    def build(
+        corpus_dir: str | Path = "corpus",
+        index_dir: str | Path = "index",
+        *,
+        model: str = DEFAULT_MODEL,
+        encoder: Encoder | None = None,
+        params: ChunkParams = ChunkParams(),
+        progress: Progress | None = None,
+    ) -> BuildReport:
+        return build_index(
+            Path(corpus_dir), Path(index_dir), encoder or SentenceTransformerEncoder(model),
+            params=params, progress=progress,
+        )
+
+    def warm_up(self) -> None:
+        """Load the embedding model now rather than on the first question."""
+        self._encode(["warm up"])
+
+    @property
+    def articles(self) -> list[Article]:
+        return list(self.data.articles)
+
+    # ------------------------------------------------------------------ questions
+
+    def ask(self, question: str) -> Answer:
+        """Answer one question; see ``ask_batch``."""
+        return self.ask_batch([question])[0]
+
+    def ask_batch(self, questions: Sequence[str]) -> list[Answer]:
+        """Answer each question with ranked verbatim quotes, or ``answered=False``.
+
+        Raises:
+            InvalidQuestionError: a question is empty, whitespace only or too long.
+        """
+        cleaned = [clean_question(q) for q in questions]
+        if not cleaned:
+            return []
+        vectors = self._encode(cleaned)
+        tokens = tokenize(cleaned)
+        ranked = self.retriever.search_batch(vectors, tokens, self.config.passages)
+        return [self._answer(q, v, t, r) for q, v, t, r in zip(cleaned, vectors, tokens, ranked)]
+
+    def search(self, query: str, k: int = 5) -> list[SearchHit]:
+        """The ``k`` best passages for ``query`` (hybrid dense + BM25), with citations."""
+        return self.search_batch([query], k)[0]
+
+    def search_batch(self, queries: Sequence[str], k: int = 5) -> list[list[SearchHit]]:
+        if k < 1:
+            raise ValueError(f"k must be at least 1, got {k}")
+        cleaned = [clean_question(q) for q in queries]
+        ranked = self.retriever.search_batch(self._encode(cleaned), tokenize(cleaned), k)
+        return [[self._hit(int(p), float(s)) for p, s in zip(r.passages, r.fused)] for r in ranked]
+
+    # ------------------------------------------------------------------ internals
+
+    def _encode(self, texts: list[str]) -> np.ndarray:
+        vectors = self.encoder.encode(texts, batch_size=32)
+        if not self._dimension_checked:
+            if vectors.shape[1] != self.data.dimension:
+                raise IndexIncompatibleError(
+                    f"model {self.encoder.name!r} gives {vectors.shape[1]}-dimensional vectors but the index"
+                    f"{_where(self.data)} holds {self.data.dimension}-dimensional ones; run 'qa-bot build' to rebuild"
+                )
+            self._dimension_checked = True
+        return vectors
+
+    def _hit(self, p: int, score: float) -> SearchHit:
+        start, end = self.data.passage_span(p)
+        article = self.data.articles[self.data.passages[p, 0]]
+        return SearchHit(article.text[start:end], score, start, end, self.data.heading(p), article.citation(), p)
+
+    def _answer(self, question: str, qvec: np.ndarray, qtokens: list[str], ranked: Ranked) -> Answer:
+        data, cfg = self.data, self.config
+        best_passage: dict[int, int] = {}  # sentence -> rank of the best passage holding it
+        for rank, p in enumerate(ranked.passages.tolist()):
+            for s in range(int(data.passages[p, 1]), int(data.passages[p, 2])):
+                best_passage.setdefault(s, rank)
+        if not best_passage or not qtokens and float(ranked.dense.max(initial=0)) <= 0:
+            return Answer(question, False, NO_ANSWER, [])
+        sent_ids = np.fromiter(best_passage, dtype=np.int64)
+        ranks = np.fromiter(best_passage.values(), dtype=np.int64)
+        texts = [data.sentence_text(s) for s in sent_ids.tolist()]
+        sent_tokens = [set(t) for t in tokenize(texts)]
+        tok_of = dict(zip(sent_ids.tolist(), sent_tokens))
+        context_tokens = []
+        for rank in ranks.tolist():
+            p = int(ranked.passages[rank])
+            ctx = set(tokenize([data.heading(p)])[0]) if data.heading(p) else set()
+            for s in range(int(data.passages[p, 1]), int(data.passages[p, 2])):
+                ctx |= tok_of.get(s, set())
+            context_tokens.append(ctx)
+        features = featurize(
+            question, qtokens, data.sentence_vectors[sent_ids] @ qvec, texts, sent_tokens,
+            context_tokens, ranked.dense[ranks], ranked.fused[ranks], data.lexical.idf,
+        )
+        scores = linear_scores(features, cfg.weights)
+        order = np.argsort(-scores, kind="stable")
+        top = float(scores[order[0]])
+        if sigmoid(top) < cfg.min_confidence:
+            return Answer(question, False, NO_ANSWER, [])
+        score_of = dict(zip(sent_ids.tolist(), scores.tolist()))
+        quotes: list[Quote] = []
+        covered: set[int] = set()
+        chosen: list[int] = []
+        for i in order.tolist():
+            s, score = int(sent_ids[i]), float(scores[i])
+            if len(quotes) >= cfg.max_quotes or score < top - cfg.extra_quote_margin or sigmoid(score) < cfg.min_confidence:
+                break
+            if s in covered or (chosen and float(np.max(data.sentence_vectors[chosen] @ data.sentence_vectors[s])) >= cfg.duplicate_cosine):
+                continue
+            lo, hi = quote_span(
+                s, lambda j: int(data.sentences[j, 3]), data.sentence_text,
+                lambda j: score_of.get(j, -math_inf), len(data.sentences), max_sentences=cfg.max_quote_sentences,
+            )
+            if covered & set(range(lo, hi + 1)):
+                continue
+            covered |= set(range(lo, hi + 1))
+            chosen.append(s)
+            quotes.append(self._quote(lo, hi, sigmoid(score), int(ranked.passages[ranks[i]])))
+        return Answer(question, True, None, quotes)
+
+    def _quote(self, lo: int, hi: int, confidence: float, passage: int) -> Quote:
+        data = self.data
+        a = int(data.sentences[lo, 0])
+        article = data.articles[a]
+        start, end = int(data.sentences[lo, 1]), int(data.sentences[hi, 2])
+        return Quote(
+            text=article.text[start:end], score=confidence, start=start, end=end,
+            context=_context(data, lo, hi), article=article.citation(), section=data.heading(passage),
+        )
+
+
+math_inf = float("inf")
+
+
+def _context(data: IndexData, lo: int, hi: int) -> str:
+    """The paragraph around sentences lo..hi, trimmed to whole sentences near the quote if long."""
+    text = data.articles[int(data.sentences[lo, 0])].text
+    para = data.paragraphs[int(data.sentences[lo, 3])]
+    p_start, p_end = int(para[1]), int(data.paragraphs[int(data.sentences[hi, 3]), 2])
+    if p_end - p_start <= CONTEXT_CHARS:
+        return text[p_start:p_end]
+    first, last = lo, hi
+    same = lambda j: 0 <= j < len(data.sentences) and data.sentences[j, 3] == data.sentences[lo, 3]  # noqa: E731
+    if same(first - 1):
+        first -= 1
+    if same(last + 1):
+        last += 1
+    return text[int(data.sentences[first, 1]) : int(data.sentences[last, 2])]
+
+
+def _model_to_load(recorded: str) -> str:
+    return recorded
+
+
+def _where(data: IndexData) -> str:
+    return f" in {data.path.parent}" if data.path is not None else ""

@@ -1,0 +1,259 @@
+"""Incremental index builds: re-embed only the articles whose content changed."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import hashlib
+import json
+import secrets
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import faiss
+import numpy as np
+
+from .chunking import ChunkParams, chunk_text
+from .corpus import load_corpus
+from .embedding import Encoder
+from .errors import CorpusError, IndexCorruptError, IndexIncompatibleError, IndexMissingError
+from .index import IndexData, build_lock, embed_text, load_index, new_manifest, remove_stale, write_generation
+from .lexical import LexicalIndex
+from .records import Article
+
+Progress = Callable[[int, int], None]
+"""``progress(done, total)``: called as texts are embedded."""
+
+
+@dataclass
+class BuildReport:
+    """What a build did."""
+
+    index_dir: Path
+    generation: str = ""
+    added: list[str] = field(default_factory=list)
+    changed: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    articles: int = 0
+    passages: int = 0
+    sentences: int = 0
+    embedded_texts: int = 0
+    seconds: float = 0.0
+    full_rebuild_reason: str | None = None
+
+    @property
+    def changed_anything(self) -> bool:
+        return bool(self.added or self.changed or self.removed)
+
+
+def content_hash(article: Article, params: ChunkParams) -> str:
+    """Hash of what the embeddings depend on: the body text and the chunking parameters."""
+    payload = json.dumps({"text": article.text, "chunking": dataclasses.asdict(params)}, sort_keys=True)
+    return hashlib.sha256(payload.encode("utf-8")).hexdigest()
+
+
+@dataclass
+class _Part:
+    """The rows of one article, with article-local sentence and paragraph numbers."""
+
+    sentences: np.ndarray  # (n, 3) start, end, paragraph
+    paragraphs: np.ndarray  # (m, 2)
+    passages: np.ndarray  # (p, 4) first, last, hstart, hend
+    passage_vectors: np.ndarray | None = None
+    sentence_vectors: np.ndarray | None = None
+
+
+def _reuse(prev: IndexData, pos: int, passage_vectors: np.ndarray) -> _Part:
+    s_rows = np.flatnonzero(prev.sentences[:, 0] == pos)
+    p_rows = np.flatnonzero(prev.passages[:, 0] == pos)
+    g_rows = np.flatnonzero(prev.paragraphs[:, 0] == pos)
+    s0 = s_rows[0] if len(s_rows) else 0
+    g0 = g_rows[0] if len(g_rows) else 0
+    sentences = prev.sentences[s_rows, 1:].copy()
+    sentences[:, 2] -= g0
+    passages = prev.passages[p_rows, 1:].copy()
+    passages[:, :2] -= s0
+    return _Part(
+        sentences, prev.paragraphs[g_rows, 1:].copy(), passages,
+        passage_vectors[p_rows], prev.sentence_vectors[s_rows],
+    )
+
+
+def _chunk(article: Article, params: ChunkParams) -> _Part:
+    chunks = chunk_text(article.text, params)
+    return _Part(
+        np.asarray(chunks.sentences, dtype=np.int64).reshape(-1, 3),
+        np.asarray(chunks.paragraphs, dtype=np.int64).reshape(-1, 2),
+        np.asarray(chunks.passages, dtype=np.int64).reshape(-1, 4),
+    )
+
+
+def _passage_texts(article: Article, part: _Part) -> list[str]:
+    texts = []
+    for first, last, hstart, hend in part.passages:
+        heading = article.text[hstart:hend] if hstart >= 0 else ""
+        body = article.text[part.sentences[first, 0] : part.sentences[last - 1, 1]]
+        texts.append(embed_text(heading, body))
+    return texts
+
+
+def _previous(index_dir: Path, model: str, params: ChunkParams, report: BuildReport) -> IndexData | None:
+    try:
+        prev = load_index(index_dir)
+    except IndexMissingError:
+        return None
+    except (IndexCorruptError, IndexIncompatibleError) as exc:
+        report.full_rebuild_reason = f"previous index unusable: {exc}"
+        return None
+    if prev.model != model:
+        report.full_rebuild_reason = f"model changed from {prev.model!r} to {model!r}"
+        return None
+    if prev.manifest.get("chunking") != dataclasses.asdict(params):
+        report.full_rebuild_reason = "chunking parameters changed"
+        return None
+    return prev
+
+
+def build_index(
+    corpus_dir: Path,
+    index_dir: Path,
+    encoder: Encoder,
+    *,
+    params: ChunkParams = ChunkParams(),
+    progress: Progress | None = None,
+    batch_size: int = 64,
+) -> BuildReport:
+    """Build or update the index of ``corpus_dir`` in ``index_dir``.
+
+    Articles whose content hash is unchanged keep their vectors; new and edited ones are embedded;
+    deleted ones leave the index. Nothing is written if the corpus holds an unreadable file.
+
+    Raises:
+        CorpusError: the corpus is missing, empty, or holds files that cannot be read.
+        BuildInProgressError: another build is running on ``index_dir``.
+    """
+    started = time.perf_counter()
+    corpus_dir, index_dir = Path(corpus_dir), Path(index_dir)
+    loaded = load_corpus(corpus_dir)
+    if loaded.errors:
+        lines = "\n".join(f"  {e}" for e in loaded.errors)
+        raise CorpusError(
+            f"{len(loaded.errors)} article file(s) in {str(corpus_dir)!r} cannot be read:\n{lines}\n"
+            "Fix or remove them, then build again; the existing index was left as it was."
+        )
+    if not loaded.articles:
+        raise CorpusError(f"corpus {str(corpus_dir)!r} has no articles; add some with 'qa-bot add SOURCE'")
+
+    report = BuildReport(index_dir=index_dir)
+    with build_lock(index_dir):
+        prev = _previous(index_dir, encoder.name, params, report)
+        prev_hashes = {a["id"]: a["hash"] for a in prev.manifest["articles"]} if prev else {}
+        prev_vectors = prev.passage_vectors() if prev else None
+        parts: list[_Part] = []
+        hashes: list[str] = []
+        to_embed: list[tuple[int, list[str], list[str]]] = []
+        for article in loaded.articles:
+            digest = content_hash(article, params)
+            hashes.append(digest)
+            if prev_hashes.get(article.id) == digest:
+                parts.append(_reuse(prev, prev.article_position(article.id), prev_vectors))
+                report.unchanged.append(article.id)
+                continue
+            part = _chunk(article, params)
+            parts.append(part)
+            (report.changed if article.id in prev_hashes else report.added).append(article.id)
+            sentences = [article.text[a:b] for a, b, _ in part.sentences]
+            to_embed.append((len(parts) - 1, _passage_texts(article, part), sentences))
+        ids = {a.id for a in loaded.articles}
+        report.removed = sorted(set(prev_hashes) - ids)
+
+        _embed(encoder, to_embed, parts, progress, batch_size)
+        data = _assemble(loaded.articles, parts, hashes, encoder, params)
+        name = f"gen-{dt.datetime.now(dt.timezone.utc):%Y%m%dT%H%M%S}-{secrets.token_hex(4)}"
+        write_generation(index_dir, name, data)
+        remove_stale(index_dir, keep=name)
+
+    report.generation = name
+    report.articles = len(loaded.articles)
+    report.passages = len(data.passages)
+    report.sentences = len(data.sentences)
+    report.embedded_texts = sum(len(p) + len(s) for _, p, s in to_embed)
+    report.seconds = time.perf_counter() - started
+    return report
+
+
+def _embed(
+    encoder: Encoder,
+    jobs: list[tuple[int, list[str], list[str]]],
+    parts: list[_Part],
+    progress: Progress | None,
+    batch_size: int,
+) -> None:
+    texts = [t for _, passages, sentences in jobs for t in (*passages, *sentences)]
+    if not texts:
+        return
+    done = 0
+
+    def tick(n: int) -> None:
+        nonlocal done
+        done += n
+        if progress is not None:
+            progress(done, len(texts))
+
+    vectors = encoder.encode(texts, batch_size=batch_size, progress=tick)
+    row = 0
+    for i, passages, sentences in jobs:
+        parts[i].passage_vectors = vectors[row : row + len(passages)]
+        row += len(passages)
+        parts[i].sentence_vectors = vectors[row : row + len(sentences)]
+        row += len(sentences)
+
+
+def _assemble(
+    articles: list[Article], parts: list[_Part], hashes: list[str], encoder: Encoder, params: ChunkParams
+) -> IndexData:
+    dim = encoder.dimension
+    sentences, paragraphs, passages, p_vecs, s_vecs, entries = [], [], [], [], [], []
+    n_sent = n_para = 0
+    for pos, (article, part, digest) in enumerate(zip(articles, parts, hashes)):
+        col = np.full((len(part.sentences), 1), pos, dtype=np.int64)
+        s = np.hstack([col, part.sentences])
+        s[:, 3] += n_para
+        sentences.append(s)
+        paragraphs.append(np.hstack([np.full((len(part.paragraphs), 1), pos, dtype=np.int64), part.paragraphs]))
+        p = np.hstack([np.full((len(part.passages), 1), pos, dtype=np.int64), part.passages])
+        p[:, 1:3] += n_sent
+        passages.append(p)
+        p_vecs.append(part.passage_vectors.reshape(-1, dim))
+        s_vecs.append(part.sentence_vectors.reshape(-1, dim))
+        entries.append({"id": article.id, "hash": digest, "passages": len(part.passages), "sentences": len(part.sentences)})
+        n_sent += len(part.sentences)
+        n_para += len(part.paragraphs)
+
+    passages_arr = np.vstack(passages).astype(np.int64).reshape(-1, 5)
+    passage_vectors = np.ascontiguousarray(np.vstack(p_vecs), dtype=np.float32)
+    index = faiss.IndexFlatIP(dim)
+    index.add(passage_vectors)
+    manifest = new_manifest(
+        encoder.name, dim, dataclasses.asdict(params), entries,
+        dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+    )
+    data = IndexData(
+        manifest,
+        list(articles),
+        np.vstack(sentences).astype(np.int64).reshape(-1, 4),
+        np.vstack(paragraphs).astype(np.int64).reshape(-1, 3),
+        passages_arr,
+        np.ascontiguousarray(np.vstack(s_vecs), dtype=np.float32),
+        index,
+        lexical=None,  # set below: it is built from the passage texts this object slices
+    )
+    data.lexical = LexicalIndex.build(
+        [embed_text(data.heading(i), data.passage_text(i)) for i in range(len(passages_arr))]
+    )
+    data.manifest["counts"] = {"articles": len(articles), "passages": len(passages_arr), "sentences": n_sent}
+    return data
+

