@@ -9,10 +9,13 @@ pronoun that needs its referent). Below the confidence threshold the bot says it
 
 from __future__ import annotations
 
+import json
 import math
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
 
 import numpy as np
 
@@ -28,8 +31,8 @@ FEATURES = (
     "short",  # the sentence is very short
 )
 
-# Hand-set starting weights; benchmarks/fit_answerer.py refits them on held-out data.
-DEFAULT_WEIGHTS = {
+# Hand-set fallback weights, used only if the fitted ones (weights.json) are missing.
+FALLBACK_WEIGHTS = {
     "bias": -6.0,
     "sent_cos": 5.0,
     "pass_cos": 2.0,
@@ -43,6 +46,19 @@ DEFAULT_WEIGHTS = {
 }
 
 
+WEIGHTS_FILE = Path(__file__).with_name("weights.json")
+
+
+@lru_cache(maxsize=1)
+def fitted() -> tuple[dict[str, float], float]:
+    """Weights and abstention threshold fitted by benchmarks/fit_answerer.py (see weights.json)."""
+    try:
+        data = json.loads(WEIGHTS_FILE.read_text(encoding="utf-8"))
+        return {k: float(v) for k, v in data["weights"].items()}, float(data["min_confidence"])
+    except (OSError, ValueError, KeyError):
+        return dict(FALLBACK_WEIGHTS), 0.5
+
+
 @dataclass(frozen=True)
 class AnswerConfig:
     """Knobs of the answerer. ``min_confidence`` is the abstention threshold."""
@@ -50,10 +66,10 @@ class AnswerConfig:
     passages: int = 8
     max_quotes: int = 3
     max_quote_sentences: int = 3
-    min_confidence: float = 0.5
+    min_confidence: float = field(default_factory=lambda: fitted()[1])
     extra_quote_margin: float = 1.5  # later quotes may score at most this much below the first
     duplicate_cosine: float = 0.92  # a sentence this close to a chosen one is a near-duplicate
-    weights: dict[str, float] = field(default_factory=lambda: dict(DEFAULT_WEIGHTS))
+    weights: dict[str, float] = field(default_factory=lambda: dict(fitted()[0]))
 
     def __post_init__(self) -> None:
         if not 1 <= self.max_quote_sentences <= 3:
@@ -114,11 +130,13 @@ def has_type(kind: str, sentence: str) -> bool:
 
 @dataclass(frozen=True)
 class Candidates:
-    """Candidate sentences of one question and their features (rows aligned)."""
+    """Candidate sentences of one question, their features and scores (rows aligned)."""
 
+    question: str
     sentences: np.ndarray  # global sentence ids
     passages: np.ndarray  # the best-ranked passage holding each sentence
     features: np.ndarray  # (n, len(FEATURES))
+    scores: np.ndarray  # linear scores; sigmoid(score) is the confidence
 
 
 def coverage(query_terms: Sequence[str], tokens: set[str], idf: Callable[[str], float]) -> float:

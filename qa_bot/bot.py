@@ -9,7 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .answer import AnswerConfig, featurize, linear_scores, quote_span, sigmoid
+from .answer import AnswerConfig, Candidates, featurize, linear_scores, quote_span, sigmoid
 from .builder import BuildReport, Progress, build_index
 from .chunking import ChunkParams
 from .embedding import DEFAULT_MODEL, Encoder, SentenceTransformerEncoder, canonical_model_name
@@ -51,7 +51,8 @@ class QABot:
 
     def __init__(self, data: IndexData, encoder: Encoder | None = None, config: AnswerConfig | None = None):
         self.data = data
-        self.encoder = encoder or SentenceTransformerEncoder(_model_to_load(data.model))
+        # Without an explicit encoder, use the model the index was built with.
+        self.encoder = encoder or SentenceTransformerEncoder(data.model)
         if self.encoder.name != data.model:
             raise IndexIncompatibleError(
                 f"the index{_where(data)} was built with model {data.model!r}, not {self.encoder.name!r}; "
@@ -167,55 +168,96 @@ class QABot:
         article = self.data.articles[self.data.passages[p, 0]]
         return SearchHit(article.text[start:end], score, start, end, self.data.heading(p), article.citation(), p)
 
-    def _answer(self, question: str, qvec: np.ndarray, qtokens: list[str], ranked: Ranked) -> Answer:
-        data, cfg = self.data, self.config
-        best_passage: dict[int, int] = {}  # sentence -> rank of the best passage holding it
+    def candidates_batch(self, questions: Sequence[str]) -> list[Candidates]:
+        """The scored candidate sentences of each question (for evaluation and fitting)."""
+        cleaned = [clean_question(q) for q in questions]
+        if not cleaned:
+            return []
+        vectors = self._encode(cleaned)
+        tokens = tokenize(cleaned)
+        ranked = self.retriever.search_batch(vectors, tokens, self.config.passages)
+        return [self._candidates(q, v, t, r) for q, v, t, r in zip(cleaned, vectors, tokens, ranked)]
+
+    def _candidates(self, question: str, qvec: np.ndarray, qtokens: list[str], ranked: Ranked) -> Candidates:
+        """Every sentence of the retrieved passages, with features and scores."""
+        data = self.data
+        rank_of: dict[int, int] = {}  # sentence -> rank of the best passage holding it
         for rank, p in enumerate(ranked.passages.tolist()):
             for s in range(int(data.passages[p, 1]), int(data.passages[p, 2])):
-                best_passage.setdefault(s, rank)
-        if not best_passage or not qtokens and float(ranked.dense.max(initial=0)) <= 0:
-            return Answer(question, False, NO_ANSWER, [])
-        sent_ids = np.fromiter(best_passage, dtype=np.int64)
-        ranks = np.fromiter(best_passage.values(), dtype=np.int64)
+                rank_of.setdefault(s, rank)
+        sent_ids = np.fromiter(rank_of, dtype=np.int64, count=len(rank_of))
+        ranks = np.fromiter(rank_of.values(), dtype=np.int64, count=len(rank_of))
         texts = [data.sentence_text(s) for s in sent_ids.tolist()]
-        sent_tokens = [set(t) for t in tokenize(texts)]
-        tok_of = dict(zip(sent_ids.tolist(), sent_tokens))
+        sent_tokens = [set(t) for t in tokenize(texts)] if texts else []
+        tokens_of = dict(zip(sent_ids.tolist(), sent_tokens))
+        # A sentence is read with its section heading (as it is embedded); a passage with its
+        # heading and all its sentences.
+        heading_tokens: dict[int, set[str]] = {}
+        passage_context: dict[int, set[str]] = {}
         context_tokens = []
-        for rank in ranks.tolist():
+        for i, rank in enumerate(ranks.tolist()):
             p = int(ranked.passages[rank])
-            ctx = set(tokenize([data.heading(p)])[0]) if data.heading(p) else set()
-            for s in range(int(data.passages[p, 1]), int(data.passages[p, 2])):
-                ctx |= tok_of.get(s, set())
-            context_tokens.append(ctx)
+            if p not in passage_context:
+                heading = data.heading(p)
+                heading_tokens[p] = set(tokenize([heading])[0]) if heading else set()
+                ctx = set(heading_tokens[p])
+                for s in range(int(data.passages[p, 1]), int(data.passages[p, 2])):
+                    ctx |= tokens_of[s]
+                passage_context[p] = ctx
+            sent_tokens[i] = sent_tokens[i] | heading_tokens[p]
+            context_tokens.append(passage_context[p])
         features = featurize(
             question, qtokens, data.sentence_vectors[sent_ids] @ qvec, texts, sent_tokens,
             context_tokens, ranked.dense[ranks], ranked.fused[ranks], data.lexical.idf,
         )
-        scores = linear_scores(features, cfg.weights)
-        order = np.argsort(-scores, kind="stable")
-        top = float(scores[order[0]])
-        if sigmoid(top) < cfg.min_confidence:
+        scores = linear_scores(features, self.config.weights)
+        passages = ranked.passages[ranks] if len(ranks) else np.empty(0, dtype=np.int64)
+        return Candidates(question, sent_ids, passages, features, scores)
+
+    def _answer(self, question: str, qvec: np.ndarray, qtokens: list[str], ranked: Ranked) -> Answer:
+        cand = self._candidates(question, qvec, qtokens, ranked)
+        if not len(cand.sentences):
             return Answer(question, False, NO_ANSWER, [])
-        score_of = dict(zip(sent_ids.tolist(), scores.tolist()))
+        return self._select(cand)
+
+    def _select(self, cand: Candidates) -> Answer:
+        """Turn scored candidates into ranked, non-overlapping, non-duplicate quotes (or abstain)."""
+        data, cfg = self.data, self.config
+        order = np.argsort(-cand.scores, kind="stable")
+        top = float(cand.scores[order[0]])
+        if sigmoid(top) < cfg.min_confidence:
+            return Answer(cand.question, False, NO_ANSWER, [])
+        score_of = dict(zip(cand.sentences.tolist(), cand.scores.tolist()))
         quotes: list[Quote] = []
         covered: set[int] = set()
         chosen: list[int] = []
         for i in order.tolist():
-            s, score = int(sent_ids[i]), float(scores[i])
-            if len(quotes) >= cfg.max_quotes or score < top - cfg.extra_quote_margin or sigmoid(score) < cfg.min_confidence:
+            s, score = int(cand.sentences[i]), float(cand.scores[i])
+            if len(quotes) >= cfg.max_quotes or score < top - cfg.extra_quote_margin:
                 break
-            if s in covered or (chosen and float(np.max(data.sentence_vectors[chosen] @ data.sentence_vectors[s])) >= cfg.duplicate_cosine):
+            if s in covered or self._near_duplicate(s, chosen):
                 continue
             lo, hi = quote_span(
-                s, lambda j: int(data.sentences[j, 3]), data.sentence_text,
-                lambda j: score_of.get(j, -math_inf), len(data.sentences), max_sentences=cfg.max_quote_sentences,
+                s,
+                lambda j: int(data.sentences[j, 3]),
+                data.sentence_text,
+                lambda j: score_of.get(j, -np.inf),
+                len(data.sentences),
+                max_sentences=cfg.max_quote_sentences,
             )
-            if covered & set(range(lo, hi + 1)):
+            span = set(range(lo, hi + 1))
+            if covered & span:
                 continue
-            covered |= set(range(lo, hi + 1))
+            covered |= span
             chosen.append(s)
-            quotes.append(self._quote(lo, hi, sigmoid(score), int(ranked.passages[ranks[i]])))
-        return Answer(question, True, None, quotes)
+            quotes.append(self._quote(lo, hi, sigmoid(score), int(cand.passages[i])))
+        return Answer(cand.question, True, None, quotes)
+
+    def _near_duplicate(self, s: int, chosen: list[int]) -> bool:
+        if not chosen:
+            return False
+        vectors = self.data.sentence_vectors
+        return float(np.max(vectors[chosen] @ vectors[s])) >= self.config.duplicate_cosine
 
     def _quote(self, lo: int, hi: int, confidence: float, passage: int) -> Quote:
         data = self.data
@@ -227,8 +269,6 @@ class QABot:
             context=_context(data, lo, hi), article=article.citation(), section=data.heading(passage),
         )
 
-
-math_inf = float("inf")
 
 
 def _context(data: IndexData, lo: int, hi: int) -> str:
@@ -245,10 +285,6 @@ def _context(data: IndexData, lo: int, hi: int) -> str:
     if same(last + 1):
         last += 1
     return text[int(data.sentences[first, 1]) : int(data.sentences[last, 2])]
-
-
-def _model_to_load(recorded: str) -> str:
-    return recorded
 
 
 def _where(data: IndexData) -> str:

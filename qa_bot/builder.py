@@ -100,6 +100,17 @@ def _passage_texts(article: Article, part: _Part) -> list[str]:
     return texts
 
 
+def _sentence_texts(article: Article, part: _Part) -> list[str]:
+    """Each sentence as embedded: with its section heading, so a sentence under "What does the
+    BLA want?" is read as an answer to that question, the way a reader reads it."""
+    headings = [""] * len(part.sentences)
+    for first, last, hstart, hend in part.passages:
+        if hstart >= 0:
+            for s in range(first, last):
+                headings[s] = article.text[hstart:hend]
+    return [embed_text(h, article.text[a:b]) for h, (a, b, _) in zip(headings, part.sentences)]
+
+
 def _previous(index_dir: Path, model: str, params: ChunkParams, report: BuildReport) -> IndexData | None:
     try:
         prev = load_index(index_dir)
@@ -165,8 +176,7 @@ def build_index(
             part = _chunk(article, params)
             parts.append(part)
             (report.changed if article.id in prev_hashes else report.added).append(article.id)
-            sentences = [article.text[a:b] for a, b, _ in part.sentences]
-            to_embed.append((len(parts) - 1, _passage_texts(article, part), sentences))
+            to_embed.append((len(parts) - 1, _passage_texts(article, part), _sentence_texts(article, part)))
         ids = {a.id for a in loaded.articles}
         report.removed = sorted(set(prev_hashes) - ids)
 

@@ -74,6 +74,7 @@ _DATE = (
     rf"|\d{{1,2}}(?:st|nd|rd|th)?\s+{_MONTH}\.?,?\s+\d{{4}})"
 )
 _DATE_RE = re.compile(rf"\b{_DATE}\b", re.IGNORECASE)
+_WEEKDAY = r"(?:mon|tue|wed|thu|fri|sat|sun)[a-z]*"
 _TIME = r"\d{1,2}[:.]\d{2}(?:\s*[ap]\.?m\.?)?(?:\s*\(?[A-Z]{2,5}\)?)?"
 _DATE_MARKER_RE = re.compile(r"^\s*date\s*:?\s*(\d{4}-\d{2}-\d{2})\b\s*", re.IGNORECASE)
 _CAPTION_WORDS = r"(?:photo|photograph|image|picture|pic|illustration|graphic|screengrab|video grab)s?"
@@ -85,10 +86,13 @@ _BYLINE_RE = re.compile(
 
 BYLINE = "byline"
 STAMP = "reading time / updated stamp"
+CAPTION = "image caption"
+_CAPTION_LABEL_RE = re.compile(r"^(?:image|photo|picture|video) caption\s*[,:]?$", re.IGNORECASE)
 
 #: Lines removed wherever they appear (before the tail starts).
 CLUTTER_RULES: tuple[_Rule, ...] = (
-    _rule("advertisement", r"^(?:advertisements?|advert|ad|sponsored(?: content)?|promoted|paid content)$"),
+    _rule("advertisement",
+          r"^(?:advertisements?|advert|ad|ad feedback|sponsored(?: content)?|promoted|paid content)$"),
     _rule("advertisement", r"^(?:loading\s+)?(?:taboola|outbrain)\b.*$|^scroll to continue with content$"),
     _rule("'Story continues below this ad'",
           r"^(?:story|article) continues (?:below|after) (?:this |the )?(?:ad|advertisement)$"
@@ -99,24 +103,27 @@ CLUTTER_RULES: tuple[_Rule, ...] = (
           r"^(?:click here to (?:follow|join|subscribe)|follow us on|stay updated with the latest"
           r"|subscribe to|sign up (?:for|to)|join our (?:whatsapp|telegram)|download the .{1,40} app"
           r"|make us (?:a )?preferred source|add .{1,30} as a preferred source|listen to (?:this )?(?:article|story)"
-          r"|share (?:this|on|via))\b.*$", max_words=15),
+          r"|share (?:this|on|via)|sign up here)\b.*$", max_words=15),
     _rule("share/follow prompt",
           r"^(?:share|tweet|email|e-mail|print|facebook|twitter|x|whatsapp|linkedin|reddit|telegram"
-          r"|pinterest|copy link|copy url)$"),
+          r"|pinterest|save|copy|copy link|copy url|link copied!?)$"),
     _rule("comment widget",
           r"^(?:latest comments?|post (?:a )?comment|read comments|view comments|show comments|comments?"
           r"|add (?:a )?comment|leave a (?:comment|reply)|join the conversation|\d+\s+comments?)$"),
     _rule(STAMP,
-          rf"^(?:\d+\s*(?:min|mins|minutes?)\s*read"
+          rf"^(?:\d+\s*(?:min|mins|minutes?)\s*read(?!ing|er|s\b)"
           rf"|(?:last\s+)?(?:updated|published|posted|modified|first published)\b.*(?:{_DATE}|{_TIME}))",
           max_words=20),
-    _rule(STAMP, rf"^(?:{_DATE})(?:\s*,?\s*(?:at\s+)?{_TIME})?$"),
-    _rule("image caption",
+    _rule(STAMP, rf"^(?:{_WEEKDAY}\.?,?\s+)?(?:{_DATE})(?:\s*,?\s*(?:at\s+)?{_TIME})?$"
+          r"|^(?:published|updated)$|^\d+\s+(?:minutes?|mins?|hours?|hrs?|days?)\s+ago$"),
+    _rule(CAPTION,
           rf"\((?:[^()]{{0,40}}\s|[^()]{{0,40}}-)?{_CAPTION_WORDS}\b(?:\s*(?:by|:|/|-|–|credit)[^()]{{0,80}})?\)$"
-          r"|\(file\)$",
+          r"|\(file\)$"
+          rf"|[.!?”]\s+{_CAPTION_WORDS}\s*:\s*\S[^.!?]{{0,60}}$",  # "... the scene. Photograph: Reuters"
           max_words=80),
-    _rule("image caption",
-          rf"^(?:representational {_CAPTION_WORDS}|file {_CAPTION_WORDS}|{_CAPTION_WORDS}\s*(?:credit)?\s*:"
+    _rule(CAPTION,
+          rf"^(?:representational {_CAPTION_WORDS}|file {_CAPTION_WORDS}"
+          rf"|{_CAPTION_WORDS}\s*(?:credit|source|caption)?\s*[:,]"
           r"|credit\s*:|courtesy\s*:)",
           max_words=60),
 )
@@ -131,7 +138,8 @@ TAIL_RULES: tuple[_Rule, ...] = (
           r"^(?:top stories|must read|buzzing now|trending(?: now| news| stories| topics)?|latest news"
           r"|live blog|photos|videos|related (?:stories|articles|news|posts|coverage|topics)"
           r"|you (?:may|might) also like|more from .{1,40}|recommended(?: for you| stories| articles)?"
-          r"|most (?:read|popular|viewed)|editor'?s picks|don'?t miss|up next|more stories)$"),
+          r"|most (?:read|popular|viewed)|editor'?s picks|don'?t miss|up next|more stories|more on this story"
+          r"|related topics|explore more on these topics|reuse this content|our standards\b.*)$"),
     _rule("trailing link list ('Latest News')", rf"^(?:{_MONTH}\.?\s+\d{{1,2}}\s*:\s*)latest news$"),
 )
 
@@ -193,6 +201,7 @@ class _Filter:
         self.published = ""
         self.body_started = False
         self.tail_reason: str | None = None
+        self.caption_next = False  # after a bare "Image caption," label
 
     def _tail_marker(self, line: str) -> str | None:
         reason = _match(TAIL_RULES, line)
@@ -211,6 +220,9 @@ class _Filter:
             if marker is not None:
                 self.tail_reason = marker  # a new trailing section, e.g. "Must Read"
             return marker or _match(CLUTTER_RULES, line) or self.tail_reason
+        if self.caption_next:
+            self.caption_next = False
+            return CAPTION
         author = _byline_author(line)
         if author:
             self.author = self.author or author
@@ -219,6 +231,7 @@ class _Filter:
         reason = _match(CLUTTER_RULES, line) or _match(TAIL_RULES, line)
         if reason == STAMP:
             self.published = self.published or _find_date(line)
+        self.caption_next = reason == CAPTION and bool(_CAPTION_LABEL_RE.match(line))
         if reason is None and not heading and _is_prose(line):
             self.body_started = True
         return reason
@@ -248,29 +261,42 @@ def _joins(previous: str, line: str) -> bool:
     return line[0].islower() or len(previous) >= _WRAP_MIN_CHARS
 
 
-def _mark_headings(blocks: list[str]) -> list[str]:
-    """Turn short stand-alone lines followed by a paragraph into ``## `` headings."""
+@dataclass
+class _Block:
+    """A paragraph candidate: first input line, text, and whether a blank line came before it."""
+
+    line: int
+    text: str
+    alone: bool
+
+
+def _mark_headings(blocks: list[_Block]) -> list[str]:
+    """Turn short lines standing alone between two paragraphs into ``## `` headings."""
     out: list[str] = []
-    for i, text in enumerate(blocks):
-        md = _MD_HEADING_RE.match(text)
-        if md:
+    for i, block in enumerate(blocks):
+        md = _MD_HEADING_RE.match(block.text)
+        if md and i < len(blocks) - 1:
             out.append(f"## {md.group(1)}")
+        elif md:
+            out.append(md.group(1))  # a heading with nothing under it: keep its words as text
         elif (
-            _looks_like_heading(text)
-            and i + 1 < len(blocks)
-            and not _looks_like_heading(blocks[i + 1])
-            and not _MD_HEADING_RE.match(blocks[i + 1])
+            0 < i < len(blocks) - 1
+            and block.alone
+            and _looks_like_heading(block.text)
+            and not _looks_like_heading(blocks[i + 1].text)
+            and not _MD_HEADING_RE.match(blocks[i + 1].text)
         ):
-            out.append(f"## {text}")
+            out.append(f"## {block.text}")
         else:
-            out.append(text)
-    while out and out[-1].startswith("## "):
-        out.pop()  # a heading with nothing under it
+            out.append(block.text)
     return out
 
 
 def clean_pasted(text: str) -> Cleaned:
     """Clean the text of a news page pasted from a browser.
+
+    Paragraphs are separated by blank lines and wrapped lines are joined; a page pasted without
+    any blank line is read as one paragraph a line.
 
     Args:
         text: the pasted page; the first non-empty line is the title, optionally prefixed with
@@ -281,9 +307,10 @@ def clean_pasted(text: str) -> Cleaned:
         corpus body format, and every dropped line with its reason.
     """
     lines = text.replace("\ufeff", "").splitlines()
-    first = next((i for i, line in enumerate(lines) if line.strip()), None)
-    if first is None:
+    content = [i for i, line in enumerate(lines) if line.strip()]
+    if not content:
         return Cleaned("", "", "", "", [])
+    first = content[0]
     dropped: list[Dropped] = []
     title = lines[first].strip()
     published = ""
@@ -293,27 +320,27 @@ def clean_pasted(text: str) -> Cleaned:
         dropped.append(Dropped(first + 1, marker.group(0).strip(), "date marker"))
         title = title[marker.end():].strip()
 
+    spaced = len(content) > 1 and content[-1] - content[1] + 1 > len(content) - 1  # blank lines in the body
     filt = _Filter()
-    groups: list[list[str]] = [[]]
+    blocks: list[_Block] = []
+    after_blank = True
     for number, raw in enumerate(lines[first + 1:], start=first + 2):
         line = raw.strip()
         if not line:
-            if groups[-1]:
-                groups.append([])
+            after_blank = True
             continue
         heading = _MD_HEADING_RE.match(line)
         reason = filt.check(heading.group(1) if heading else line, heading=bool(heading))
         if reason is not None:
             dropped.append(Dropped(number, _shorten(line), reason))
-            continue
-        group = groups[-1]
-        if group and _joins(group[-1], line):
-            group[-1] = f"{group[-1]} {line}"
+            continue  # dropped lines are transparent: a paragraph may continue after an ad
+        if blocks and spaced and not after_blank and _joins(blocks[-1].text, line):
+            blocks[-1].text = f"{blocks[-1].text} {line}"
         else:
-            group.append(line)
-    blocks = [line for group in groups for line in group]
-    if blocks and title and blocks[0].casefold() == title.casefold():
-        blocks.pop(0)  # the headline repeated above the article
+            blocks.append(_Block(number, line, after_blank or not spaced))
+        after_blank = False
+    if blocks and title and blocks[0].text.casefold() == title.casefold():
+        dropped.append(Dropped(blocks[0].line, _shorten(blocks.pop(0).text), "repeated headline"))
     body = "\n\n".join(_mark_headings(blocks))
     return Cleaned(title, filt.author, published or filt.published, body, dropped)
 

@@ -27,6 +27,7 @@ import os
 import re
 import tempfile
 import unicodedata
+import warnings
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -62,12 +63,14 @@ def validate_id(article_id: str, where: str) -> str:
     return article_id
 
 
-def slugify(text: str, max_len: int = 80) -> str:
+def slugify(text: str, max_len: int = 60) -> str:
     """Make a file-safe id from a title: ``"Pakistan: What is X?"`` -> ``"pakistan-what-is-x"``."""
     ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
     slug = re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")
-    slug = slug[:max_len].rstrip("-")
-    return slug or "article"
+    if len(slug) > max_len:  # cut at a word boundary, not mid-word
+        cut = slug.rfind("-", 0, max_len + 1)
+        slug = slug[: cut if cut > 0 else max_len]
+    return slug.strip("-") or "article"
 
 
 def normalise_date(value: object, where: str) -> str:
@@ -85,12 +88,18 @@ def normalise_date(value: object, where: str) -> str:
         pass
     from dateutil import parser as date_parser  # lazy: only for non-ISO input
 
+    # Parse twice with different defaults: a field that changes with the default was missing
+    # ("2024" or "Tuesday" alone must not become a made-up full date).
     try:
-        return date_parser.parse(text, fuzzy=False).date().isoformat()
+        with warnings.catch_warnings():  # unknown zone names ("IST") do not matter for a date
+            warnings.simplefilter("ignore")
+            first = date_parser.parse(text, default=dt.datetime(2000, 1, 1))
+            second = date_parser.parse(text, default=dt.datetime(2001, 2, 2))
     except (ValueError, OverflowError):
-        raise ArticleError(
-            where, f"published date {text!r} is not a date; give it as YYYY-MM-DD"
-        ) from None
+        first = second = None
+    if first is None or first.date() != second.date():
+        raise ArticleError(where, f"published date {text!r} is not a full date; give it as YYYY-MM-DD")
+    return first.date().isoformat()
 
 
 def render(article: Article) -> str:

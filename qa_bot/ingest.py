@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import json
 import re
+import time
 from collections.abc import Callable, Collection, Iterator, Sequence
-from dataclasses import dataclass, replace as dc_replace
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +26,7 @@ MAX_REDIRECTS = 10
 _URL_SCHEME_RE = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*)://")
 _HTML_TYPES = ("text/html", "application/xhtml+xml")
 _META_CHARSET_RE = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_.:-]+)""", re.IGNORECASE)
+_BLOCK_TAGS = frozenset({"p", "head", "list", "item", "quote", "table", "div", "code", "graphic"})
 _SPACE_RE = re.compile(r"[ \t\r\n\f\v]+")  # HTML white space; keeps no-break spaces verbatim
 
 Fetcher = Callable[[str], tuple[str, str]]
@@ -69,9 +71,6 @@ class _Draft:
     given_id: str = ""
 
 
-# ---------------------------------------------------------------- reading files
-
-
 def _read_text(path: Path, where: str, *, html: bool = False) -> str:
     try:
         data = path.read_bytes()
@@ -83,9 +82,11 @@ def _read_text(path: Path, where: str, *, html: bool = False) -> str:
         raise ArticleError(where, f"cannot read file ({exc.strerror}); check its permissions") from None
     if not data.strip():
         raise ArticleError(where, "file is empty; paste the article text into it and save it")
+    bom = 3 if data.startswith(b"\xef\xbb\xbf") else 0
     try:
-        return data.decode("utf-8-sig")
+        return data[bom:].decode("utf-8")
     except UnicodeDecodeError as exc:
+        offset = bom + exc.start
         declared = _META_CHARSET_RE.search(data[:4096]) if html else None
         if declared:
             try:
@@ -93,27 +94,16 @@ def _read_text(path: Path, where: str, *, html: bool = False) -> str:
             except (LookupError, UnicodeDecodeError):
                 pass
         raise ArticleError(
-            where, f"not valid UTF-8 (bad byte 0x{data[exc.start]:02x} at byte offset {exc.start}); "
+            where, f"not valid UTF-8 (bad byte 0x{data[offset]:02x} at byte offset {offset}); "
             "re-save the file as UTF-8",
         ) from None
 
 
-def _from_pasted(path: Path, where: str) -> Iterator[_Draft]:
-    cleaned = clean_pasted(_read_text(path, where))
+def _pasted_draft(text: str, where: str) -> _Draft:
+    cleaned = clean_pasted(text)
     fields = {"title": cleaned.title, "author": cleaned.author, "published": cleaned.published,
               "text": cleaned.body, "source": "", "url": ""}
-    yield _Draft(where, fields, cleaned.dropped)
-
-
-def _from_html_file(path: Path, where: str) -> Iterator[_Draft]:
-    yield html_draft(_read_text(path, where, html=True), where)
-
-
-def _from_url(url: str, where: str, fetch: Fetcher) -> Iterator[_Draft]:
-    final_url, html = fetch(url)
-    draft = html_draft(html, where, url=final_url)
-    draft.fields["url"] = final_url
-    yield draft
+    return _Draft(where, fields, cleaned.dropped)
 
 
 def _jsonl_text(text: str) -> str:
@@ -123,8 +113,9 @@ def _jsonl_text(text: str) -> str:
     return paragraphs_to_body(parts)
 
 
-def _from_jsonl(path: Path, where: str) -> Iterator[_Draft | ArticleError]:
-    for number, line in enumerate(_read_text(path, where).splitlines(), start=1):
+def _jsonl_drafts(content: str, where: str) -> Iterator[_Draft | ArticleError]:
+    # split on "\n" only: JSON strings may hold U+2028 and other characters splitlines() breaks at
+    for number, line in enumerate(content.split("\n"), start=1):
         if not line.strip():
             continue
         here = f"{where}:{number}"
@@ -154,16 +145,13 @@ def _from_jsonl(path: Path, where: str) -> Iterator[_Draft | ArticleError]:
         yield _Draft(here, fields, [], given_id="" if given in (None, "") else str(given))
 
 
-# ---------------------------------------------------------------- HTML
-
-
 def _inline_text(element: Any) -> list[str]:
-    """The text of an element, split at line breaks, with HTML white space collapsed."""
+    """The text of an element outside nested blocks, split at line breaks, white space collapsed."""
     pieces = [element.text or ""]
     for child in element:
         if child.tag == "lb":
             pieces.append("\n")
-        else:
+        elif child.tag not in _BLOCK_TAGS:
             pieces.append("\n".join(_inline_text(child)))
         pieces.append(child.tail or "")
     lines = "".join(pieces).split("\n")
@@ -171,38 +159,23 @@ def _inline_text(element: Any) -> list[str]:
 
 
 def _xml_blocks(element: Any) -> Iterator[str]:
-    """Paragraphs and ``## `` headings from trafilatura's XML body."""
+    """Paragraphs and ``## `` headings from trafilatura's XML body, in document order."""
     for child in element:
-        tag = child.tag
-        if tag == "head":
+        if child.tag == "head":
             text = " ".join(_inline_text(child))
             if text:
                 yield f"## {text}"
-        elif tag == "table":
+        elif child.tag == "table":
             for row in child.iter("row"):
                 cells = [" ".join(_inline_text(cell)) for cell in row.iter("cell")]
                 if any(cells):
                     yield " | ".join(c for c in cells if c)
-        elif tag in ("list", "quote", "div") or (tag == "item" and child.find("list") is not None):
-            yield from _xml_blocks(child)
-            if tag == "item" or (child.text or "").strip():
-                yield from _inline_text(_shallow(child))
-        elif tag != "graphic":
+        elif child.tag in _BLOCK_TAGS:
             yield from _inline_text(child)
+            yield from _xml_blocks(child)
 
 
-def _shallow(element: Any) -> Any:
-    """A copy of ``element`` without nested block children (for list items holding lists)."""
-    from copy import deepcopy
-
-    copy = deepcopy(element)
-    for nested in list(copy):
-        if nested.tag in ("list", "p", "quote", "table"):
-            copy.remove(nested)
-    return copy
-
-
-def html_draft(html: str, where: str, *, url: str = "") -> _Draft:
+def _html_draft(html: str, where: str, *, url: str = "") -> _Draft:
     """Extract the article of an HTML page with trafilatura and clean it."""
     import trafilatura  # lazy: slow to import, only needed for HTML
 
@@ -213,7 +186,7 @@ def html_draft(html: str, where: str, *, url: str = "") -> _Draft:
     if doc is None or doc.body is None:
         raise ArticleError(where, "no article text found in the page; save the page text as .txt instead")
     title = (doc.title or "").strip()
-    blocks = [b for b in _xml_blocks(doc.body)]
+    blocks = list(_xml_blocks(doc.body))
     if blocks and title and blocks[0].removeprefix("## ").casefold() == title.casefold():
         blocks.pop(0)  # the headline, already in the title field
     body, dropped = clean_lines_of_extracted("\n\n".join(blocks), author=doc.author or "")
@@ -223,15 +196,13 @@ def html_draft(html: str, where: str, *, url: str = "") -> _Draft:
     return _Draft(where, fields, dropped)
 
 
-# ---------------------------------------------------------------- URLs
-
-
 def fetch_url(url: str, *, timeout: float = 20.0, max_bytes: int = 5_000_000) -> tuple[str, str]:
     """Download an HTML page, following redirects only to http(s) and refusing large bodies.
 
     Args:
         url: an ``http://`` or ``https://`` address.
-        timeout: seconds allowed for connecting and for each read.
+        timeout: seconds allowed for connecting and for each read; the whole download must
+            finish within three times this.
         max_bytes: the largest body accepted; reading stops as soon as it is exceeded.
 
     Returns:
@@ -243,7 +214,7 @@ def fetch_url(url: str, *, timeout: float = 20.0, max_bytes: int = 5_000_000) ->
     import httpx  # lazy: only needed for URLs
 
     _check_scheme(url, url)
-    current = url
+    current, deadline = url, time.monotonic() + 3 * timeout
     try:
         with httpx.Client(timeout=timeout, follow_redirects=False, headers={"User-Agent": USER_AGENT}) as client:
             for _ in range(MAX_REDIRECTS + 1):
@@ -252,7 +223,7 @@ def fetch_url(url: str, *, timeout: float = 20.0, max_bytes: int = 5_000_000) ->
                         current = str(response.url.join(response.headers["location"]))
                         _check_scheme(current, url, redirect=True)
                         continue
-                    return current, _read_page(response, url, max_bytes)
+                    return current, _read_page(response, url, max_bytes, deadline)
     except httpx.TimeoutException:
         raise ArticleError(url, f"timed out after {timeout:g} s; try again later or save the page as .html") from None
     except httpx.HTTPError as exc:
@@ -269,7 +240,7 @@ def _check_scheme(target: str, where: str, *, redirect: bool = False) -> None:
         raise ArticleError(where, f"{via} not an http(s) URL; only http:// and https:// pages can be fetched")
 
 
-def _read_page(response: Any, where: str, max_bytes: int) -> str:
+def _read_page(response: Any, where: str, max_bytes: int, deadline: float) -> str:
     if response.status_code >= 400:
         raise ArticleError(where, f"HTTP {response.status_code} {response.reason_phrase}; check the URL, "
                                   "or save the page from your browser and add the .html file")
@@ -285,6 +256,8 @@ def _read_page(response: Any, where: str, max_bytes: int) -> str:
         size += len(chunk)
         if size > max_bytes:
             raise too_big
+        if time.monotonic() > deadline:
+            raise ArticleError(where, "the download is too slow; try again later or save the page as .html")
         chunks.append(chunk)
     data = b"".join(chunks)
     encoding = response.charset_encoding
@@ -295,3 +268,157 @@ def _read_page(response: Any, where: str, max_bytes: int) -> str:
         return data.decode(encoding, errors="replace")
     except LookupError:
         return data.decode("utf-8", errors="replace")
+
+
+_KINDS = {".txt": "pasted", ".md": "pasted", ".html": "html", ".htm": "html", ".jsonl": "jsonl"}
+SUPPORTED = (".txt/.md (text pasted from a web page), .html/.htm (saved web page), "
+             ".jsonl (one article a line), http(s):// URL")
+
+
+def _kind_of(source: str) -> str:
+    if _URL_SCHEME_RE.match(source):
+        return "url"
+    return _KINDS.get(Path(source).suffix.lower(), "")
+
+
+def _drafts(source: str, fetch: Fetcher) -> Iterator[_Draft | ArticleError]:
+    kind, path = _kind_of(source), Path(source)
+    if kind == "url":
+        _check_scheme(source, source)
+        final_url, html = fetch(source)
+        draft = _html_draft(html, source, url=final_url)
+        draft.fields["url"] = final_url
+        yield draft
+    elif kind == "pasted":
+        yield _pasted_draft(_read_text(path, source), source)
+    elif kind == "html":
+        yield _html_draft(_read_text(path, source, html=True), source)
+    elif kind == "jsonl":
+        yield from _jsonl_drafts(_read_text(path, source), source)
+    elif not path.exists():
+        raise ArticleError(source, f"file not found (and not a supported kind); supported: {SUPPORTED}")
+    else:
+        raise ArticleError(source, f"unsupported kind of source {path.suffix or '(no extension)'!r}; "
+                                   f"supported: {SUPPORTED}")
+
+
+def _finish(draft: _Draft, overrides: Overrides) -> tuple[dict[str, str], str]:
+    """Apply overrides and check the fields; return the fields and the given id ("" if none)."""
+    fields = dict(draft.fields)
+    for name in ("title", "source", "url", "author", "published"):
+        value = getattr(overrides, name)
+        if value is not None:
+            fields[name] = value.strip()
+    fields["published"] = normalise_date(fields.get("published") or "", draft.where)
+    if not fields["title"]:
+        raise ArticleError(draft.where, "no title found; give one with --title")
+    if not fields["text"].strip():
+        raise ArticleError(draft.where, "no article text left after cleaning; check that the file holds "
+                                        "the article itself (see the dropped lines)")
+    given = overrides.id if overrides.id is not None else draft.given_id
+    if given:
+        validate_id(given, draft.where)
+    return fields, given
+
+
+def read_sources(
+    sources: Sequence[str],
+    overrides: Overrides = Overrides(),
+    *,
+    fetch: Fetcher | None = None,
+    existing_ids: Collection[str] = (),
+    replace: bool = False,
+) -> tuple[list[Ingested], list[ArticleError]]:
+    """Read, clean and check articles from files and URLs, without writing anything.
+
+    Args:
+        sources: file paths (.txt, .md, .html, .htm, .jsonl) and http(s) URLs.
+        overrides: values that replace the extracted ones for every article.
+        fetch: downloads a URL, returning ``(final_url, html)``; defaults to :func:`fetch_url`.
+        existing_ids: ids already in the corpus; generated ids avoid them, given ones clash.
+        replace: allow given ids (and generated ones) to reuse ``existing_ids``.
+
+    Returns:
+        The articles read, in source order, and one error per source or JSONL line that failed.
+    """
+    fetch = fetch or fetch_url
+    drafts: list[_Draft] = []
+    errors: list[ArticleError] = []
+    for source in sources:
+        try:
+            for item in _drafts(source, fetch):
+                (errors if isinstance(item, ArticleError) else drafts).append(item)
+        except ArticleError as exc:
+            errors.append(exc)
+    finished = []
+    for draft in drafts:
+        try:
+            finished.append((draft, *_finish(draft, overrides)))
+        except ArticleError as exc:
+            errors.append(exc)
+    if overrides.id is not None and len(finished) > 1:
+        wheres = ", ".join(d.where for d, _, _ in finished[:3]) + (", ..." if len(finished) > 3 else "")
+        errors.append(ArticleError("--id", f"given for {len(finished)} articles ({wheres}); --id needs "
+                                           "exactly one article, so none of them were added"))
+        return [], errors
+    taken = set() if replace else set(existing_ids)
+    batch: dict[str, str] = {}
+    result = []
+    for draft, fields, given in finished:
+        if given and (given in batch or given in taken):
+            also = batch.get(given) or "the corpus"
+            errors.append(ArticleError(draft.where, f"duplicate id {given!r} (already in {also}); give "
+                                                    "another id, or pass --replace to overwrite the corpus copy"))
+            continue
+        article_id = given or _unique(slugify(fields["title"]), taken | set(batch))
+        batch[article_id] = draft.where
+        result.append(Ingested(draft.where, Article(id=article_id, **fields), draft.dropped))
+    return result, errors
+
+
+def _unique(base: str, taken: Collection[str]) -> str:
+    candidate, n = base, 1
+    while candidate in taken:
+        n += 1
+        candidate = f"{base}-{n}"
+    return candidate
+
+
+def add_sources(
+    corpus_dir: Path,
+    sources: Sequence[str],
+    overrides: Overrides = Overrides(),
+    *,
+    replace: bool = False,
+    fetch: Fetcher | None = None,
+) -> AddReport:
+    """Read sources and write each valid article as a corpus file.
+
+    Existing corpus files are never overwritten unless ``replace`` is true; every file is
+    written atomically, so nothing is left half-written.
+
+    Args:
+        corpus_dir: the corpus directory (created if missing).
+        sources: file paths and URLs, as for :func:`read_sources`.
+        overrides: values that replace the extracted ones for every article.
+        replace: overwrite corpus articles with the same id.
+        fetch: downloads a URL; defaults to :func:`fetch_url`.
+
+    Returns:
+        The articles written with their paths, and the errors.
+    """
+    corpus_dir = Path(corpus_dir)
+    existing = {p.stem for p in corpus_dir.glob(f"*{SUFFIX}")} if corpus_dir.is_dir() else set()
+    ingested, errors = read_sources(sources, overrides, fetch=fetch, existing_ids=existing, replace=replace)
+    added: list[tuple[Ingested, Path]] = []
+    for item in ingested:
+        try:
+            (path,) = save_articles(corpus_dir, [item.article], overwrite=replace)
+        except ArticleError as exc:
+            errors.append(ArticleError(item.source, exc.problem))
+            continue
+        except OSError as exc:
+            errors.append(ArticleError(item.source, f"cannot write to the corpus ({exc}); check {corpus_dir}"))
+            continue
+        added.append((item, path))
+    return AddReport(added, errors)

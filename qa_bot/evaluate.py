@@ -1,0 +1,205 @@
+"""Evaluation data: question files and public QA sets turned into corpora, and answer scoring.
+
+"Open-corpus sentence QA" (see ../shared/data/README.md): every paragraph of a data set becomes
+one article of one corpus; each question is asked against the whole corpus; an answer is right at
+k when one of its first k quotes contains a gold answer string, case-insensitively.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from .errors import ArticleError
+from .records import Article
+
+
+@dataclass(frozen=True)
+class EvalQuestion:
+    """A question, its gold strings (None: the corpus does not answer it) and its gold article."""
+
+    q: str
+    gold: list[str] | None
+    article: str | None = None
+
+
+@dataclass(frozen=True)
+class EvalSet:
+    """Questions, plus the articles they are asked against (empty for a plain question file)."""
+
+    name: str
+    questions: list[EvalQuestion]
+    articles: list[Article]
+
+
+def _open(path: Path):
+    return gzip.open(path, "rt", encoding="utf-8") if path.suffix == ".gz" else open(path, encoding="utf-8")
+
+
+def load_question_file(path: Path) -> EvalSet:
+    """JSONL of ``{"q": str, "gold": [str] | null}``."""
+    questions = []
+    with _open(path) as handle:
+        for n, line in enumerate(handle, 1):
+            if not line.strip():
+                continue
+            try:
+                item = json.loads(line)
+                gold = item.get("gold")
+                questions.append(EvalQuestion(str(item["q"]), None if gold is None else [str(g) for g in gold]))
+            except (json.JSONDecodeError, KeyError, TypeError) as exc:
+                raise ArticleError(f"{path}:{n}", f"not a question line ({exc}); expected {{\"q\": ..., \"gold\": [...] or null}}") from None
+    return EvalSet(path.name, questions, [])
+
+
+def load_squad(path: Path) -> EvalSet:
+    """SQuAD-format JSON: one article per paragraph, titled after its Wikipedia article."""
+    data = json.loads(Path(path).read_text(encoding="utf-8"))
+    articles, questions = [], []
+    for a, doc in enumerate(data["data"]):
+        for p, para in enumerate(doc["paragraphs"]):
+            art_id = f"squad-{a:03d}-{p:03d}"
+            title = f"{doc.get('title', 'Article').replace('_', ' ')} ({p + 1})"
+            articles.append(Article(id=art_id, title=title, text=para["context"].strip(), source="SQuAD"))
+            for qa in para["qas"]:
+                gold = sorted({ans["text"] for ans in qa["answers"]})
+                questions.append(EvalQuestion(qa["question"], gold or None, art_id))
+    return EvalSet(Path(path).name, questions, articles)
+
+
+def load_mrqa(path: Path) -> EvalSet:
+    """MRQA JSONL(.gz): a header line, then one paragraph per line with its questions."""
+    articles, questions = [], []
+    with _open(Path(path)) as handle:
+        for n, line in enumerate(handle):
+            item = json.loads(line)
+            if "header" in item:
+                continue
+            art_id = f"mrqa-{n:05d}"
+            articles.append(Article(id=art_id, title=f"Paragraph {n}", text=item["context"].strip(), source="MRQA"))
+            for qa in item["qas"]:
+                gold = sorted({d["text"] for d in qa.get("detected_answers", [])} | set(qa.get("answers", [])))
+                questions.append(EvalQuestion(qa["question"], gold or None, art_id))
+    return EvalSet(Path(path).name, questions, articles)
+
+
+def _json_objects(text: str) -> Iterator[dict]:
+    """Concatenated (pretty-printed) JSON objects, one after another."""
+    decoder = json.JSONDecoder()
+    pos = 0
+    while True:
+        while pos < len(text) and text[pos].isspace():
+            pos += 1
+        if pos >= len(text):
+            return
+        obj, pos = decoder.raw_decode(text, pos)
+        yield obj
+
+
+def load_newsqa(path: Path) -> EvalSet:
+    """The NewsQA subset: stories with questions; absent answers become ``gold=None``."""
+    articles, questions = [], []
+    for n, story in enumerate(_json_objects(Path(path).read_text(encoding="utf-8"))):
+        art_id = f"newsqa-{n:03d}"
+        paragraphs = [p.strip() for p in story["text"].split("\n") if p.strip()]
+        title = paragraphs[0][:90] if paragraphs else f"Story {n}"
+        articles.append(Article(id=art_id, title=title, text="\n\n".join(paragraphs), source="CNN (NewsQA)"))
+        for qa in story["questions"]:
+            if qa.get("is_question_bad"):
+                continue
+            gold = None if qa.get("is_answer_absent") else sorted(set(qa.get("answers") or [])) or None
+            questions.append(EvalQuestion(qa["question"], gold, art_id))
+    return EvalSet(Path(path).name, questions, articles)
+
+
+def load_eval_set(path: str | Path) -> EvalSet:
+    """Pick the loader from the file: question JSONL, SQuAD JSON, MRQA JSONL(.gz) or NewsQA."""
+    path = Path(path)
+    if not path.is_file():
+        raise ArticleError(str(path), "file not found")
+    name = path.name.lower()
+    if name.endswith(".json"):
+        return load_squad(path)
+    with _open(path) as handle:
+        first = handle.readline()
+    if '"header"' in first:
+        return load_mrqa(path)
+    if first.strip() == "{" or '"doc_id"' in first:
+        return load_newsqa(path)
+    return load_question_file(path)
+
+
+def contains_gold(text: str, gold: Sequence[str]) -> bool:
+    low = text.lower()
+    return any(g.lower() in low for g in gold)
+
+
+@dataclass(frozen=True)
+class EvalReport:
+    """Figures of one evaluation run (``None`` where a figure does not apply)."""
+
+    name: str
+    questions: int
+    answerable: int
+    unanswerable: int
+    accuracy: dict[int, float]  # k -> share of answerable questions right at k
+    passage_recall: float | None  # gold article among the first k passages
+    abstention: float | None  # answered=false rate on unanswerable questions
+    false_abstention: float | None  # answered=false rate on answerable questions
+    mean_quote_chars: float
+    latency_ms_p50: float
+    latency_ms_p95: float
+
+    def to_dict(self) -> dict:
+        from dataclasses import asdict
+
+        return asdict(self)
+
+
+def run_eval(bot, eval_set: EvalSet, *, k: int = 5, progress=None) -> EvalReport:
+    """Ask every question of ``eval_set`` one at a time (as a user would) and score the answers."""
+    import time
+
+    import numpy as np
+
+    ks = sorted({1, 3, k})
+    hits = {kk: 0 for kk in ks}
+    recall_hits = recall_total = 0
+    answered_neg = abstained_pos = 0
+    quote_chars: list[int] = []
+    latencies: list[float] = []
+    answerable = [q for q in eval_set.questions if q.gold]
+    for n, item in enumerate(eval_set.questions, 1):
+        started = time.perf_counter()
+        answer = bot.ask(item.q)
+        latencies.append((time.perf_counter() - started) * 1000)
+        quote_chars.extend(len(q.text) for q in answer.quotes)
+        if item.gold:
+            abstained_pos += not answer.answered
+            for kk in ks:
+                hits[kk] += any(contains_gold(q.text, item.gold) for q in answer.quotes[:kk])
+            if item.article is not None:
+                recall_total += 1
+                recall_hits += any(h.article.id == item.article for h in bot.search(item.q, k))
+        else:
+            answered_neg += answer.answered
+        if progress is not None:
+            progress(n, len(eval_set.questions))
+    n_pos, n_neg = len(answerable), len(eval_set.questions) - len(answerable)
+    lat = np.asarray(latencies) if latencies else np.zeros(1)
+    return EvalReport(
+        name=eval_set.name,
+        questions=len(eval_set.questions),
+        answerable=n_pos,
+        unanswerable=n_neg,
+        accuracy={kk: hits[kk] / n_pos if n_pos else 0.0 for kk in ks},
+        passage_recall=recall_hits / recall_total if recall_total else None,
+        abstention=1 - answered_neg / n_neg if n_neg else None,
+        false_abstention=abstained_pos / n_pos if n_pos else None,
+        mean_quote_chars=float(np.mean(quote_chars)) if quote_chars else 0.0,
+        latency_ms_p50=float(np.percentile(lat, 50)),
+        latency_ms_p95=float(np.percentile(lat, 95)),
+    )
