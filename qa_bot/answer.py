@@ -100,11 +100,13 @@ _NUMBER_S = re.compile(
     re.I,
 )
 _DATE_S = re.compile(
-    rf"\b(1\d{{3}}|20\d{{2}})s?\b|\b({_MONTHS}|jan|feb|mar|apr|jun|jul|aug|sept?|oct|nov|dec)\b"
+    r"\b(1\d{3}|20\d{2})s?\b"
     r"|\b(monday|tuesday|wednesday|thursday|friday|saturday|sunday|yesterday|today|tomorrow|tonight)\b"
     r"|\b(last|next|this) (year|month|week|decade|century)\b|\bcentury\b|\b(\d+|several|two|three) (years|decades) ago\b",
     re.I,
 )
+# Month names only capitalised: "may" and "march" are also a verb.
+_MONTH_S = re.compile(rf"\b({_MONTHS.title()}|Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sept?|Oct|Nov|Dec)\b\.?")
 # A capitalised word that does not open the sentence: a crude but cheap proper-name cue.
 _NAME_S = re.compile(r"(?<=[\w,;:)\"”’] )[A-Z][\w’'-]+")
 
@@ -121,7 +123,7 @@ def has_type(kind: str, sentence: str) -> bool:
     if kind == "number":
         return bool(_NUMBER_S.search(sentence))
     if kind == "date":
-        return bool(_DATE_S.search(sentence))
+        return bool(_DATE_S.search(sentence) or _MONTH_S.search(sentence))
     return bool(_NAME_S.search(sentence))  # names and places
 
 
@@ -195,14 +197,14 @@ def sigmoid(x: float) -> float:
 _ANAPHOR = re.compile(
     r"^\W*(it|its|they|their|them|he|his|she|her|this|these|that|those|the group|the move|such)\b", re.I
 )
-_OPENERS = {"“": "”", "‘": "’"}
+_STRAIGHT_OPEN = re.compile(r'(?:^|(?<=[\s(\[{—–-]))"')
 
 
-def _open_quote(text: str) -> bool:
-    """True when ``text`` opens a quotation it does not close."""
-    if text.count('"') % 2 == 1:
-        return True
-    return text.count("“") > text.count("”")
+def _quote_balance(text: str) -> int:
+    """Quotation marks opened minus closed in ``text`` (curly, or straight told apart by position)."""
+    straight = text.count('"')
+    straight_open = len(_STRAIGHT_OPEN.findall(text))
+    return (text.count("“") - text.count("”")) + straight_open - (straight - straight_open)
 
 
 def quote_span(
@@ -218,9 +220,9 @@ def quote_span(
     """The run of sentences ``[lo, hi]`` (inclusive) quoted for the best sentence ``best``.
 
     Usually just ``best``. It grows, inside its paragraph and up to ``max_sentences``, when the
-    sentence opens a quotation that a following sentence closes, when it leans on a pronoun whose
-    referent is the sentence before, or when the next sentence continues it with a pronoun and
-    scores nearly as well.
+    sentence closes a quotation that an earlier sentence opened (or opens one a later sentence
+    closes), when it leans on a pronoun whose referent is the sentence before, or when the next
+    sentence continues it with a pronoun and scores nearly as well.
     """
     lo = hi = best
     para = paragraph_of(best)
@@ -231,8 +233,20 @@ def quote_span(
     def room() -> bool:
         return hi - lo + 1 < max_sentences
 
-    while room() and same_para(hi + 1) and _open_quote(" ".join(text_of(i) for i in range(lo, hi + 1))):
-        hi += 1
+    def balance() -> int:
+        return _quote_balance(" ".join(text_of(i) for i in range(lo, hi + 1)))
+
+    # Complete a quotation only where the whole of it fits: otherwise quote the sentence alone.
+    if balance() < 0:
+        while room() and same_para(lo - 1) and balance() < 0:
+            lo -= 1
+        if balance() != 0:
+            lo = best
+    elif balance() > 0:
+        while room() and same_para(hi + 1) and balance() > 0:
+            hi += 1
+        if balance() != 0:
+            hi = best
     if room() and _ANAPHOR.match(text_of(lo)) and same_para(lo - 1):
         lo -= 1
     if room() and same_para(hi + 1) and _ANAPHOR.match(text_of(hi + 1)):

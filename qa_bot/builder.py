@@ -23,6 +23,10 @@ from .index import IndexData, build_lock, embed_text, load_index, new_manifest, 
 from .lexical import LexicalIndex
 from .records import Article
 
+# Bump when what is embedded for a passage or sentence changes: vectors of an older recipe are
+# stale even where the article text is not.
+EMBED_RECIPE = 2
+
 Progress = Callable[[int, int], None]
 """``progress(done, total)``: called as texts are embedded."""
 
@@ -125,6 +129,9 @@ def _previous(index_dir: Path, model: str, params: ChunkParams, report: BuildRep
     if prev.manifest.get("chunking") != dataclasses.asdict(params):
         report.full_rebuild_reason = "chunking parameters changed"
         return None
+    if prev.manifest.get("embed_recipe") != EMBED_RECIPE:
+        report.full_rebuild_reason = "this qa-bot embeds passages differently from the one that built the index"
+        return None
     return prev
 
 
@@ -161,50 +168,78 @@ def build_index(
     report = BuildReport(index_dir=index_dir)
     with build_lock(index_dir):
         prev = _previous(index_dir, encoder.name, params, report)
-        prev_hashes = {a["id"]: a["hash"] for a in prev.manifest["articles"]} if prev else {}
-        prev_vectors = prev.passage_vectors() if prev else None
-        parts: list[_Part] = []
-        hashes: list[str] = []
-        to_embed: list[tuple[int, list[str], list[str]]] = []
-        for article in loaded.articles:
-            digest = content_hash(article, params)
-            hashes.append(digest)
-            if prev_hashes.get(article.id) == digest:
-                parts.append(_reuse(prev, prev.article_position(article.id), prev_vectors))
-                report.unchanged.append(article.id)
-                continue
-            part = _chunk(article, params)
-            parts.append(part)
-            (report.changed if article.id in prev_hashes else report.added).append(article.id)
-            to_embed.append((len(parts) - 1, _passage_texts(article, part), _sentence_texts(article, part)))
-        ids = {a.id for a in loaded.articles}
-        report.removed = sorted(set(prev_hashes) - ids)
-
-        _embed(encoder, to_embed, parts, progress, batch_size)
-        data = _assemble(loaded.articles, parts, hashes, encoder, params)
-        name = f"gen-{dt.datetime.now(dt.timezone.utc):%Y%m%dT%H%M%S}-{secrets.token_hex(4)}"
-        write_generation(index_dir, name, data)
+        plan = _plan(loaded.articles, prev, params)
+        # A model directory may be replaced under the same name: compare dimensions too (this
+        # loads the model even when nothing else changed, so the check cannot be skipped).
+        if prev is not None and encoder.dimension != prev.dimension:
+            report.full_rebuild_reason = (
+                f"model {encoder.name!r} gives {encoder.dimension}-dimensional vectors, "
+                f"the index holds {prev.dimension}-dimensional ones"
+            )
+            prev, plan = None, _plan(loaded.articles, None, params)
+        report.added, report.changed, report.unchanged = plan.added, plan.changed, plan.unchanged
+        report.removed = plan.removed
+        report.articles = len(loaded.articles)
+        if prev is not None and prev.articles == loaded.articles:
+            # Nothing changed, not even metadata: the live index is up to date.
+            name, data = prev.path.name, prev
+        else:
+            dim = prev.dimension if prev is not None and not plan.to_embed else encoder.dimension
+            _embed(encoder, plan.to_embed, plan.parts, dim, progress, batch_size)
+            data = _assemble(loaded.articles, plan.parts, plan.hashes, encoder.name, dim, params)
+            name = f"gen-{dt.datetime.now(dt.timezone.utc):%Y%m%dT%H%M%S}-{secrets.token_hex(4)}"
+            write_generation(index_dir, name, data)
         remove_stale(index_dir, keep=name)
 
     report.generation = name
-    report.articles = len(loaded.articles)
     report.passages = len(data.passages)
     report.sentences = len(data.sentences)
-    report.embedded_texts = sum(len(p) + len(s) for _, p, s in to_embed)
+    report.embedded_texts = sum(len(p) + len(s) for _, p, s in plan.to_embed)
     report.seconds = time.perf_counter() - started
     return report
+
+
+@dataclass
+class _Plan:
+    """Per article: reuse the previous rows and vectors, or chunk afresh and embed."""
+
+    parts: list[_Part]
+    hashes: list[str]
+    to_embed: list[tuple[int, list[str], list[str]]]  # (part, passage texts, sentence texts)
+    added: list[str]
+    changed: list[str]
+    unchanged: list[str]
+    removed: list[str]
+
+
+def _plan(articles: list[Article], prev: IndexData | None, params: ChunkParams) -> _Plan:
+    prev_hashes = {a["id"]: a["hash"] for a in prev.manifest["articles"]} if prev else {}
+    prev_vectors = prev.passage_vectors() if prev else None
+    plan = _Plan([], [], [], [], [], [], sorted(set(prev_hashes) - {a.id for a in articles}))
+    for article in articles:
+        digest = content_hash(article, params)
+        plan.hashes.append(digest)
+        if prev_hashes.get(article.id) == digest:
+            plan.parts.append(_reuse(prev, prev.article_position(article.id), prev_vectors))
+            plan.unchanged.append(article.id)
+            continue
+        part = _chunk(article, params)
+        plan.parts.append(part)
+        (plan.changed if article.id in prev_hashes else plan.added).append(article.id)
+        plan.to_embed.append((len(plan.parts) - 1, _passage_texts(article, part), _sentence_texts(article, part)))
+    return plan
 
 
 def _embed(
     encoder: Encoder,
     jobs: list[tuple[int, list[str], list[str]]],
     parts: list[_Part],
+    dim: int,
     progress: Progress | None,
     batch_size: int,
 ) -> None:
+    """Embed the texts of every job in one pass and hand each part its vectors."""
     texts = [t for _, passages, sentences in jobs for t in (*passages, *sentences)]
-    if not texts:
-        return
     done = 0
 
     def tick(n: int) -> None:
@@ -213,7 +248,10 @@ def _embed(
         if progress is not None:
             progress(done, len(texts))
 
-    vectors = encoder.encode(texts, batch_size=batch_size, progress=tick)
+    if texts:
+        vectors = encoder.encode(texts, batch_size=batch_size, progress=tick)
+    else:  # e.g. only articles without sentences changed
+        vectors = np.empty((0, dim), dtype=np.float32)
     row = 0
     for i, passages, sentences in jobs:
         parts[i].passage_vectors = vectors[row : row + len(passages)]
@@ -223,9 +261,8 @@ def _embed(
 
 
 def _assemble(
-    articles: list[Article], parts: list[_Part], hashes: list[str], encoder: Encoder, params: ChunkParams
+    articles: list[Article], parts: list[_Part], hashes: list[str], model: str, dim: int, params: ChunkParams
 ) -> IndexData:
-    dim = encoder.dimension
     sentences, paragraphs, passages, p_vecs, s_vecs, entries = [], [], [], [], [], []
     n_sent = n_para = 0
     for pos, (article, part, digest) in enumerate(zip(articles, parts, hashes)):
@@ -237,8 +274,8 @@ def _assemble(
         p = np.hstack([np.full((len(part.passages), 1), pos, dtype=np.int64), part.passages])
         p[:, 1:3] += n_sent
         passages.append(p)
-        p_vecs.append(part.passage_vectors.reshape(-1, dim))
-        s_vecs.append(part.sentence_vectors.reshape(-1, dim))
+        p_vecs.append(part.passage_vectors)
+        s_vecs.append(part.sentence_vectors)
         entries.append({"id": article.id, "hash": digest, "passages": len(part.passages), "sentences": len(part.sentences)})
         n_sent += len(part.sentences)
         n_para += len(part.paragraphs)
@@ -248,7 +285,7 @@ def _assemble(
     index = faiss.IndexFlatIP(dim)
     index.add(passage_vectors)
     manifest = new_manifest(
-        encoder.name, dim, dataclasses.asdict(params), entries,
+        model, dim, dataclasses.asdict(params), entries,
         dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
     )
     data = IndexData(
@@ -264,6 +301,7 @@ def _assemble(
     data.lexical = LexicalIndex.build(
         [embed_text(data.heading(i), data.passage_text(i)) for i in range(len(passages_arr))]
     )
+    data.manifest["embed_recipe"] = EMBED_RECIPE
     data.manifest["counts"] = {"articles": len(articles), "passages": len(passages_arr), "sentences": n_sent}
     return data
 

@@ -164,4 +164,8 @@ def _windows(
         if j >= n:
             break
         i = max(i + 1, j - params.overlap)
+        # Start late enough that the next window reaches sentence j: a window that ended where
+        # the last one did would only repeat part of it.
+        while i < j and sentences[j][1] - sentences[i][0] > params.max_chars:
+            i += 1
     return out

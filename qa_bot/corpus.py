@@ -113,6 +113,8 @@ def render(article: Article) -> str:
 
 def parse(content: str, where: str) -> Article:
     """Parse the text of a corpus file; raise ArticleError naming ``where`` on any problem."""
+    # Files edited on Windows may have CRLF line ends; the article text always has LF.
+    content = content.replace("\r\n", "\n")
     match = _FRONT_RE.match(content)
     if not match:
         raise ArticleError(where, "no YAML front matter: the file must start with a '---' block")

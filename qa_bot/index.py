@@ -221,6 +221,8 @@ def read_manifest(gen_dir: Path) -> dict[str, Any]:
     if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
         raise IndexCorruptError(f"{path} is not a qa-bot index manifest; {REBUILD}")
     version = manifest.get("format_version")
+    if version == FORMAT_VERSION:
+        _check_manifest_shape(path, manifest)
     if version != FORMAT_VERSION:
         newer = isinstance(version, int) and version > FORMAT_VERSION
         raise IndexIncompatibleError(
@@ -228,6 +230,25 @@ def read_manifest(gen_dir: Path) -> dict[str, Any]:
             f"supports ({FORMAT_VERSION}); {REBUILD}" + (" or upgrade qa-bot" if newer else "")
         )
     return manifest
+
+
+def _check_manifest_shape(path: Path, manifest: dict[str, Any]) -> None:
+    """The manifest is the one file without a checksum: check every field that loading uses."""
+    model = manifest.get("model")
+    articles = manifest.get("articles")
+    ok = (
+        isinstance(model, dict)
+        and isinstance(model.get("name"), str)
+        and isinstance(model.get("dimension"), int)
+        and model["dimension"] > 0
+        and isinstance(manifest.get("files"), dict)
+        and all(isinstance(v, dict) for v in manifest["files"].values())
+        and isinstance(manifest.get("chunking"), dict)
+        and isinstance(articles, list)
+        and all(isinstance(a, dict) and isinstance(a.get("id"), str) and isinstance(a.get("hash"), str) for a in articles)
+    )
+    if not ok:
+        raise IndexCorruptError(f"{path} is missing fields or has fields of the wrong type; {REBUILD}")
 
 
 def _verify_files(gen_dir: Path, manifest: dict[str, Any]) -> None:

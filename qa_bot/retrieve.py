@@ -36,7 +36,9 @@ def rrf(
         return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.float64)
     ids = np.fromiter(scores.keys(), dtype=np.int64, count=len(scores))
     vals = np.fromiter(scores.values(), dtype=np.float64, count=len(scores))
-    order = np.lexsort((ids, -vals))
+    # Round so that sums equal in exact arithmetic (1/10 + 1/15 and 1/6) tie, and ties go to the
+    # smaller id.
+    order = np.lexsort((ids, -np.round(vals, 12)))
     return ids[order], vals[order]
 
 

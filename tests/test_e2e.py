@@ -1,0 +1,112 @@
+"""End-to-end: the shipped corpus, the real model, real questions.
+
+The index is built once per session from ``corpus/`` into a temporary directory.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from qa_bot import QABot
+from qa_bot.corpus import load_corpus
+
+pytestmark = pytest.mark.e2e
+ROOT = Path(__file__).resolve().parents[1]
+
+CLUTTER = [
+    "Story continues below this ad", "Also Read", "Djokovic", "Alcaraz", "WHOOP", "Taboola",
+    "AI-generated image", "Make us preferred source", "Budget 2026", "Apple", "Advertisement",
+    "Click here to follow", "Rashmika", "The Express Global Desk at The Indian Express delivers",
+]
+
+
+@pytest.fixture(scope="session")
+def bot(tmp_path_factory) -> QABot:
+    index = tmp_path_factory.mktemp("e2e") / "index"
+    return QABot.from_corpus(ROOT / "corpus", index)
+
+
+def _dev_questions(shared: Path) -> list[dict]:
+    path = shared / "data" / "dev_questions.jsonl"
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+def test_dev_questions(bot, shared_dir):
+    """Each gold question's first quote holds a gold string; each null question is declined."""
+    failures = []
+    for item in _dev_questions(shared_dir):
+        answer = bot.ask(item["q"])
+        if item["gold"] is None:
+            if answer.answered or answer.quotes:
+                failures.append(f"{item['q']!r} should be declined, got {[q.text for q in answer.quotes]}")
+            continue
+        first = answer.quotes[0].text.lower() if answer.quotes else ""
+        if not any(g.lower() in first for g in item["gold"]):
+            failures.append(f"{item['q']!r}: first quote {first[:120]!r} holds none of {item['gold']}")
+    assert not failures, "\n".join(failures)
+
+
+@pytest.mark.parametrize(
+    "question, expected",
+    [
+        ("How many people were killed?", "Nearly 200 people"),
+        ("What is CPEC?", "China-Pakistan Economic Corridor"),
+        ("Who does the BLA target?", "primarily targets security forces"),
+        ("What did Information Minister Attaullah Tarar say?", "fought bravely"),
+        ("Which country designated the BLA a foreign terrorist organisation?", "United States"),
+        ("What happened to the Jaffar Express?", "Jaffar Express"),
+    ],
+)
+def test_questions_beyond_the_dev_set(bot, question, expected):
+    answer = bot.ask(question)
+    assert answer.answered, answer.message
+    assert expected.lower() in answer.quotes[0].text.lower()
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "Who won the Australian Open?",
+        "What is the best air purifier for NCR homes?",
+        "What did Nikhil Kamath say about AI girlfriends?",
+        "How do I bake sourdough bread?",
+    ],
+)
+def test_unanswerable_and_clutter_questions_are_declined(bot, question):
+    answer = bot.ask(question)
+    assert not answer.answered
+    assert answer.quotes == []
+    assert "do not answer" in answer.message
+
+
+def test_quotes_are_verbatim_and_cited(bot):
+    articles = {a.id: a for a in load_corpus(ROOT / "corpus").articles}
+    questions = [
+        "What does the BLA want?", "How has the BLA escalated?", "What did Jaiswal say?",
+        "What is CPEC?", "What did a former chief minister say?",
+    ]
+    for question in questions:
+        answer = bot.ask(question)
+        assert answer.answered, question
+        for quote in answer.quotes:
+            article = articles[quote.article.id]
+            assert article.text[quote.start : quote.end] == quote.text
+            assert quote.text in quote.context
+            assert quote.article.title == article.title and quote.article.source == article.source
+            assert not any(c.lower() in quote.text.lower() for c in CLUTTER)
+            assert not quote.text.startswith("#"), "a heading is never quoted as an answer"
+
+
+def test_no_clutter_in_the_shipped_corpus():
+    for article in load_corpus(ROOT / "corpus").articles:
+        for clutter in CLUTTER:
+            assert clutter not in article.text, (article.id, clutter)
+
+
+def test_search_returns_the_section_with_its_heading(bot):
+    hits = bot.search("What does the BLA want?", k=3)
+    assert hits and hits[0].heading == "What does the BLA want?"
+    assert "seeks independence" in hits[0].text
