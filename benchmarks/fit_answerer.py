@@ -23,7 +23,7 @@ from pathlib import Path
 import numpy as np
 from sklearn.linear_model import LogisticRegression
 
-from qa_bot.answer import FEATURES, AnswerConfig, sigmoid
+from qa_bot.answer import FEATURES, AnswerConfig
 from qa_bot.bot import QABot
 from qa_bot.corpus import save_articles
 from qa_bot.evaluate import contains_gold, load_mrqa, load_squad

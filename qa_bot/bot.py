@@ -12,7 +12,7 @@ import numpy as np
 from .answer import AnswerConfig, Candidates, featurize, linear_scores, quote_span, sigmoid
 from .builder import BuildReport, Progress, build_index
 from .chunking import ChunkParams
-from .embedding import DEFAULT_MODEL, Encoder, SentenceTransformerEncoder, canonical_model_name
+from .embedding import DEFAULT_MODEL, Encoder, SentenceTransformerEncoder
 from .errors import IndexIncompatibleError, InvalidQuestionError
 from .index import IndexData, load_index
 from .lexical import tokenize
@@ -131,13 +131,17 @@ class QABot:
         Raises:
             InvalidQuestionError: a question is empty, whitespace only or too long.
         """
+        return [self._select(c) for c in self.candidates_batch(questions)]
+
+    def candidates_batch(self, questions: Sequence[str]) -> list[Candidates]:
+        """The scored candidate sentences of each question (for evaluation and fitting)."""
         cleaned = [clean_question(q) for q in questions]
         if not cleaned:
             return []
         vectors = self._encode(cleaned)
         tokens = tokenize(cleaned)
         ranked = self.retriever.search_batch(vectors, tokens, self.config.passages)
-        return [self._answer(q, v, t, r) for q, v, t, r in zip(cleaned, vectors, tokens, ranked)]
+        return [self._candidates(q, v, t, r) for q, v, t, r in zip(cleaned, vectors, tokens, ranked)]
 
     def search(self, query: str, k: int = 5) -> list[SearchHit]:
         """The ``k`` best passages for ``query`` (hybrid dense + BM25), with citations."""
@@ -167,16 +171,6 @@ class QABot:
         start, end = self.data.passage_span(p)
         article = self.data.articles[self.data.passages[p, 0]]
         return SearchHit(article.text[start:end], score, start, end, self.data.heading(p), article.citation(), p)
-
-    def candidates_batch(self, questions: Sequence[str]) -> list[Candidates]:
-        """The scored candidate sentences of each question (for evaluation and fitting)."""
-        cleaned = [clean_question(q) for q in questions]
-        if not cleaned:
-            return []
-        vectors = self._encode(cleaned)
-        tokens = tokenize(cleaned)
-        ranked = self.retriever.search_batch(vectors, tokens, self.config.passages)
-        return [self._candidates(q, v, t, r) for q, v, t, r in zip(cleaned, vectors, tokens, ranked)]
 
     def _candidates(self, question: str, qvec: np.ndarray, qtokens: list[str], ranked: Ranked) -> Candidates:
         """Every sentence of the retrieved passages, with features and scores."""
@@ -214,15 +208,11 @@ class QABot:
         passages = ranked.passages[ranks] if len(ranks) else np.empty(0, dtype=np.int64)
         return Candidates(question, sent_ids, passages, features, scores)
 
-    def _answer(self, question: str, qvec: np.ndarray, qtokens: list[str], ranked: Ranked) -> Answer:
-        cand = self._candidates(question, qvec, qtokens, ranked)
-        if not len(cand.sentences):
-            return Answer(question, False, NO_ANSWER, [])
-        return self._select(cand)
-
     def _select(self, cand: Candidates) -> Answer:
         """Turn scored candidates into ranked, non-overlapping, non-duplicate quotes (or abstain)."""
         data, cfg = self.data, self.config
+        if not len(cand.sentences):
+            return Answer(cand.question, False, NO_ANSWER, [])
         order = np.argsort(-cand.scores, kind="stable")
         top = float(cand.scores[order[0]])
         if sigmoid(top) < cfg.min_confidence:

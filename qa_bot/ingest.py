@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import re
-import time
 from collections.abc import Callable, Collection, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,13 +18,9 @@ from typing import Any
 from .clean import Dropped, clean_lines_of_extracted, clean_pasted, paragraphs_to_body
 from .corpus import SUFFIX, normalise_date, save_articles, slugify, validate_id
 from .errors import ArticleError
+from .fetch import META_CHARSET_RE, URL_SCHEME_RE, check_scheme, fetch_url
 from .records import Article
 
-USER_AGENT = "Mozilla/5.0 (compatible; qa-bot/0.1; news question answering)"
-MAX_REDIRECTS = 10
-_URL_SCHEME_RE = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*)://")
-_HTML_TYPES = ("text/html", "application/xhtml+xml")
-_META_CHARSET_RE = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_.:-]+)""", re.IGNORECASE)
 _BLOCK_TAGS = frozenset({"p", "head", "list", "item", "quote", "table", "div", "code", "graphic"})
 _SPACE_RE = re.compile(r"[ \t\r\n\f\v]+")  # HTML white space; keeps no-break spaces verbatim
 
@@ -87,7 +82,7 @@ def _read_text(path: Path, where: str, *, html: bool = False) -> str:
         return data[bom:].decode("utf-8")
     except UnicodeDecodeError as exc:
         offset = bom + exc.start
-        declared = _META_CHARSET_RE.search(data[:4096]) if html else None
+        declared = META_CHARSET_RE.search(data[:4096]) if html else None
         if declared:
             try:
                 return data.decode(declared.group(1).decode("ascii"))
@@ -196,87 +191,13 @@ def _html_draft(html: str, where: str, *, url: str = "") -> _Draft:
     return _Draft(where, fields, dropped)
 
 
-def fetch_url(url: str, *, timeout: float = 20.0, max_bytes: int = 5_000_000) -> tuple[str, str]:
-    """Download an HTML page, following redirects only to http(s) and refusing large bodies.
-
-    Args:
-        url: an ``http://`` or ``https://`` address.
-        timeout: seconds allowed for connecting and for each read; the whole download must
-            finish within three times this.
-        max_bytes: the largest body accepted; reading stops as soon as it is exceeded.
-
-    Returns:
-        ``(final_url, html)`` after redirects.
-
-    Raises:
-        ArticleError: bad scheme, unreachable host, HTTP status >= 400, non-HTML or too large.
-    """
-    import httpx  # lazy: only needed for URLs
-
-    _check_scheme(url, url)
-    current, deadline = url, time.monotonic() + 3 * timeout
-    try:
-        with httpx.Client(timeout=timeout, follow_redirects=False, headers={"User-Agent": USER_AGENT}) as client:
-            for _ in range(MAX_REDIRECTS + 1):
-                with client.stream("GET", current) as response:
-                    if response.is_redirect and "location" in response.headers:
-                        current = str(response.url.join(response.headers["location"]))
-                        _check_scheme(current, url, redirect=True)
-                        continue
-                    return current, _read_page(response, url, max_bytes, deadline)
-    except httpx.TimeoutException:
-        raise ArticleError(url, f"timed out after {timeout:g} s; try again later or save the page as .html") from None
-    except httpx.HTTPError as exc:
-        raise ArticleError(url, f"cannot reach the URL ({type(exc).__name__}: {exc}); check the address "
-                                "and your connection, or save the page as .html") from None
-    raise ArticleError(url, f"more than {MAX_REDIRECTS} redirects; open it in a browser and save the page as .html")
-
-
-def _check_scheme(target: str, where: str, *, redirect: bool = False) -> None:
-    match = _URL_SCHEME_RE.match(target)
-    scheme = match.group(1).lower() if match else ""
-    if scheme not in ("http", "https"):
-        via = f"redirects to {target!r}, which is" if redirect else "is"
-        raise ArticleError(where, f"{via} not an http(s) URL; only http:// and https:// pages can be fetched")
-
-
-def _read_page(response: Any, where: str, max_bytes: int, deadline: float) -> str:
-    if response.status_code >= 400:
-        raise ArticleError(where, f"HTTP {response.status_code} {response.reason_phrase}; check the URL, "
-                                  "or save the page from your browser and add the .html file")
-    kind = response.headers.get("content-type", "").split(";")[0].strip().lower()
-    if kind and kind not in _HTML_TYPES:
-        raise ArticleError(where, f"content type {kind!r} is not an HTML page; give the address of the article page")
-    too_big = ArticleError(where, f"the page is larger than {max_bytes:,} bytes; refusing to download it")
-    declared = response.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > max_bytes:
-        raise too_big
-    chunks, size = [], 0
-    for chunk in response.iter_bytes():
-        size += len(chunk)
-        if size > max_bytes:
-            raise too_big
-        if time.monotonic() > deadline:
-            raise ArticleError(where, "the download is too slow; try again later or save the page as .html")
-        chunks.append(chunk)
-    data = b"".join(chunks)
-    encoding = response.charset_encoding
-    if not encoding:
-        declared_meta = _META_CHARSET_RE.search(data[:4096])
-        encoding = declared_meta.group(1).decode("ascii") if declared_meta else response.encoding or "utf-8"
-    try:
-        return data.decode(encoding, errors="replace")
-    except LookupError:
-        return data.decode("utf-8", errors="replace")
-
-
 _KINDS = {".txt": "pasted", ".md": "pasted", ".html": "html", ".htm": "html", ".jsonl": "jsonl"}
 SUPPORTED = (".txt/.md (text pasted from a web page), .html/.htm (saved web page), "
              ".jsonl (one article a line), http(s):// URL")
 
 
 def _kind_of(source: str) -> str:
-    if _URL_SCHEME_RE.match(source):
+    if URL_SCHEME_RE.match(source):
         return "url"
     return _KINDS.get(Path(source).suffix.lower(), "")
 
@@ -284,7 +205,7 @@ def _kind_of(source: str) -> str:
 def _drafts(source: str, fetch: Fetcher) -> Iterator[_Draft | ArticleError]:
     kind, path = _kind_of(source), Path(source)
     if kind == "url":
-        _check_scheme(source, source)
+        check_scheme(source, source)
         final_url, html = fetch(source)
         draft = _html_draft(html, source, url=final_url)
         draft.fields["url"] = final_url
