@@ -25,7 +25,7 @@ from .errors import (
     ModelLoadError,
     QABotError,
 )
-from .records import Answer, Article, Citation, Quote, SearchHit
+from .records import Answer, Article, ArticleFilter, Citation, Quote, SearchHit
 
 if TYPE_CHECKING:
     from .bot import QABot
@@ -34,6 +34,7 @@ __all__ = [
     "QABot",
     "Answer",
     "Article",
+    "ArticleFilter",
     "Citation",
     "Quote",
     "SearchHit",

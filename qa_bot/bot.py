@@ -16,7 +16,7 @@ from .embedding import DEFAULT_MODEL, Encoder, SentenceTransformerEncoder
 from .errors import IndexIncompatibleError, InvalidQuestionError
 from .index import IndexData, load_index
 from .lexical import tokenize
-from .records import Answer, Article, Quote, SearchHit
+from .records import Answer, Article, ArticleFilter, Quote, SearchHit
 from .retrieve import Ranked, Retriever
 
 MAX_QUESTION_CHARS = 1000
@@ -121,38 +121,53 @@ class QABot:
 
     # ------------------------------------------------------------------ questions
 
-    def ask(self, question: str) -> Answer:
+    def ask(self, question: str, *, where: ArticleFilter | None = None) -> Answer:
         """Answer one question; see ``ask_batch``."""
-        return self.ask_batch([question])[0]
+        return self.ask_batch([question], where=where)[0]
 
-    def ask_batch(self, questions: Sequence[str]) -> list[Answer]:
+    def ask_batch(self, questions: Sequence[str], *, where: ArticleFilter | None = None) -> list[Answer]:
         """Answer each question with ranked verbatim quotes, or ``answered=False``.
+
+        Args:
+            questions: the questions.
+            where: quote only articles this filter matches (outlet, date range).
 
         Raises:
             InvalidQuestionError: a question is empty, whitespace only or too long.
         """
-        return [self._select(c) for c in self.candidates_batch(questions)]
+        return [self._select(c) for c in self.candidates_batch(questions, where=where)]
 
-    def candidates_batch(self, questions: Sequence[str]) -> list[Candidates]:
+    def candidates_batch(
+        self, questions: Sequence[str], *, where: ArticleFilter | None = None
+    ) -> list[Candidates]:
         """The scored candidate sentences of each question (for evaluation and fitting)."""
         cleaned = [clean_question(q) for q in questions]
         if not cleaned:
             return []
         vectors = self._encode(cleaned)
         tokens = tokenize(cleaned)
-        ranked = self.retriever.search_batch(vectors, tokens, self.config.passages)
+        ranked = self.retriever.search_batch(vectors, tokens, self.config.passages, self._allowed(where))
         return [self._candidates(q, v, t, r) for q, v, t, r in zip(cleaned, vectors, tokens, ranked)]
 
-    def search(self, query: str, k: int = 5) -> list[SearchHit]:
+    def search(self, query: str, k: int = 5, *, where: ArticleFilter | None = None) -> list[SearchHit]:
         """The ``k`` best passages for ``query`` (hybrid dense + BM25), with citations."""
-        return self.search_batch([query], k)[0]
+        return self.search_batch([query], k, where=where)[0]
 
-    def search_batch(self, queries: Sequence[str], k: int = 5) -> list[list[SearchHit]]:
+    def search_batch(
+        self, queries: Sequence[str], k: int = 5, *, where: ArticleFilter | None = None
+    ) -> list[list[SearchHit]]:
         if k < 1:
             raise ValueError(f"k must be at least 1, got {k}")
         cleaned = [clean_question(q) for q in queries]
-        ranked = self.retriever.search_batch(self._encode(cleaned), tokenize(cleaned), k)
+        ranked = self.retriever.search_batch(self._encode(cleaned), tokenize(cleaned), k, self._allowed(where))
         return [[self._hit(int(p), float(s)) for p, s in zip(r.passages, r.fused)] for r in ranked]
+
+    def _allowed(self, where: ArticleFilter | None) -> np.ndarray | None:
+        """The passage mask of a filter (None: every passage)."""
+        if where is None or where.is_empty:
+            return None
+        keep = np.array([where.matches(a) for a in self.data.articles], dtype=bool)
+        return keep[self.data.passages[:, 0]]
 
     # ------------------------------------------------------------------ internals
 

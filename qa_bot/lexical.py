@@ -71,13 +71,21 @@ class LexicalIndex:
         df = int(self._df[col]) if col is not None and col < len(self._df) else 0
         return math.log(1.0 + (self.n_docs - df + 0.5) / (df + 0.5))
 
-    def search(self, query_tokens: list[str], k: int) -> tuple[np.ndarray, np.ndarray]:
-        """Top-k passage ids and BM25 scores for one tokenized query (ids of score 0 dropped)."""
+    def search(
+        self, query_tokens: list[str], k: int, allowed: np.ndarray | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Top-k passage ids and BM25 scores for one tokenized query (ids of score 0 dropped).
+
+        ``allowed``, a boolean mask over passages, restricts the search to those passages.
+        """
         known = [t for t in query_tokens if t in self._vocab]
         k = min(k, self.n_docs)
         if not known or k <= 0:
             return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.float32)
-        ids, scores = self._retriever.retrieve([known], k=k, show_progress=False, n_threads=1)
+        mask = None if allowed is None else allowed.astype(np.float32)
+        ids, scores = self._retriever.retrieve(
+            [known], k=k, show_progress=False, n_threads=1, weight_mask=mask
+        )
         ids, scores = np.asarray(ids[0], dtype=np.int64), np.asarray(scores[0], dtype=np.float32)
         keep = scores > 0
         return ids[keep], scores[keep]

@@ -29,6 +29,31 @@ class Article:
 
 
 @dataclass(frozen=True)
+class ArticleFilter:
+    """Which articles an answer may quote: by outlet and by published date (inclusive ISO dates).
+
+    ``None`` means no restriction. Articles without a date fail any date restriction.
+    """
+
+    sources: frozenset[str] | None = None
+    published_from: str | None = None
+    published_to: str | None = None
+
+    def matches(self, article: Article) -> bool:
+        if self.sources is not None and article.source not in self.sources:
+            return False
+        if self.published_from and not (article.published and article.published >= self.published_from):
+            return False
+        if self.published_to and not (article.published and article.published <= self.published_to):
+            return False
+        return True
+
+    @property
+    def is_empty(self) -> bool:
+        return self.sources is None and not self.published_from and not self.published_to
+
+
+@dataclass(frozen=True)
 class Citation:
     """Where a quote comes from."""
 

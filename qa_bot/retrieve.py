@@ -60,19 +60,36 @@ class Retriever:
         self.depth = depth
         self.rrf_k = rrf_k
 
-    def search_batch(self, query_vectors: np.ndarray, query_tokens: Sequence[list[str]], k: int) -> list[Ranked]:
-        """The top ``k`` fused passages for each query."""
-        n = self.data.passage_index.ntotal
+    def search_batch(
+        self,
+        query_vectors: np.ndarray,
+        query_tokens: Sequence[list[str]],
+        k: int,
+        allowed: np.ndarray | None = None,
+    ) -> list[Ranked]:
+        """The top ``k`` fused passages for each query.
+
+        ``allowed``, a boolean mask over passages, restricts both rankers to those passages.
+        """
+        n = self.data.passage_index.ntotal if allowed is None else int(allowed.sum())
         depth = min(max(self.depth, k), n)
         if depth == 0:
             empty = np.empty(0)
             return [Ranked(empty.astype(np.int64), empty, empty, empty) for _ in query_tokens]
-        sims, ids = self.data.passage_index.search(np.ascontiguousarray(query_vectors, dtype=np.float32), depth)
+        params = None
+        if allowed is not None:
+            import faiss
+
+            params = faiss.SearchParameters()
+            params.sel = faiss.IDSelectorBatch(np.flatnonzero(allowed).astype(np.int64))
+        sims, ids = self.data.passage_index.search(
+            np.ascontiguousarray(query_vectors, dtype=np.float32), depth, params=params
+        )
         out = []
         for row, tokens in enumerate(query_tokens):
             dense_ids = ids[row][ids[row] >= 0]
             dense_sim = dict(zip(dense_ids.tolist(), sims[row][: len(dense_ids)].tolist()))
-            bm_ids, bm_scores = self.data.lexical.search(tokens, depth)
+            bm_ids, bm_scores = self.data.lexical.search(tokens, depth, allowed)
             fused_ids, fused = rrf([dense_ids, bm_ids], k=self.rrf_k)
             fused_ids, fused = fused_ids[:k], fused[:k]
             missing = [p for p in fused_ids.tolist() if p not in dense_sim]

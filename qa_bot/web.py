@@ -1,88 +1,166 @@
-"""The web chat (Gradio). Thin: every answer comes from QABot; this module only renders it.
+"""The web chat (Gradio). Thin: answers come from QABot, markup from render.py; this module only
+lays out the page and wires its events.
 
-A first version: chat with quoted, cited answers, example questions, and the ``/ask`` API
-endpoint returning the ``qa-bot ask --json`` contract. All article and user text is escaped
-before it reaches the page.
+The page: a chat whose answers are block quotes with numbered citations and a confidence cue;
+a sources panel showing, for the selected answer, each cited passage with the quote highlighted;
+example questions taken from the corpus; the list of articles; and, when the corpus has several
+outlets or dates, filters by outlet and date range. Follow-up questions ("How many of them were
+civilians?") are completed from the question before them. The ``/ask`` API endpoint returns the
+``qa-bot ask --json`` contract.
 """
 
 from __future__ import annotations
 
-import html
-import re
+import datetime as dt
 from typing import TYPE_CHECKING, Any
+
+from .errors import InvalidQuestionError
+from .followup import contextualize, is_followup
+from .records import Answer, ArticleFilter
+from .render import CSS, answer_markdown, corpus_rows, escape, sources_html
 
 if TYPE_CHECKING:
     from .bot import QABot
-    from .records import Answer
 
-from .errors import InvalidQuestionError
-
-EXAMPLES = [
-    "What does the BLA want?",
-    "How many people were killed?",
-    "What did New Delhi say about Pakistan's claims?",
-    "Who does the BLA target?",
-]
-_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|~>])")
+MAX_EXAMPLES = 4
+# Questions that reach the model are capped in bot.clean_question; the box also stops typing there.
+MAX_INPUT_CHARS = 1000
 
 
-def escape(text: str) -> str:
-    """Text safe to put in the chat's Markdown: HTML-escaped, Markdown punctuation backslashed."""
-    return _MD_SPECIAL.sub(r"\\\1", html.escape(text, quote=True))
+def example_questions(bot: QABot, limit: int = MAX_EXAMPLES) -> list[str]:
+    """Questions a first-time reader can click: the corpus's own question headings ("What does the
+    BLA want?") that stand on their own and that the bot answers."""
+    seen: list[str] = []
+    for i in range(len(bot.data.passages)):
+        heading = bot.data.heading(i)
+        if heading.endswith("?") and heading not in seen and not is_followup(heading):
+            seen.append(heading)
+    answered = [q for q, a in zip(seen, bot.ask_batch(seen)) if a.answered] if seen else []
+    return answered[:limit]
 
 
-def render_answer(answer: Answer) -> str:
-    """The assistant message (Markdown) for an answer."""
-    if not answer.answered:
-        return escape(answer.message or "No answer.")
-    parts = []
-    for n, quote in enumerate(answer.quotes, 1):
-        art = quote.article
-        title = escape(art.title)
-        if art.url.startswith(("http://", "https://")):
-            title = f'<a href="{html.escape(art.url, quote=True)}" target="_blank" rel="noopener">{title}</a>'
-        meta = " · ".join(escape(x) for x in (art.source, art.published) if x)
-        strength = "strong match" if quote.score >= 0.8 else "partial match"
-        parts.append(
-            f"> {escape(quote.text)} <sup>[{n}]</sup>\n\n"
-            f"[{n}] {title}" + (f" — {meta}" if meta else "") + f" · *{strength} ({quote.score:.0%})*"
-        )
-    return "\n\n".join(parts)
+def _parse_date(value: str, label: str) -> str | None:
+    value = (value or "").strip()
+    if not value:
+        return None
+    try:
+        return dt.date.fromisoformat(value).isoformat()
+    except ValueError:
+        raise InvalidQuestionError(f"the {label} date {value!r} is not a date; write it as YYYY-MM-DD") from None
+
+
+def make_filter(outlets: list[str] | None, all_outlets: list[str], date_from: str, date_to: str) -> ArticleFilter | None:
+    """The ArticleFilter for the page's filter controls (None when they restrict nothing)."""
+    sources = None
+    if outlets is not None and set(outlets) != set(all_outlets):
+        sources = frozenset(outlets)
+    where = ArticleFilter(sources, _parse_date(date_from, "from"), _parse_date(date_to, "to"))
+    return None if where.is_empty else where
 
 
 def build_app(bot: QABot):
     """The Gradio Blocks app for ``bot``."""
     import gradio as gr
 
+    articles = bot.articles
+    all_outlets = sorted({a.source for a in articles if a.source})
+    dates = sorted({a.published for a in articles if a.published})
+    show_filters = len(all_outlets) > 1 or len(dates) > 1
+    examples = example_questions(bot)
+
     def ask_api(question: str) -> dict[str, Any]:
+        """Answer a question with verbatim quotes and citations (the `qa-bot ask --json` object)."""
         try:
             return bot.ask(question).to_dict()
         except InvalidQuestionError as exc:
-            return {"question": question, "answered": False, "message": str(exc), "quotes": []}
+            return {"question": str(question), "answered": False, "message": str(exc), "quotes": []}
 
-    def respond(message: str, history: list[dict[str, Any]]):
-        history = list(history or [])
+    def respond(message, history, answers, asked, outlets, date_from, date_to):
+        history, answers, asked = list(history or []), list(answers or []), list(asked or [])
         if not (message or "").strip():
-            return history, ""
+            return history, "", answers, asked, gr.update()
         history.append({"role": "user", "content": escape(message)})
         try:
-            reply = render_answer(bot.ask(message))
+            where = make_filter(outlets, all_outlets, date_from, date_to)
+            effective = contextualize(message, asked)
+            answer = bot.ask(effective, where=where)
+            # Show the reader their own words, not the completed question.
+            answer = Answer(message, answer.answered, answer.message, answer.quotes)
+            asked.append(effective)
         except InvalidQuestionError as exc:
-            reply = escape(str(exc))
-        history.append({"role": "assistant", "content": reply})
-        return history, ""
+            answer = Answer(message, False, str(exc)[:1].upper() + str(exc)[1:] + ".", [])
+        history.append({"role": "assistant", "content": answer_markdown(answer)})
+        answers.append(answer)
+        return history, "", answers, asked, sources_html(answer)
 
-    with gr.Blocks(title="qa-bot: answers from the articles") as app:
-        gr.Markdown("## Ask the articles\nAnswers are exact quotes from the corpus, with their source.")
-        chat = gr.Chatbot(label="Chat", height=520, sanitize_html=True, allow_tags=False)
-        box = gr.Textbox(placeholder="Ask a question about the articles…", show_label=False, max_length=1000)
-        gr.Examples(EXAMPLES, inputs=box)
-        box.submit(respond, [box, chat], [chat, box], api_visibility="private")
+    def select(answers, evt: gr.SelectData):
+        # Messages alternate user, assistant: assistant message 2n+1 holds answers[n].
+        index = evt.index[0] if isinstance(evt.index, (list, tuple)) else evt.index
+        n = int(index) // 2
+        return sources_html(answers[n]) if 0 <= n < len(answers or []) else gr.update()
+
+    def clear():
+        return [], "", [], [], sources_html(None)
+
+    with gr.Blocks(title="qa-bot — answers from the articles") as app:
+        gr.Markdown(
+            "## Ask the articles\n"
+            "Every answer is an exact quote from the articles, with its source. "
+            "When the articles do not answer, the bot says so."
+        )
+        answers_state = gr.State([])
+        asked_state = gr.State([])
+        with gr.Row(equal_height=False):
+            with gr.Column(scale=3):
+                chat = gr.Chatbot(
+                    label="Chat", height=520, sanitize_html=True, elem_id="qa-chat",
+                    placeholder="Ask a question about the articles below.",
+                )
+                with gr.Row():
+                    box = gr.Textbox(
+                        placeholder="Ask a question about the articles…", show_label=False, scale=5,
+                        max_length=MAX_INPUT_CHARS, elem_id="qa-input", autofocus=True,
+                    )
+                    send = gr.Button("Ask", variant="primary", scale=1, elem_id="qa-send")
+                if examples:
+                    with gr.Row(elem_id="qa-examples"):
+                        gr.Markdown("**Try:**")
+                        example_buttons = [gr.Button(q, size="sm", elem_classes=["qa-example"]) for q in examples]
+                else:
+                    example_buttons = []
+                clear_button = gr.Button("New conversation", size="sm", variant="secondary")
+            with gr.Column(scale=2):
+                gr.Markdown("### Sources")
+                sources = gr.HTML(sources_html(None), elem_id="qa-sources")
+                with gr.Accordion("Filter sources", open=False, visible=show_filters, elem_id="qa-filters"):
+                    outlets = gr.CheckboxGroup(all_outlets, value=all_outlets, label="Outlets")
+                    with gr.Row():
+                        date_from = gr.Textbox(label="Published from", placeholder=dates[0] if dates else "YYYY-MM-DD")
+                        date_to = gr.Textbox(label="Published to", placeholder=dates[-1] if dates else "YYYY-MM-DD")
+                with gr.Accordion(f"Articles in the corpus ({len(articles)})", open=False, elem_id="qa-corpus"):
+                    gr.Dataframe(
+                        corpus_rows(articles), headers=["Published", "Outlet", "Headline"],
+                        interactive=False, wrap=True, elem_id="qa-corpus-table",
+                    )
+
+        inputs = [box, chat, answers_state, asked_state, outlets, date_from, date_to]
+        outputs = [chat, box, answers_state, asked_state, sources]
+        box.submit(respond, inputs, outputs, api_visibility="private")
+        send.click(respond, inputs, outputs, api_visibility="private")
+        for button in example_buttons:
+            button.click(
+                lambda h, a, q, o, f, t, text=button.value: respond(text, h, a, q, o, f, t),
+                inputs[1:], outputs, api_visibility="private",
+            )
+        chat.select(select, [answers_state], [sources], api_visibility="private")
+        clear_button.click(clear, None, [chat, box, answers_state, asked_state, sources], api_visibility="private")
         gr.api(ask_api, api_name="ask")
     return app
 
 
-def launch(bot: QABot, *, host: str = "127.0.0.1", port: int = 7860) -> None:
-    """Serve the chat on ``host:port`` (loopback by default; never a public share link)."""
+def launch(bot: QABot, *, host: str = "127.0.0.1", port: int = 7860, share: bool = False) -> None:
+    """Serve the chat on ``host:port`` (loopback by default; a public share link only if asked)."""
     bot.warm_up()
-    build_app(bot).queue(default_concurrency_limit=4).launch(server_name=host, server_port=port, share=False)
+    app = build_app(bot)
+    app.queue(default_concurrency_limit=4, max_size=64)
+    app.launch(server_name=host, server_port=port, share=share, css=CSS, footer_links=["api"])

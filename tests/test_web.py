@@ -1,0 +1,234 @@
+"""The web chat in a real browser (Playwright driving Debian's Chromium) and through gradio_client.
+
+The app runs as a subprocess (`qa-bot serve`) on a free loopback port, over the shipped corpus
+plus one article whose headline and text hold HTML and a <script> tag, from another outlet and
+date (so the outlet and date filters appear).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from qa_bot.corpus import save_articles
+from qa_bot.records import Article
+
+pytestmark = pytest.mark.e2e
+ROOT = Path(__file__).resolve().parents[1]
+CHROMIUM = "/usr/bin/chromium"
+HOSTILE = Article(
+    id="test-wire-hostile",
+    title="Test Wire: <b>Bold</b> headline <script>alert('title')</script>",
+    text=(
+        "Moderators at the Riverton Gazette found the string <script>alert('owned')</script> "
+        "pasted into a reader comment field on Tuesday.\n\n"
+        "The gazette said no reader data was exposed."
+    ),
+    source="Test Wire",
+    published="2025-01-15",
+)
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def app_url(tmp_path_factory):
+    work = tmp_path_factory.mktemp("web")
+    corpus = work / "corpus"
+    shutil.copytree(ROOT / "corpus", corpus)
+    save_articles(corpus, [HOSTILE])
+    port = _free_port()
+    log = open(work / "server.log", "w")
+    env = dict(os.environ, HF_HUB_OFFLINE="1", GRADIO_ANALYTICS_ENABLED="False")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "qa_bot.cli", "serve", "--corpus", str(corpus), "--index", str(work / "index"),
+         "--port", str(port)],
+        stdout=log, stderr=subprocess.STDOUT, env=env,
+    )
+    url = f"http://127.0.0.1:{port}/"
+    deadline = time.monotonic() + 240
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            pytest.fail(f"the app exited early:\n{(work / 'server.log').read_text()}")
+        try:
+            urllib.request.urlopen(url, timeout=2)
+            break
+        except OSError:
+            time.sleep(0.5)
+    else:
+        proc.kill()
+        pytest.fail(f"the app did not start in 240 s:\n{(work / 'server.log').read_text()}")
+    yield url
+    proc.terminate()
+    try:
+        proc.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+    log.close()
+
+
+# ---------------------------------------------------------------------------- API
+
+
+def test_api_ask_returns_the_json_contract(app_url):
+    from gradio_client import Client
+
+    client = Client(app_url, verbose=False)
+    result = client.predict("What does the BLA want?", api_name="/ask")
+    assert set(result) == {"question", "answered", "message", "quotes"}
+    assert result["answered"] is True
+    quote = result["quotes"][0]
+    assert set(quote) == {"text", "score", "start", "end", "context", "article"}
+    assert "seeks independence for Balochistan" in quote["text"]
+    assert quote["article"]["source"] == "The Indian Express"
+
+    declined = client.predict("What did Apple acquire?", api_name="/ask")
+    assert declined["answered"] is False and declined["quotes"] == []
+
+    empty = client.predict("   ", api_name="/ask")
+    assert empty["answered"] is False and "empty" in empty["message"]
+
+
+def _listening_addresses(port: int) -> set[str]:
+    """Local addresses (hex, as in /proc/net/tcp*) of sockets listening on ``port``."""
+    found = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        if not Path(table).exists():
+            continue
+        for line in Path(table).read_text().splitlines()[1:]:
+            fields = line.split()
+            address, hex_port = fields[1].rsplit(":", 1)
+            if int(hex_port, 16) == port and fields[3] == "0A":  # 0A: LISTEN
+                found.add(address)
+    return found
+
+
+def test_app_binds_to_loopback_only(app_url):
+    if not Path("/proc/net/tcp").exists():
+        pytest.skip("needs Linux /proc/net/tcp to see where the app listens")
+    port = int(app_url.rsplit(":", 1)[1].strip("/"))
+    assert _listening_addresses(port) == {"0100007F"}, "the app must listen on 127.0.0.1 only"
+
+
+# ---------------------------------------------------------------------------- browser
+
+
+@pytest.fixture(scope="module")
+def browser():
+    if not Path(CHROMIUM).exists():
+        pytest.skip(f"{CHROMIUM} is absent: install it with 'apt-get install -y chromium' (CI does)")
+    playwright_api = pytest.importorskip("playwright.sync_api", reason="pip install playwright")
+    with playwright_api.sync_playwright() as p:
+        browser = p.chromium.launch(
+            executable_path=CHROMIUM,
+            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                  "--disable-component-update", "--disable-sync", "--no-first-run"],
+        )
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser, app_url):
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    page.dialogs = []
+    page.on("dialog", lambda dialog: (page.dialogs.append(dialog.message), dialog.dismiss()))
+    page.goto(app_url)
+    page.wait_for_selector("#qa-input textarea", timeout=60_000)
+    yield page
+    assert page.dialogs == [], f"a script ran in the page: {page.dialogs}"
+    page.close()
+
+
+BOT = "#qa-chat [data-testid='bot']"
+
+
+def ask(page, question: str) -> str:
+    """Type a question, send it, and return the text of the bot's reply."""
+    replies = page.locator(BOT).count()
+    page.fill("#qa-input textarea", question)
+    page.click("#qa-send")
+    page.wait_for_function(
+        "([selector, n]) => document.querySelectorAll(selector).length > n", arg=[BOT, replies], timeout=60_000
+    )
+    return page.locator(BOT).last.inner_text()
+
+
+def test_question_shows_quote_citation_and_sources(page):
+    reply = ask(page, "What does the BLA want?")
+    assert "seeks independence for Balochistan" in reply
+    assert "The Indian Express" in reply and "2026-02-01" in reply
+    assert "match" in reply  # the confidence cue
+    assert page.locator(BOT).last.locator("blockquote").count() >= 1
+    mark = page.locator("#qa-sources mark").first
+    assert "seeks independence" in mark.inner_text()
+    assert "What does the BLA want?" in page.locator("#qa-sources").inner_text()  # section heading
+
+
+def test_example_question_click(page):
+    page.locator(".qa-example", has_text="What does the BLA want?").click()
+    page.wait_for_selector("#qa-chat [data-testid='bot']", timeout=60_000)
+    page.wait_for_function(
+        "() => [...document.querySelectorAll(\"#qa-chat [data-testid='bot']\")].some(e => e.innerText.includes('seeks independence'))",
+        timeout=60_000,
+    )
+
+
+def test_unanswerable_question_says_so(page):
+    reply = ask(page, "Who is playing in the Australian Open 2026 final?")
+    assert "do not answer" in reply and "rephras" in reply
+    assert page.locator(BOT).last.locator("blockquote").count() == 0
+
+
+def test_follow_up_question_uses_the_conversation(page):
+    ask(page, "How many people were killed?")
+    reply = ask(page, "How many of them were civilians?")
+    assert "31 civilians" in reply
+
+
+def test_article_html_and_scripts_render_as_text(page):
+    reply = ask(page, "What did moderators find in a reader comment field?")
+    assert "<script>alert('owned')</script>" in reply  # shown, as text
+    assert "<b>Bold</b>" in reply  # the headline's tags are text too
+    chat = page.locator("#qa-chat")
+    assert chat.locator("script").count() == 0 and chat.locator("b", has_text="Bold").count() == 0
+    assert page.locator("#qa-sources script").count() == 0
+    assert "<script>alert('owned')</script>" in page.locator("#qa-sources").inner_text()
+
+
+def test_question_html_renders_as_text(page):
+    ask(page, "<img src=x onerror=alert(1)> what is <i>CPEC</i>?")
+    user = page.locator("#qa-chat [data-testid='user']").last
+    assert "<img src=x onerror=alert(1)>" in user.inner_text()
+    assert page.locator("#qa-chat img[src='x']").count() == 0
+    assert page.locator("#qa-chat i", has_text="CPEC").count() == 0
+
+
+def test_corpus_list_and_outlet_filter(page):
+    page.click("#qa-corpus")
+    table = page.locator("#qa-corpus-table")
+    table.wait_for(timeout=10_000)
+    text = table.inner_text()
+    assert "The Indian Express" in text and "Test Wire" in text and "2026-02-01" in text
+    assert page.locator("#qa-corpus-table b", has_text="Bold").count() == 0
+
+    page.click("#qa-filters")
+    page.get_by_label("The Indian Express").uncheck()
+    reply = ask(page, "What does the BLA want?")
+    assert "do not answer" in reply, "with its only outlet filtered out, the BLA article is not quoted"
+    page.get_by_label("The Indian Express").check()
+    page.get_by_label("Published to").fill("2025-12-31")
+    reply = ask(page, "What does the BLA want?")
+    assert "do not answer" in reply, "the BLA article (2026-02-01) is after the date range"

@@ -1,0 +1,151 @@
+"""The parts of the web chat that need no browser: rendering, follow-ups, filters."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+from conftest import FakeEncoder, make_corpus, SMALL_ARTICLES
+
+from qa_bot.answer import AnswerConfig, FALLBACK_WEIGHTS
+from qa_bot.bot import QABot
+from qa_bot.corpus import save_articles
+from qa_bot.errors import InvalidQuestionError
+from qa_bot.followup import contextualize, is_followup
+from qa_bot.records import Answer, Article, ArticleFilter, Citation, Quote
+from qa_bot.render import answer_markdown, corpus_rows, escape, sources_html
+from qa_bot.web import make_filter
+
+CITATION = Citation("a1", "Headline <b>x</b>", "Outlet & Co", "https://news.example/a?x=1&y=<2>", "2026-02-01")
+
+
+def _quote(text: str, context: str, score: float = 0.9) -> Quote:
+    return Quote(text=text, score=score, start=0, end=len(text), context=context, article=CITATION, section="Why?")
+
+
+# ---------------------------------------------------------------------------- rendering
+
+
+def test_escape_neutralises_html_and_markdown():
+    out = escape("<script>alert('x')</script> **bold** [link](http://e) # head")
+    assert "<" not in out and ">" not in out
+    assert "&lt;script&gt;" in out
+    assert "\\*\\*bold\\*\\*" in out and "\\[link\\]" in out
+    assert "&#x27;" not in out, "quotes stay plain text (an entity's # would be backslashed)"
+
+
+def test_answer_markdown_quotes_cites_and_escapes():
+    answer = Answer("q", True, None, [_quote("He said <i>no</i>.", "Before. He said <i>no</i>. After.")])
+    md = answer_markdown(answer)
+    assert md.startswith("> ") and "<sup>[1]</sup>" in md
+    assert "<i>" not in md and "&lt;i&gt;" in md
+    assert "Headline &lt;b&gt;x&lt;/b&gt;" in md and "<b>" not in md
+    assert 'href="https://news.example/a?x=1&amp;y=&lt;2&gt;"' in md
+    assert "Outlet &amp; Co" in md and "2026-02-01" in md
+    assert "strong match" in md
+
+
+def test_answer_markdown_partial_match_and_no_answer():
+    weak = Answer("q", True, None, [_quote("A.", "A.", score=0.3)])
+    assert "partial match" in answer_markdown(weak)
+    none = Answer("q", False, "The articles do not answer <this> question.", [])
+    md = answer_markdown(none)
+    assert "do not answer &lt;this&gt; question" in md and "> " not in md  # no block quote
+
+
+def test_non_http_links_are_not_links():
+    quote = dataclasses.replace(_quote("A.", "A."), article=dataclasses.replace(CITATION, url="javascript:alert(1)"))
+    md = answer_markdown(Answer("q", True, None, [quote]))
+    assert "href" not in md and "javascript" not in md
+
+
+def test_sources_panel_highlights_the_quote_in_its_context():
+    html_out = sources_html(Answer("Why <now>?", True, None, [_quote("He said <i>no</i>.", "Before. He said <i>no</i>. After.")]))
+    assert "Before. <mark>He said &lt;i&gt;no&lt;/i&gt;.</mark> After." in html_out
+    assert "Why &lt;now&gt;?" in html_out and "<i>" not in html_out
+    assert "Why?" in html_out  # the section heading
+    assert "No passage answers" in sources_html(Answer("q", False, "none", []))
+    assert "Ask a question" in sources_html(None)
+
+
+def test_corpus_rows_newest_first():
+    arts = [Article("a", "Old", "x", source="S", published="2020-01-01"), Article("b", "New", "y", published="2026-01-01")]
+    assert corpus_rows(arts) == [["2026-01-01", "—", "New"], ["2020-01-01", "S", "Old"]]
+
+
+# ---------------------------------------------------------------------------- follow-ups
+
+
+@pytest.mark.parametrize(
+    "question, expected",
+    [
+        ("How many of them were civilians?", True),
+        ("What did he say?", True),
+        ("And the army?", True),
+        ("Why?", True),
+        ("What does the BLA want?", False),
+        ("How many people were killed in Balochistan?", False),
+    ],
+)
+def test_is_followup(question, expected):
+    assert is_followup(question) is expected
+
+
+def test_contextualize_completes_followups_only():
+    asked = ["How many people were killed?"]
+    assert contextualize("How many of them were civilians?", asked) == (
+        "How many of them were civilians? (How many people were killed?)"
+    )
+    assert contextualize("What does the BLA want?", asked) == "What does the BLA want?"
+    assert contextualize("How many of them were civilians?", []) == "How many of them were civilians?"
+    long_question = "Why did they " + "x" * 990
+    assert contextualize(long_question, asked) == long_question, "never pushed past the length limit"
+
+
+# ---------------------------------------------------------------------------- filters
+
+
+def test_make_filter():
+    outlets = ["A", "B"]
+    assert make_filter(outlets, outlets, "", "") is None
+    assert make_filter(["A"], outlets, "", "").sources == frozenset({"A"})
+    where = make_filter(outlets, outlets, "2026-01-01", " 2026-02-01 ")
+    assert (where.published_from, where.published_to) == ("2026-01-01", "2026-02-01")
+    with pytest.raises(InvalidQuestionError, match="YYYY-MM-DD"):
+        make_filter(outlets, outlets, "yesterday", "")
+
+
+def test_article_filter_matches():
+    art = Article("a", "t", "x", source="A", published="2026-02-01")
+    assert ArticleFilter().matches(art)
+    assert ArticleFilter(sources=frozenset({"A"})).matches(art)
+    assert not ArticleFilter(sources=frozenset({"B"})).matches(art)
+    assert ArticleFilter(published_from="2026-02-01", published_to="2026-02-01").matches(art)
+    assert not ArticleFilter(published_from="2026-02-02").matches(art)
+    assert not ArticleFilter(published_to="2026-01-31").matches(art)
+    assert not ArticleFilter(published_from="2020-01-01").matches(dataclasses.replace(art, published=""))
+
+
+def test_filtered_search_and_ask_quote_only_matching_articles(tmp_path):
+    corpus = make_corpus(tmp_path, SMALL_ARTICLES)
+    # A second outlet, later date, on the same subject as the BLA article.
+    save_articles(corpus, [Article("bla-2", "BLA again", "The Baloch Liberation Army wants independence for Balochistan.",
+                                   source="Other Wire", published="2026-03-01")])
+    encoder = FakeEncoder()
+    bot = QABot.from_corpus(corpus, tmp_path / "index", encoder=encoder,
+                            config=AnswerConfig(weights=dict(FALLBACK_WEIGHTS), min_confidence=0.05))
+    question = "What does the Baloch Liberation Army want?"
+    unfiltered = {h.article.id for h in bot.search(question, k=10)}
+    assert "bla-2" in unfiltered and "pakistan-what-is-baloch-liberation-army" in unfiltered
+
+    only_other = ArticleFilter(sources=frozenset({"Other Wire"}))
+    hits = bot.search(question, k=10, where=only_other)
+    assert hits and {h.article.id for h in hits} == {"bla-2"}
+    answer = bot.ask(question, where=only_other)
+    assert answer.answered and {q.article.id for q in answer.quotes} == {"bla-2"}
+
+    before_march = ArticleFilter(published_to="2026-02-28")
+    assert "bla-2" not in {h.article.id for h in bot.search(question, k=10, where=before_march)}
+    nothing = ArticleFilter(sources=frozenset({"No Such Outlet"}))
+    assert bot.search(question, k=5, where=nothing) == []
+    assert not bot.ask(question, where=nothing).answered
