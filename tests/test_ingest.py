@@ -316,6 +316,13 @@ def test_bad_published_override(tmp_path: Path) -> None:
 # ---------------------------------------------------------------- URLs
 
 
+class _QuietServer(ThreadingHTTPServer):
+    """A client that stops reading (the size cap doing its job) is expected, not an error."""
+
+    def handle_error(self, request: object, client_address: object) -> None:
+        pass
+
+
 class _Handler(BaseHTTPRequestHandler):
     user_agents: list[str] = []
 
@@ -366,7 +373,7 @@ class _Handler(BaseHTTPRequestHandler):
 
 @pytest.fixture(scope="module")
 def server() -> Iterator[str]:
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
+    httpd = _QuietServer(("127.0.0.1", 0), _Handler)
     httpd.protocol_version = "HTTP/1.0"
     thread = threading.Thread(target=httpd.serve_forever, daemon=True)
     thread.start()
