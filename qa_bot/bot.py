@@ -275,7 +275,6 @@ class QABot:
         )
 
 
-
 def _context(data: IndexData, lo: int, hi: int) -> str:
     """The paragraph around sentences lo..hi, trimmed to whole sentences near the quote if long."""
     text = data.articles[int(data.sentences[lo, 0])].text

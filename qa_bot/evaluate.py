@@ -172,6 +172,7 @@ def run_eval(bot, eval_set: EvalSet, *, k: int = 5, progress=None) -> EvalReport
     quote_chars: list[int] = []
     latencies: list[float] = []
     answerable = [q for q in eval_set.questions if q.gold]
+    bot.warm_up()  # latency is of warm queries; model loading is a cold-start figure
     for n, item in enumerate(eval_set.questions, 1):
         started = time.perf_counter()
         answer = bot.ask(item.q)

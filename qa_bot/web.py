@@ -14,6 +14,10 @@ from __future__ import annotations
 import datetime as dt
 from typing import TYPE_CHECKING, Any
 
+# Imported at module level (web.py itself is imported only by `qa-bot serve`): Gradio resolves the
+# `evt: gr.SelectData` annotation of event handlers through this module's globals.
+import gradio as gr
+
 from .errors import InvalidQuestionError
 from .followup import contextualize, is_followup
 from .records import Answer, ArticleFilter
@@ -60,8 +64,6 @@ def make_filter(outlets: list[str] | None, all_outlets: list[str], date_from: st
 
 def build_app(bot: QABot):
     """The Gradio Blocks app for ``bot``."""
-    import gradio as gr
-
     articles = bot.articles
     all_outlets = sorted({a.source for a in articles if a.source})
     dates = sorted({a.published for a in articles if a.published})

@@ -232,3 +232,15 @@ def test_corpus_list_and_outlet_filter(page):
     page.get_by_label("Published to").fill("2025-12-31")
     reply = ask(page, "What does the BLA want?")
     assert "do not answer" in reply, "the BLA article (2026-02-01) is after the date range"
+
+
+def test_clicking_an_earlier_answer_shows_its_sources(page):
+    ask(page, "What does the BLA want?")
+    ask(page, "What is CPEC?")
+    assert "China-Pakistan Economic Corridor" in page.locator("#qa-sources mark").first.inner_text()
+    page.locator("#qa-chat .bot-row .selectable").first.click()
+    page.wait_for_function(
+        "() => document.querySelector('#qa-sources mark')?.innerText.includes('seeks independence')",
+        timeout=30_000,
+    )
+    assert "What does the BLA want?" in page.locator("#qa-sources").inner_text()
