@@ -1,14 +1,23 @@
-"""Fit the answerer's feature weights and abstention threshold on held-out data.
+"""Fit the answerer: the sentence-ranking weights, the answerability model and its threshold.
 
-Fitting data: SQuAD v1.1 dev (MRQA copy) *minus* the 240 paragraphs that XQuAD shares with it
-(matched by paragraph text), so XQuAD and NewsQA stay untouched for reporting. Unanswerable
-questions for the threshold are the same fitting questions asked against the Wikinews corpus,
-which does not hold their answers.
+Fitting data: SQuAD v1.1 dev (MRQA copy) *minus* the 240 paragraphs XQuAD shares with it (matched
+by paragraph text), and of those only the paragraphs in the first half of the file (the FIT
+half). XQuAD, NewsQA and the questions of the other half (HELD half) are never seen here, so
+`qa-bot eval` can report on them. The corpus searched is every SQuAD dev paragraph not in XQuAD
+(both halves: the HELD half serves as distractors, its questions are not used).
+
+- Ranking: logistic regression on pairwise differences (right sentence minus wrong sentence of
+  the same question), i.e. a linear RankSVM-style model.
+- Answerability: logistic regression predicting "the best candidate holds the answer", on the
+  FIT questions (positives where right, negatives where wrong) plus the same questions asked
+  against the Wikinews corpus, which cannot answer them.
+- Threshold: the table over thresholds is printed; the default maximises
+  (right answers - wrong answers - answers to unanswerable questions), i.e. a wrong answer costs
+  what a right one gains, with as many unanswerable questions as answerable ones.
 
     python benchmarks/fit_answerer.py [--work /tmp/qa-fit] [--write]
 
-Prints the fitted weights and a threshold table; with --write stores them in
-qa_bot/weights.json, which AnswerConfig loads by default.
+With --write the result goes to qa_bot/weights.json.
 """
 
 from __future__ import annotations
@@ -23,102 +32,124 @@ from pathlib import Path
 import numpy as np
 from sklearn.linear_model import LogisticRegression
 
-from qa_bot.answer import FEATURES, AnswerConfig
+from qa_bot.answer import AnswerConfig, FALLBACK_ABSTAIN, FALLBACK_RANK
 from qa_bot.bot import QABot
 from qa_bot.corpus import save_articles
 from qa_bot.evaluate import contains_gold, load_mrqa, load_squad
+from qa_bot.features import ABSTAIN_FEATURES, RANK_FEATURES
 from qa_bot.ingest import read_sources
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared" / "data"
 
 
+def fit_split() -> tuple[list, list, set[str]]:
+    """SQuAD dev paragraphs not in XQuAD, the FIT questions, and the ids of FIT paragraphs."""
+    xquad = {a.text for a in load_squad(SHARED / "xquad.en.json").articles}
+    squad = load_mrqa(SHARED / "mrqa_squad_dev.jsonl.gz")
+    candidates = [a for a in squad.articles if a.text not in xquad]
+    fit_ids = {a.id for a in candidates[: len(candidates) // 2]}
+    questions = [q for q in squad.questions if q.article in fit_ids and q.gold]
+    return candidates, questions, fit_ids
+
+
 def build(articles, work: Path, name: str) -> QABot:
     corpus, index = work / name / "corpus", work / name / "index"
     if not corpus.exists():
         save_articles(corpus, articles)
-    t = time.perf_counter()
+    started = time.perf_counter()
     report = QABot.build(corpus, index)
-    print(f"[{name}] {report.articles} articles, {report.passages} passages, built in {time.perf_counter() - t:.0f} s", file=sys.stderr)
+    print(f"[{name}] {report.articles} articles, {report.passages} passages, {time.perf_counter() - started:.0f} s",
+          file=sys.stderr)
     return QABot.load(index)
+
+
+def candidates(bot: QABot, texts: list[str]):
+    out = []
+    for start in range(0, len(texts), 256):
+        out.extend(bot.candidates_batch(texts[start : start + 256]))
+    return out
+
+
+def fit_rank(cands, questions, bot, rng) -> dict[str, float]:
+    diffs = []
+    for cand, q in zip(cands, questions):
+        labels = np.array([contains_gold(bot.data.sentence_text(s), q.gold) for s in cand.sentences.tolist()])
+        pos, neg = np.flatnonzero(labels), np.flatnonzero(~labels)
+        if not len(pos) or not len(neg):
+            continue
+        for _ in range(min(20, len(pos) * len(neg))):
+            diffs.append(cand.features[rng.choice(pos)] - cand.features[rng.choice(neg)])
+    X = np.vstack([diffs, -np.asarray(diffs)])
+    y = np.r_[np.ones(len(diffs)), np.zeros(len(diffs))]
+    model = LogisticRegression(C=1.0, fit_intercept=False, max_iter=5000).fit(X, y)
+    print(f"ranking: {len(diffs)} pairs", file=sys.stderr)
+    return {name: float(w) for name, w in zip(RANK_FEATURES, model.coef_[0])}
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--work", type=Path, default=Path("/tmp/qa-fit"))
-    parser.add_argument("--questions", type=int, default=4000, help="fitting questions to sample")
+    parser.add_argument("--questions", type=int, default=4000, help="FIT questions to sample")
     parser.add_argument("--write", action="store_true", help="write qa_bot/weights.json")
     args = parser.parse_args()
+    rng = np.random.default_rng(0)
 
-    xquad = load_squad(SHARED / "xquad.en.json")
-    held_out = {a.text for a in xquad.articles}
-    squad = load_mrqa(SHARED / "mrqa_squad_dev.jsonl.gz")
-    fit_articles = [a for a in squad.articles if a.text not in held_out]
-    fit_ids = {a.id for a in fit_articles}
-    questions = [q for q in squad.questions if q.article in fit_ids and q.gold]
+    articles, questions, fit_ids = fit_split()
     random.Random(0).shuffle(questions)
     questions = questions[: args.questions]
-    print(f"fitting on {len(fit_articles)} SQuAD dev paragraphs not in XQuAD, {len(questions)} questions", file=sys.stderr)
-
-    bot = build(fit_articles, args.work, "squad-fit")
+    print(f"FIT: {len(questions)} questions on {len(fit_ids)} of {len(articles)} SQuAD dev paragraphs",
+          file=sys.stderr)
+    squad_bot = build(articles, args.work, "squad-fit")
+    news = [n.article for n in read_sources([str(SHARED / "gum_wikinews.jsonl")])[0]]
+    news_data = build(news, args.work, "wikinews").data
     texts = [q.q for q in questions]
-    X, y, groups = [], [], []
-    t = time.perf_counter()
-    for start in range(0, len(texts), 256):
-        for qi, cand in enumerate(bot.candidates_batch(texts[start : start + 256]), start):
-            for s, f in zip(cand.sentences.tolist(), cand.features):
-                X.append(f)
-                y.append(contains_gold(bot.data.sentence_text(s), questions[qi].gold))
-                groups.append(qi)
-    print(f"{len(X)} candidates in {time.perf_counter() - t:.0f} s", file=sys.stderr)
-    X, y, groups = np.asarray(X), np.asarray(y), np.asarray(groups)
-    model = LogisticRegression(C=1.0, max_iter=2000).fit(X, y)
-    weights = {"bias": float(model.intercept_[0])} | {n: float(w) for n, w in zip(FEATURES, model.coef_[0])}
-    print(json.dumps({k: round(v, 3) for k, v in weights.items()}))
 
-    # Top-1 scores of answerable questions (correct or not) under the fitted weights.
-    w = np.array([weights[n] for n in FEATURES])
-    scores = X @ w + weights["bias"]
-    top_score, top_ok = [], []
-    for qi in range(len(questions)):
-        rows = np.flatnonzero(groups == qi)
-        if len(rows) == 0:
-            top_score.append(-np.inf), top_ok.append(False)
-            continue
-        best = rows[np.argmax(scores[rows])]
-        top_score.append(scores[best]), top_ok.append(bool(y[best]))
-    top_score, top_ok = np.asarray(top_score), np.asarray(top_ok)
-    print(f"fit-set accuracy@1 with fitted weights: {top_ok.mean():.3f}", file=sys.stderr)
+    # 1. Ranking weights, from the candidates as the current ranker retrieves them.
+    squad_bot.config = AnswerConfig(rank_weights=dict(FALLBACK_RANK), abstain_weights=dict(FALLBACK_ABSTAIN))
+    rank = fit_rank(candidates(squad_bot, texts), questions, squad_bot, rng)
+    print("rank weights:", json.dumps({k: round(v, 3) for k, v in rank.items()}))
 
-    # Out-of-corpus questions: the same questions against the Wikinews corpus.
-    news, errors = read_sources([str(SHARED / "gum_wikinews.jsonl")])
-    news_bot = QABot(build([n.article for n in news], args.work, "wikinews").data, bot.encoder, AnswerConfig(weights=weights))
-    neg = []
-    for start in range(0, min(len(texts), 2000), 256):
-        for cand in news_bot.candidates_batch(texts[start : start + 256]):
-            neg.append(float(cand.scores.max()) if len(cand.scores) else -np.inf)
-    neg = np.asarray(neg)
+    # 2. Answerability, on the candidates as ranked by the new weights.
+    config = AnswerConfig(rank_weights=rank, abstain_weights=dict(FALLBACK_ABSTAIN))
+    squad_bot.config = config
+    pos_cands = candidates(squad_bot, texts)
+    right = np.array([
+        bool(len(c.sentences)) and contains_gold(squad_bot.data.sentence_text(int(c.sentences[np.argmax(c.scores)])), q.gold)
+        for c, q in zip(pos_cands, questions)
+    ])
+    print(f"FIT accuracy@1 with the fitted ranking: {right.mean():.3f}", file=sys.stderr)
+    news_bot = QABot(news_data, squad_bot.encoder, config)
+    neg_cands = candidates(news_bot, texts[:2000])
+    A_pos = np.vstack([c.abstain for c in pos_cands])
+    A_neg = np.vstack([c.abstain for c in neg_cands])
+    X = np.vstack([A_pos, A_neg])
+    y = np.r_[right.astype(float), np.zeros(len(A_neg))]
+    model = LogisticRegression(C=1.0, max_iter=5000).fit(X, y)
+    abstain = {"bias": float(model.intercept_[0])} | {n: float(w) for n, w in zip(ABSTAIN_FEATURES, model.coef_[0])}
+    print("abstain weights:", json.dumps({k: round(v, 3) for k, v in abstain.items()}))
 
-    print("\nconfidence  answered-correct  answered-wrong  false-abstain  unanswerable-answered  utility")
+    p_pos = model.predict_proba(A_pos)[:, 1]
+    p_neg = model.predict_proba(A_neg)[:, 1]
+    print("\nthreshold  answered-right  answered-wrong  false-abstain  unanswerable-answered  utility")
     best = None
-    for conf in np.arange(0.05, 0.96, 0.05):
-        thr = np.log(conf / (1 - conf))
-        answered = top_score >= thr
-        correct = (answered & top_ok).mean()
-        wrong = (answered & ~top_ok).mean()
-        false_abstain = (~answered & top_ok).mean()
-        neg_answered = (neg >= thr).mean()
-        # A wrong answer costs as much as a right one gains; half the traffic is unanswerable.
-        utility = 0.5 * (correct - wrong) + 0.5 * (-neg_answered)
-        print(f"{conf:10.2f}  {correct:16.3f}  {wrong:14.3f}  {false_abstain:13.3f}  {neg_answered:21.3f}  {utility:7.3f}")
-        if best is None or utility > best[1]:
-            best = (round(float(conf), 2), utility)
+    for threshold in np.round(np.arange(0.05, 0.96, 0.05), 2):
+        answered = p_pos >= threshold
+        good, bad = (answered & right).mean(), (answered & ~right).mean()
+        missed = (~answered & right).mean()
+        neg_answered = (p_neg >= threshold).mean()
+        utility = 0.5 * (good - bad) - 0.5 * neg_answered
+        print(f"{threshold:9.2f}  {good:14.3f}  {bad:14.3f}  {missed:13.3f}  {neg_answered:21.3f}  {utility:7.3f}")
+        if best is None or utility > best[1] + 1e-9:
+            best = (float(threshold), utility)
     print(f"\nchosen min_confidence: {best[0]}")
     if args.write:
         out = {
-            "fitted_on": "SQuAD v1.1 dev (MRQA) minus XQuAD paragraphs; negatives: same questions vs Wikinews",
+            "fitted_on": "SQuAD v1.1 dev (MRQA): questions of the first half of the paragraphs not in XQuAD; "
+                         "negatives: the same questions against Wikinews",
             "command": "python benchmarks/fit_answerer.py --write",
-            "weights": weights,
+            "rank": rank,
+            "abstain": abstain,
             "min_confidence": best[0],
         }
         (ROOT / "qa_bot" / "weights.json").write_text(json.dumps(out, indent=2) + "\n")

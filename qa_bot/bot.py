@@ -9,7 +9,8 @@ from pathlib import Path
 
 import numpy as np
 
-from .answer import AnswerConfig, Candidates, featurize, linear_scores, quote_span, sigmoid
+from .answer import AnswerConfig, Candidates, confidence, quote_span
+from .features import ABSTAIN_FEATURES, RANK_FEATURES, Evidence, abstain_features, linear, rank_features, unknown_share
 from .builder import BuildReport, Progress, build_index
 from .chunking import ChunkParams
 from .embedding import DEFAULT_MODEL, Encoder, SentenceTransformerEncoder
@@ -188,50 +189,72 @@ class QABot:
         return SearchHit(article.text[start:end], score, start, end, self.data.heading(p), article.citation(), p)
 
     def _candidates(self, question: str, qvec: np.ndarray, qtokens: list[str], ranked: Ranked) -> Candidates:
-        """Every sentence of the retrieved passages, with features and scores."""
-        data = self.data
+        """Every sentence of the retrieved passages, with features, scores and the confidence."""
+        data, cfg = self.data, self.config
         rank_of: dict[int, int] = {}  # sentence -> rank of the best passage holding it
         for rank, p in enumerate(ranked.passages.tolist()):
             for s in range(int(data.passages[p, 1]), int(data.passages[p, 2])):
                 rank_of.setdefault(s, rank)
+        if not rank_of:
+            empty = np.empty(0, dtype=np.int64)
+            return Candidates(question, empty, empty, np.zeros((0, len(RANK_FEATURES))), np.empty(0),
+                              np.zeros(len(ABSTAIN_FEATURES)), 0.0)
         sent_ids = np.fromiter(rank_of, dtype=np.int64, count=len(rank_of))
         ranks = np.fromiter(rank_of.values(), dtype=np.int64, count=len(rank_of))
         texts = [data.sentence_text(s) for s in sent_ids.tolist()]
-        sent_tokens = [set(t) for t in tokenize(texts)] if texts else []
+        sent_tokens = tokenize(texts)
         tokens_of = dict(zip(sent_ids.tolist(), sent_tokens))
         # A sentence is read with its section heading (as it is embedded); a passage with its
         # heading and all its sentences.
-        heading_tokens: dict[int, set[str]] = {}
+        heading_tokens: dict[int, list[str]] = {}
         passage_context: dict[int, set[str]] = {}
-        context_tokens = []
+        tokens, context_tokens = [], []
         for i, rank in enumerate(ranks.tolist()):
             p = int(ranked.passages[rank])
             if p not in passage_context:
                 heading = data.heading(p)
-                heading_tokens[p] = set(tokenize([heading])[0]) if heading else set()
+                heading_tokens[p] = tokenize([heading])[0] if heading else []
                 ctx = set(heading_tokens[p])
                 for s in range(int(data.passages[p, 1]), int(data.passages[p, 2])):
-                    ctx |= tokens_of[s]
+                    ctx.update(tokens_of[s])
                 passage_context[p] = ctx
-            sent_tokens[i] = sent_tokens[i] | heading_tokens[p]
+            tokens.append(sent_tokens[i] + heading_tokens[p])
             context_tokens.append(passage_context[p])
-        features = featurize(
-            question, qtokens, data.sentence_vectors[sent_ids] @ qvec, texts, sent_tokens,
-            context_tokens, ranked.dense[ranks], ranked.fused[ranks], data.lexical.idf,
+        evidence = Evidence(
+            question, qtokens, texts, tokens, context_tokens,
+            sentence_cos=data.sentence_vectors[sent_ids] @ qvec,
+            neighbour_cos=self._neighbour_cos(sent_ids, qvec),
+            passage_cos=ranked.dense[ranks], passage_rrf=ranked.fused[ranks],
         )
-        scores = linear_scores(features, self.config.weights)
-        passages = ranked.passages[ranks] if len(ranks) else np.empty(0, dtype=np.int64)
-        return Candidates(question, sent_ids, passages, features, scores)
+        features = rank_features(evidence, data.lexical.idf)
+        scores = linear(features, RANK_FEATURES, cfg.rank_weights)
+        unknown = unknown_share(qtokens, data.lexical.knows, data.lexical.idf)
+        abstain = abstain_features(features, scores, unknown)
+        return Candidates(
+            question, sent_ids, ranked.passages[ranks], features, scores, abstain,
+            confidence(abstain, cfg.abstain_weights),
+        )
+
+    def _neighbour_cos(self, sent_ids: np.ndarray, qvec: np.ndarray) -> np.ndarray:
+        """For each sentence, the best cosine of the sentence before or after it in its paragraph."""
+        data = self.data
+        out = np.zeros(len(sent_ids))
+        para = data.sentences[:, 3]
+        for i, s in enumerate(sent_ids.tolist()):
+            neighbours = [j for j in (s - 1, s + 1) if 0 <= j < len(para) and para[j] == para[s]]
+            if neighbours:
+                out[i] = float(np.max(data.sentence_vectors[neighbours] @ qvec))
+        return out
 
     def _select(self, cand: Candidates) -> Answer:
         """Turn scored candidates into ranked, non-overlapping, non-duplicate quotes (or abstain)."""
         data, cfg = self.data, self.config
         if not len(cand.sentences):
             return Answer(cand.question, False, NO_ANSWER, [])
+        if cand.confidence < cfg.min_confidence:
+            return Answer(cand.question, False, NO_ANSWER, [])
         order = np.argsort(-cand.scores, kind="stable")
         top = float(cand.scores[order[0]])
-        if sigmoid(top) < cfg.min_confidence:
-            return Answer(cand.question, False, NO_ANSWER, [])
         score_of = dict(zip(cand.sentences.tolist(), cand.scores.tolist()))
         quotes: list[Quote] = []
         covered: set[int] = set()
@@ -255,7 +278,8 @@ class QABot:
                 continue
             covered |= span
             chosen.append(s)
-            quotes.append(self._quote(lo, hi, sigmoid(score), int(cand.passages[i])))
+            score_conf = cand.confidence if not quotes else confidence(cand.abstain, cfg.abstain_weights, score)
+            quotes.append(self._quote(lo, hi, score_conf, int(cand.passages[i])))
         return Answer(cand.question, True, None, quotes)
 
     def _near_duplicate(self, s: int, chosen: list[int]) -> bool:

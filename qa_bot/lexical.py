@@ -65,6 +65,11 @@ class LexicalIndex:
         retriever = bm25s.BM25.load(str(directory), allow_pickle=False, mmap=False, show_progress=False)
         return cls(retriever, n_docs)
 
+    def knows(self, term: str) -> bool:
+        """True if some passage holds ``term``."""
+        col = self._vocab.get(term)
+        return col is not None and col < len(self._df) and self._df[col] > 0
+
     def idf(self, term: str) -> float:
         """Inverse document frequency; a term absent from the corpus gets the highest value."""
         col = self._vocab.get(term)

@@ -10,7 +10,8 @@ from conftest import SMALL_ARTICLES, FakeEncoder, make_corpus
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from qa_bot.answer import AnswerConfig, answer_type, coverage, has_type, quote_span
+from qa_bot.answer import AnswerConfig, quote_span
+from qa_bot.features import answer_type, coverage, has_type
 from qa_bot.bot import MAX_QUESTION_CHARS, QABot, clean_question
 from qa_bot.builder import build_index
 from qa_bot.chunking import chunk_text
@@ -26,7 +27,10 @@ HAND_SET = {
     "bias": -6.0, "sent_cos": 5.0, "pass_cos": 2.0, "pass_rrf": 1.0, "sent_lex": 3.0,
     "ctx_lex": 1.5, "question": -2.0, "type_match": 0.5, "type_miss": -0.7, "short": -0.7,
 }
-FAKE_CONFIG = AnswerConfig(min_confidence=0.5, weights=HAND_SET)
+# With the answerability model reduced to sigmoid(top ranking score), the confidence is the
+# hand-set model's own sigmoid.
+HAND = {"rank_weights": HAND_SET, "abstain_weights": {"top_score": 1.0}}
+FAKE_CONFIG = AnswerConfig(min_confidence=0.5, **HAND)
 
 CONTRACT_KEYS = {"question", "answered", "message", "quotes"}
 QUOTE_KEYS = {"text", "score", "start", "end", "context", "article"}
@@ -216,8 +220,8 @@ def test_absent_words_or_stop_words_only_abstain(bot, question):
 
 def test_threshold_decides_abstention(data):
     question = "Tell me about exile"
-    low = QABot(data, FakeEncoder(), AnswerConfig(min_confidence=0.01, weights=HAND_SET)).ask(question)
-    high = QABot(data, FakeEncoder(), AnswerConfig(min_confidence=0.999, weights=HAND_SET)).ask(question)
+    low = QABot(data, FakeEncoder(), AnswerConfig(min_confidence=0.01, **HAND)).ask(question)
+    high = QABot(data, FakeEncoder(), AnswerConfig(min_confidence=0.999, **HAND)).ask(question)
     assert low.answered and low.quotes
     assert not high.answered and high.quotes == []
 
@@ -230,7 +234,7 @@ def test_near_duplicate_sentences_are_quoted_once(tmp_path):
         "unrelated": ("Chess", "Anna Kowalski won the chess title."),
     })
     build_index(corpus, tmp_path / "index", FakeEncoder())
-    bot = QABot(load_index(tmp_path / "index"), FakeEncoder(), AnswerConfig(min_confidence=0.01, weights=HAND_SET))
+    bot = QABot(load_index(tmp_path / "index"), FakeEncoder(), AnswerConfig(min_confidence=0.01, **HAND))
     answer = bot.ask("When would the Harbour Bridge reopen after repairs?")
     assert answer.answered
     assert sum(shared in q.text for q in answer.quotes) == 1
@@ -516,4 +520,6 @@ def test_answer_config_validation():
     with pytest.raises(ValueError, match="max_quotes and passages"):
         AnswerConfig(max_quotes=0)
     with pytest.raises(ValueError, match=r"unknown weight\(s\) \['sent_cosine'\]"):
-        AnswerConfig(weights={"sent_cosine": 1.0})
+        AnswerConfig(rank_weights={"sent_cosine": 1.0})
+    with pytest.raises(ValueError, match=r"unknown weight\(s\) \['margins'\]"):
+        AnswerConfig(abstain_weights={"margins": 1.0})

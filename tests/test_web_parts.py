@@ -7,7 +7,7 @@ import dataclasses
 import pytest
 from conftest import FakeEncoder, make_corpus, SMALL_ARTICLES
 
-from qa_bot.answer import AnswerConfig, FALLBACK_WEIGHTS
+from qa_bot.answer import FALLBACK_ABSTAIN, FALLBACK_RANK, AnswerConfig
 from qa_bot.bot import QABot
 from qa_bot.corpus import save_articles
 from qa_bot.errors import InvalidQuestionError
@@ -133,7 +133,7 @@ def test_filtered_search_and_ask_quote_only_matching_articles(tmp_path):
                                    source="Other Wire", published="2026-03-01")])
     encoder = FakeEncoder()
     bot = QABot.from_corpus(corpus, tmp_path / "index", encoder=encoder,
-                            config=AnswerConfig(weights=dict(FALLBACK_WEIGHTS), min_confidence=0.05))
+                            config=AnswerConfig(rank_weights=FALLBACK_RANK, abstain_weights=FALLBACK_ABSTAIN, min_confidence=0.05))
     question = "What does the Baloch Liberation Army want?"
     unfiltered = {h.article.id for h in bot.search(question, k=10)}
     assert "bla-2" in unfiltered and "pakistan-what-is-baloch-liberation-army" in unfiltered

@@ -1,0 +1,94 @@
+"""Candidate-sentence features and abstention features (pure functions)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from qa_bot.answer import confidence
+from qa_bot.features import (
+    ABSTAIN_FEATURES, RANK_FEATURES, Evidence, abstain_features, has_type, linear, rank_features, unknown_share,
+)
+
+IDF = {"bla": 2.0, "want": 1.0, "independ": 3.0, "balochistan": 1.5, "kill": 1.0, "peopl": 0.5}
+
+
+def idf(term: str) -> float:
+    return IDF.get(term, 4.0)
+
+
+def evidence(**overrides) -> Evidence:
+    base = dict(
+        question="How many people were killed?",
+        query_terms=["mani", "peopl", "kill"],
+        texts=["Nearly 200 people were killed.", "People were angry.", "Was anyone killed?"],
+        tokens=[["near", "200", "peopl", "kill"], ["peopl", "angri"], ["anyon", "kill"]],
+        context_tokens=[{"near", "200", "peopl", "kill", "angri"}] * 3,
+        sentence_cos=np.array([0.7, 0.4, 0.5]),
+        neighbour_cos=np.array([0.4, 0.7, 0.0]),
+        passage_cos=np.array([0.6, 0.6, 0.3]),
+        passage_rrf=np.array([0.03, 0.03, 0.015]),
+    )
+    base.update(overrides)
+    return Evidence(**base)
+
+
+def column(name: str, rows: np.ndarray) -> np.ndarray:
+    return rows[:, RANK_FEATURES.index(name)]
+
+
+def test_rank_features_values():
+    rows = rank_features(evidence(), idf)
+    assert rows.shape == (3, len(RANK_FEATURES))
+    assert column("sent_cos_gap", rows).tolist() == pytest.approx([0.0, -0.3, -0.2])
+    assert column("pass_rrf", rows).tolist() == pytest.approx([1.0, 1.0, 0.5])
+    # "mani" is no term of any sentence: the best sentence holds peopl + kill of mani/peopl/kill.
+    assert column("sent_lex", rows)[0] == pytest.approx((0.5 + 1.0) / (4.0 + 0.5 + 1.0))
+    assert column("sent_lex_gap", rows)[0] == 0.0 and column("sent_lex_gap", rows)[1] < 0
+    assert column("bigram", rows).tolist() == pytest.approx([0.5, 0.0, 0.0])  # "peopl kill"
+    assert column("question", rows).tolist() == [0.0, 0.0, 1.0]
+    assert column("type_match", rows).tolist() == [1.0, 0.0, 0.0]  # "200", a number
+    assert column("type_miss", rows).tolist() == [0.0, 1.0, 1.0]
+
+
+def test_rank_features_of_no_candidates():
+    empty = evidence(texts=[], tokens=[], context_tokens=[], sentence_cos=np.zeros(0),
+                     neighbour_cos=np.zeros(0), passage_cos=np.zeros(0), passage_rrf=np.zeros(0))
+    assert rank_features(empty, idf).shape == (0, len(RANK_FEATURES))
+
+
+def test_type_cue_ignores_what_the_question_already_says():
+    assert not has_type("number", "In 2022, militants stormed bases.", "What happened in 2022?")
+    assert has_type("number", "In 2022, 40 militants stormed bases.", "What happened in 2022?")
+    assert not has_type("name", "The BLA attacked Karachi.", "Did the BLA attack Karachi?")
+    assert has_type("name", "The BLA attacked Karachi.", "Where did the BLA attack?")
+
+
+def test_unknown_share():
+    known = {"bla", "want"}.__contains__
+    assert unknown_share(["bla", "want"], known, idf) == 0.0
+    assert unknown_share(["weather", "tomorrow"], known, idf) == 1.0
+    assert unknown_share(["bla", "weather"], known, idf) == pytest.approx(4.0 / 6.0)
+    assert unknown_share([], known, idf) == 0.0
+
+
+def test_abstain_features_and_confidence():
+    rows = rank_features(evidence(), idf)
+    scores = np.array([2.0, 0.5, 1.5])
+    vec = abstain_features(rows, scores, unknown=0.25)
+    assert len(vec) == len(ABSTAIN_FEATURES)
+    assert vec.tolist()[:2] == [2.0, 0.5] and vec[-1] == 0.25
+    weights = {"bias": -1.0, "top_score": 1.0, "margin": 2.0}
+    assert confidence(vec, weights) == pytest.approx(1 / (1 + np.exp(-(-1 + 2 + 1))))
+    # Another candidate: its own score, and its distance below the best as the margin.
+    assert confidence(vec, weights, score=1.5) == pytest.approx(1 / (1 + np.exp(-(-1 + 1.5 - 1))))
+    assert confidence(vec, weights, score=1.5) < confidence(vec, weights)
+
+
+def test_single_candidate_margin_and_linear():
+    rows = rank_features(evidence(texts=["Nearly 200 people were killed."], tokens=[["peopl", "kill"]],
+                                  context_tokens=[{"peopl"}], sentence_cos=np.array([0.7]),
+                                  neighbour_cos=np.array([0.0]), passage_cos=np.array([0.6]),
+                                  passage_rrf=np.array([0.03])), idf)
+    assert abstain_features(rows, np.array([1.0]), 0.0)[1] == 1.0
+    assert linear(np.array([[1.0, 2.0]]), ("a", "b"), {"a": 1.0, "b": 0.5, "bias": 1.0}).tolist() == [3.0]
