@@ -42,6 +42,14 @@ def fitted() -> tuple[dict[str, float], dict[str, float], float]:
         return dict(FALLBACK_RANK), dict(FALLBACK_ABSTAIN), 0.5
 
 
+def fitted_paragraphs() -> set[str]:
+    """Fingerprints of the paragraphs whose questions fitted the weights (evaluation skips them)."""
+    try:
+        return set(json.loads(WEIGHTS_FILE.read_text(encoding="utf-8")).get("fit_paragraphs", []))
+    except (OSError, ValueError, AttributeError):
+        return set()
+
+
 @dataclass(frozen=True)
 class AnswerConfig:
     """Knobs of the answerer. ``min_confidence`` is the abstention threshold."""

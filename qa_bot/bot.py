@@ -224,7 +224,7 @@ class QABot:
             question, qtokens, texts, tokens, context_tokens,
             sentence_cos=data.sentence_vectors[sent_ids] @ qvec,
             neighbour_cos=self._neighbour_cos(sent_ids, qvec),
-            passage_cos=ranked.dense[ranks], passage_rrf=ranked.fused[ranks],
+            passage_cos=ranked.dense[ranks], passage_rrf=ranked.fused[ranks], passage_bm25=ranked.bm25[ranks],
         )
         features = rank_features(evidence, data.lexical.idf)
         scores = linear(features, RANK_FEATURES, cfg.rank_weights)

@@ -256,20 +256,34 @@ def list_articles(index_dir, as_json) -> None:
 @model_option
 @click.option("--k", "k", default=5, show_default=True, type=click.IntRange(1, 20), help="Largest k for accuracy@k.")
 @click.option("--limit", type=click.IntRange(1), help="Ask only the first N questions.")
-@click.option("--json", "as_json", is_flag=True, help="Print the figures as JSON.")
-def evaluate(data, index_dir, model, k, limit, as_json) -> None:
+@click.option(
+    "--baseline", "systems", multiple=True, default=("full",), show_default=True,
+    help="Systems to compare in this run: dense, bm25, hybrid, full, or all (repeatable).",
+)
+@click.option("--include-fitted", is_flag=True, help="Also score questions on paragraphs the answerer was fitted on.")
+@click.option("--json", "as_json", is_flag=True, help="Print the figures as JSON (one object per system).")
+def evaluate(data, index_dir, model, k, limit, systems, include_fitted, as_json) -> None:
     """Score answers on DATA: a question file (JSONL of {"q", "gold"}) asked against --index, or a
     SQuAD JSON / MRQA JSONL(.gz) / NewsQA file whose paragraphs are first indexed as one corpus
-    (in --index, default a temporary directory)."""
+    (in --index if given, else a temporary directory)."""
     import dataclasses
     import tempfile
 
-    from .answer import AnswerConfig
+    from .answer import AnswerConfig, fitted_paragraphs
+    from .baselines import System, make_system
     from .bot import QABot
     from .corpus import save_articles
-    from .evaluate import load_eval_set, run_eval
+    from .evaluate import load_eval_set, run_eval, without_fitted
 
+    names = [s.value for s in System] if "all" in systems else list(systems)
+    try:
+        chosen = [System.from_str(n) for n in names]
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--baseline") from None
     eval_set = load_eval_set(data)
+    excluded = 0
+    if not include_fitted:
+        eval_set, excluded = without_fitted(eval_set, fitted_paragraphs())
     if limit:
         eval_set = dataclasses.replace(eval_set, questions=eval_set.questions[:limit])
     # accuracy@k needs k quotes: no margin may cut the list short (abstention still applies).
@@ -282,22 +296,40 @@ def evaluate(data, index_dir, model, k, limit, as_json) -> None:
             run_build(work / "corpus", index, model)
             bot = QABot.load(index, model=model, config=config)
         else:
-            bot = load_bot(index_dir, Path(DEFAULT_CORPUS), model)
-            bot = QABot(bot.data, bot.encoder, config)
-        report = run_eval(bot, eval_set, k=k, progress=_progress_bar("asking"))
+            loaded = load_bot(index_dir, Path(DEFAULT_CORPUS), model)
+            bot = QABot(loaded.data, loaded.encoder, config)
+        reports = [
+            run_eval(make_system(bot, system), eval_set, k=k, progress=_progress_bar(f"asking ({system.value})"))
+            for system in chosen
+        ]
     if as_json:
-        click.echo(json.dumps(report.to_dict()))
+        for report in reports:
+            click.echo(json.dumps(report.to_dict() | {"excluded_fitted_questions": excluded}))
         return
-    click.echo(f"{report.name}: {report.questions} questions ({report.answerable} answerable)")
-    for kk, acc in report.accuracy.items():
-        click.echo(f"  accuracy@{kk:<2} {acc:.3f}")
-    if report.passage_recall is not None:
-        click.echo(f"  passage recall@{k} {report.passage_recall:.3f}")
-    if report.abstention is not None:
-        click.echo(f"  abstention on unanswerable {report.abstention:.3f}")
-    click.echo(f"  false abstention {report.false_abstention:.3f}")
-    click.echo(f"  mean quote length {report.mean_quote_chars:.0f} characters")
-    click.echo(f"  latency p50 {report.latency_ms_p50:.1f} ms, p95 {report.latency_ms_p95:.1f} ms")
+    click.echo(format_eval(reports, k, excluded))
+
+
+def format_eval(reports, k: int, excluded: int) -> str:
+    """A plain-text table of evaluation reports, one row per system."""
+    first = reports[0]
+    lines = [
+        f"{first.name}: {first.questions} questions ({first.answerable} answerable, {first.unanswerable} not)"
+        + (f"; {excluded} questions on paragraphs used for fitting not scored" if excluded else "")
+    ]
+    ks = sorted(first.accuracy)
+    head = "system   " + "".join(f"acc@{kk:<4}" for kk in ks) + f"recall@{k}  abstain  false-abst  quote-chars  p50 ms  p95 ms"
+    lines += [head, "-" * len(head)]
+
+    def fmt(value) -> str:
+        return "   -  " if value is None else f"{value:6.3f}"
+
+    for r in reports:
+        lines.append(
+            f"{r.system:<9}" + "".join(f"{r.accuracy[kk]:<8.3f}" for kk in ks)
+            + f"{fmt(r.passage_recall):>9}  {fmt(r.abstention):>7}  {fmt(r.false_abstention):>10}"
+            + f"  {r.mean_quote_chars:11.0f}  {r.latency_ms_p50:6.1f}  {r.latency_ms_p95:6.1f}"
+        )
+    return "\n".join(lines)
 
 
 # ---------------------------------------------------------------------------- serve

@@ -132,6 +132,25 @@ def load_eval_set(path: str | Path) -> EvalSet:
     return load_question_file(path)
 
 
+def fingerprint(text: str) -> str:
+    """A short, stable id of a paragraph's text (used to record what the answerer was fitted on)."""
+    import hashlib
+
+    return hashlib.sha256(" ".join(text.split()).encode("utf-8")).hexdigest()[:16]
+
+
+def without_fitted(eval_set: EvalSet, fitted: set[str]) -> tuple[EvalSet, int]:
+    """The set minus the questions on paragraphs the answerer was fitted on, and how many went.
+
+    The paragraphs stay in the corpus (as distractors); only their questions are not scored.
+    """
+    if not fitted or not eval_set.articles:
+        return eval_set, 0
+    seen = {a.id for a in eval_set.articles if fingerprint(a.text) in fitted}
+    kept = [q for q in eval_set.questions if q.article not in seen]
+    return EvalSet(eval_set.name, kept, eval_set.articles), len(eval_set.questions) - len(kept)
+
+
 def contains_gold(text: str, gold: Sequence[str]) -> bool:
     low = text.lower()
     return any(g.lower() in low for g in gold)
@@ -142,6 +161,7 @@ class EvalReport:
     """Figures of one evaluation run (``None`` where a figure does not apply)."""
 
     name: str
+    system: str
     questions: int
     answerable: int
     unanswerable: int
@@ -159,8 +179,11 @@ class EvalReport:
         return asdict(self)
 
 
-def run_eval(bot, eval_set: EvalSet, *, k: int = 5, progress=None) -> EvalReport:
-    """Ask every question of ``eval_set`` one at a time (as a user would) and score the answers."""
+def run_eval(system, eval_set: EvalSet, *, k: int = 5, progress=None) -> EvalReport:
+    """Ask every question of ``eval_set`` one at a time (as a user would) and score the answers.
+
+    ``system`` is a ``baselines.FullSystem`` or ``baselines.SentenceBaseline``.
+    """
     import time
 
     import numpy as np
@@ -172,27 +195,28 @@ def run_eval(bot, eval_set: EvalSet, *, k: int = 5, progress=None) -> EvalReport
     quote_chars: list[int] = []
     latencies: list[float] = []
     answerable = [q for q in eval_set.questions if q.gold]
-    bot.warm_up()  # latency is of warm queries; model loading is a cold-start figure
+    system.warm_up()  # latency is of warm queries; model loading is a cold-start figure
     for n, item in enumerate(eval_set.questions, 1):
         started = time.perf_counter()
-        answer = bot.ask(item.q)
+        response = system.respond(item.q, k)
         latencies.append((time.perf_counter() - started) * 1000)
-        quote_chars.extend(len(q.text) for q in answer.quotes)
+        quote_chars.extend(len(q) for q in response.quotes)
         if item.gold:
-            abstained_pos += not answer.answered
+            abstained_pos += not response.answered
             for kk in ks:
-                hits[kk] += any(contains_gold(q.text, item.gold) for q in answer.quotes[:kk])
+                hits[kk] += any(contains_gold(q, item.gold) for q in response.quotes[:kk])
             if item.article is not None:
                 recall_total += 1
-                recall_hits += any(h.article.id == item.article for h in bot.search(item.q, k))
+                recall_hits += item.article in system.passages(item.q, k)
         else:
-            answered_neg += answer.answered
+            answered_neg += response.answered
         if progress is not None:
             progress(n, len(eval_set.questions))
     n_pos, n_neg = len(answerable), len(eval_set.questions) - len(answerable)
     lat = np.asarray(latencies) if latencies else np.zeros(1)
     return EvalReport(
         name=eval_set.name,
+        system=system.name,
         questions=len(eval_set.questions),
         answerable=n_pos,
         unanswerable=n_neg,

@@ -19,6 +19,7 @@ RANK_FEATURES = (
     "neighbour_cos",  # best cosine of the sentence before or after it in its paragraph
     "pass_cos",  # cosine of question and the best passage holding the sentence
     "pass_rrf",  # fused score of that passage relative to the top passage
+    "pass_bm25",  # BM25 score of that passage relative to the best among the candidates
     "sent_lex",  # IDF-weighted share of question terms found in the sentence
     "sent_lex_gap",  # that share minus the best among the candidates
     "ctx_lex",  # the same share over the passage and its heading
@@ -113,6 +114,7 @@ class Evidence:
     neighbour_cos: np.ndarray
     passage_cos: np.ndarray
     passage_rrf: np.ndarray
+    passage_bm25: np.ndarray
 
 
 def coverage(query_terms: Sequence[str], tokens: set[str], idf: Callable[[str], float]) -> float:
@@ -143,16 +145,18 @@ def rank_features(ev: Evidence, idf: Callable[[str], float]) -> np.ndarray:
     rows[:, 2] = ev.neighbour_cos
     rows[:, 3] = ev.passage_cos
     rows[:, 4] = ev.passage_rrf / top_rrf
-    rows[:, 5] = sent_lex
-    rows[:, 6] = sent_lex - sent_lex.max()
+    top_bm25 = float(ev.passage_bm25.max())
+    rows[:, 5] = ev.passage_bm25 / top_bm25 if top_bm25 > 0 else 0.0
+    rows[:, 6] = sent_lex
+    rows[:, 7] = sent_lex - sent_lex.max()
     for i, text in enumerate(ev.texts):
-        rows[i, 7] = coverage(terms, ev.context_tokens[i], idf)
-        rows[i, 8] = len(q_bigrams & _bigrams(ev.tokens[i])) / len(q_bigrams) if q_bigrams else 0.0
-        rows[i, 9] = 1.0 if text.rstrip("”\"’') ").endswith("?") else 0.0
+        rows[i, 8] = coverage(terms, ev.context_tokens[i], idf)
+        rows[i, 9] = len(q_bigrams & _bigrams(ev.tokens[i])) / len(q_bigrams) if q_bigrams else 0.0
+        rows[i, 10] = 1.0 if text.rstrip("”\"’') ").endswith("?") else 0.0
         typed = kind is not None and has_type(kind, text, ev.question)
-        rows[i, 10] = 1.0 if typed else 0.0
-        rows[i, 11] = 1.0 if kind is not None and not typed else 0.0
-        rows[i, 12] = 1.0 if len(text) < 25 else 0.0
+        rows[i, 11] = 1.0 if typed else 0.0
+        rows[i, 12] = 1.0 if kind is not None and not typed else 0.0
+        rows[i, 13] = 1.0 if len(text) < 25 else 0.0
     return rows
 
 
@@ -169,7 +173,14 @@ def abstain_features(rank: np.ndarray, scores: np.ndarray, unknown: float) -> np
     best = order[0]
     margin = float(scores[best] - scores[order[1]]) if len(order) > 1 else 1.0
     return np.array(
-        [float(scores[best]), margin, rank[best, 0], rank[best, 3], rank[best, 5], unknown], dtype=np.float64
+        [
+            float(scores[best]), margin,
+            rank[best, RANK_FEATURES.index("sent_cos")],
+            rank[best, RANK_FEATURES.index("pass_cos")],
+            rank[best, RANK_FEATURES.index("sent_lex")],
+            unknown,
+        ],
+        dtype=np.float64,
     )
 
 

@@ -28,6 +28,7 @@ def evidence(**overrides) -> Evidence:
         neighbour_cos=np.array([0.4, 0.7, 0.0]),
         passage_cos=np.array([0.6, 0.6, 0.3]),
         passage_rrf=np.array([0.03, 0.03, 0.015]),
+        passage_bm25=np.array([4.0, 4.0, 0.0]),
     )
     base.update(overrides)
     return Evidence(**base)
@@ -42,6 +43,7 @@ def test_rank_features_values():
     assert rows.shape == (3, len(RANK_FEATURES))
     assert column("sent_cos_gap", rows).tolist() == pytest.approx([0.0, -0.3, -0.2])
     assert column("pass_rrf", rows).tolist() == pytest.approx([1.0, 1.0, 0.5])
+    assert column("pass_bm25", rows).tolist() == pytest.approx([1.0, 1.0, 0.0])
     # "mani" is no term of any sentence: the best sentence holds peopl + kill of mani/peopl/kill.
     assert column("sent_lex", rows)[0] == pytest.approx((0.5 + 1.0) / (4.0 + 0.5 + 1.0))
     assert column("sent_lex_gap", rows)[0] == 0.0 and column("sent_lex_gap", rows)[1] < 0
@@ -53,7 +55,8 @@ def test_rank_features_values():
 
 def test_rank_features_of_no_candidates():
     empty = evidence(texts=[], tokens=[], context_tokens=[], sentence_cos=np.zeros(0),
-                     neighbour_cos=np.zeros(0), passage_cos=np.zeros(0), passage_rrf=np.zeros(0))
+                     neighbour_cos=np.zeros(0), passage_cos=np.zeros(0), passage_rrf=np.zeros(0),
+                     passage_bm25=np.zeros(0))
     assert rank_features(empty, idf).shape == (0, len(RANK_FEATURES))
 
 
@@ -89,6 +92,6 @@ def test_single_candidate_margin_and_linear():
     rows = rank_features(evidence(texts=["Nearly 200 people were killed."], tokens=[["peopl", "kill"]],
                                   context_tokens=[{"peopl"}], sentence_cos=np.array([0.7]),
                                   neighbour_cos=np.array([0.0]), passage_cos=np.array([0.6]),
-                                  passage_rrf=np.array([0.03])), idf)
+                                  passage_rrf=np.array([0.03]), passage_bm25=np.array([0.0])), idf)
     assert abstain_features(rows, np.array([1.0]), 0.0)[1] == 1.0
     assert linear(np.array([[1.0, 2.0]]), ("a", "b"), {"a": 1.0, "b": 0.5, "bias": 1.0}).tolist() == [3.0]
