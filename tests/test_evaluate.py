@@ -118,6 +118,12 @@ def test_system_names():
 # ---------------------------------------------------------------------------- the real thing
 
 
+# Measured on these 50 questions on 2026-11-26: full 0.88 at 1 and 0.98 at 5, BM25 0.68 at 1
+# (`qa-bot eval ../shared/data/xquad.en.json --limit 50 --baseline bm25 --baseline full`).
+FLOOR_AT_1 = 0.80
+FLOOR_AT_5 = 0.92
+
+
 @pytest.mark.e2e
 def test_eval_cli_on_an_xquad_slice_stays_above_the_floor(shared_dir, tmp_path):
     """A regression in retrieval or answering shows up here before it reaches users."""
@@ -134,6 +140,3 @@ def test_eval_cli_on_an_xquad_slice_stays_above_the_floor(shared_dir, tmp_path):
     assert full["accuracy"]["5"] >= FLOOR_AT_5, full
     assert full["accuracy"]["1"] > bm25["accuracy"]["1"], "the full system beats its BM25 baseline"
 
-
-FLOOR_AT_1 = 0.0  # set from the measured figure below
-FLOOR_AT_5 = 0.0
