@@ -168,7 +168,6 @@ def build_index(
     report = BuildReport(index_dir=index_dir)
     with build_lock(index_dir):
         prev = _previous(index_dir, encoder.name, params, report)
-        plan = _plan(loaded.articles, prev, params)
         # A model directory may be replaced under the same name: compare dimensions too (this
         # loads the model even when nothing else changed, so the check cannot be skipped).
         if prev is not None and encoder.dimension != prev.dimension:
@@ -176,7 +175,8 @@ def build_index(
                 f"model {encoder.name!r} gives {encoder.dimension}-dimensional vectors, "
                 f"the index holds {prev.dimension}-dimensional ones"
             )
-            prev, plan = None, _plan(loaded.articles, None, params)
+            prev = None
+        plan = _plan(loaded.articles, prev, params)
         report.added, report.changed, report.unchanged = plan.added, plan.changed, plan.unchanged
         report.removed = plan.removed
         report.articles = len(loaded.articles)
@@ -184,7 +184,8 @@ def build_index(
             # Nothing changed, not even metadata: the live index is up to date.
             name, data = prev.path.name, prev
         else:
-            dim = prev.dimension if prev is not None and not plan.to_embed else encoder.dimension
+            # Any previous index kept here has the encoder's dimension (checked above).
+            dim = encoder.dimension
             _embed(encoder, plan.to_embed, plan.parts, dim, progress, batch_size)
             data = _assemble(loaded.articles, plan.parts, plan.hashes, encoder.name, dim, params)
             name = f"gen-{dt.datetime.now(dt.timezone.utc):%Y%m%dT%H%M%S}-{secrets.token_hex(4)}"
