@@ -133,7 +133,14 @@ def run_build(corpus_dir: Path, index_dir: Path, model: str | None) -> None:
     from .embedding import DEFAULT_MODEL
 
     click.echo(f"building the index of {corpus_dir} in {index_dir} ...", err=True)
-    report = QABot.build(corpus_dir, index_dir, model=model or DEFAULT_MODEL, progress=_progress_bar("embedding"))
+    try:
+        report = QABot.build(corpus_dir, index_dir, model=model or DEFAULT_MODEL, progress=_progress_bar("embedding"))
+    except OSError as exc:  # disk full, file size quota, read-only or unwritable directory
+        where = f": {exc.filename}" if exc.filename else ""
+        raise click.ClickException(
+            f"cannot write the index in {index_dir} ({exc.strerror or exc}{where}); free some disk space or "
+            "choose another --index, then run 'qa-bot build' again. The previous index was left as it was."
+        ) from None
     if report.full_rebuild_reason:
         click.echo(f"full rebuild: {report.full_rebuild_reason}", err=True)
     click.echo(
@@ -169,6 +176,17 @@ def load_bot(index_dir: Path, corpus_dir: Path, model: str | None) -> QABot:
 # ---------------------------------------------------------------------------- ask / search
 
 
+def argument_text(value: str) -> str:
+    """A command-line argument as text: bytes that are not UTF-8 (which Python keeps as lone
+    surrogates) become U+FFFD, so a question holding them is answered rather than crashing the
+    tokenizer."""
+    try:
+        raw = value.encode("utf-8", "surrogateescape")
+    except UnicodeEncodeError:  # surrogates that did not come from undecodable bytes
+        raw = value.encode("utf-8", "surrogatepass")
+    return raw.decode("utf-8", "replace")
+
+
 def format_answer(answer: Answer) -> str:
     """Readable terminal output for an answer."""
     lines = [f"Q: {answer.question}", ""]
@@ -201,6 +219,7 @@ def ask(question, index_dir, corpus_dir, model, as_json) -> None:
     """Answer QUESTION with verbatim quotes and citations."""
     from .bot import clean_question
 
+    question = argument_text(question)
     clean_question(question)  # reject a bad question before loading anything
     bot = load_bot(index_dir, corpus_dir, model)
     answer = bot.ask(question)
@@ -221,6 +240,7 @@ def search(query, index_dir, corpus_dir, model, k, as_json) -> None:
     """Show the passages that hybrid retrieval finds for QUERY (no answer selection)."""
     from .bot import clean_question
 
+    query = argument_text(query)
     clean_question(query)
     hits = load_bot(index_dir, corpus_dir, model).search(query, k)
     if as_json:

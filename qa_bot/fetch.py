@@ -15,12 +15,15 @@ from .errors import ArticleError
 
 USER_AGENT = "Mozilla/5.0 (compatible; qa-bot/0.1; news question answering)"
 MAX_REDIRECTS = 10
+# The largest page fetched or HTML/text file read: a news page with its scripts and styles is
+# rarely above 2 MB, and trafilatura takes tens of seconds on pages far beyond this.
+MAX_PAGE_BYTES = 5_000_000
 URL_SCHEME_RE = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*)://")
 META_CHARSET_RE = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_.:-]+)""", re.IGNORECASE)
 _HTML_TYPES = ("text/html", "application/xhtml+xml")
 
 
-def fetch_url(url: str, *, timeout: float = 20.0, max_bytes: int = 5_000_000) -> tuple[str, str]:
+def fetch_url(url: str, *, timeout: float = 20.0, max_bytes: int = MAX_PAGE_BYTES) -> tuple[str, str]:
     """Download an HTML page, following redirects only to http(s) and refusing large bodies.
 
     Args:

@@ -18,13 +18,22 @@ from typing import Any
 from .clean import Dropped, clean_lines_of_extracted, clean_pasted, paragraphs_to_body
 from .corpus import SUFFIX, normalise_date, save_articles, slugify, validate_id
 from .errors import ArticleError
-from .fetch import META_CHARSET_RE, URL_SCHEME_RE, check_scheme, fetch_url
+from .fetch import MAX_PAGE_BYTES, META_CHARSET_RE, URL_SCHEME_RE, check_scheme, fetch_url
 from .records import Article
 
 _BLOCK_TAGS = frozenset({"p", "head", "list", "item", "quote", "table", "div", "code", "graphic"})
 _SPACE_RE = re.compile(r"[ \t\r\n\f\v]+")  # HTML white space; keeps no-break spaces verbatim
 
 Fetcher = Callable[[str], tuple[str, str]]
+
+# A .jsonl file holds many articles, so it may be larger than one page (MAX_PAGE_BYTES).
+MAX_JSONL_BYTES = 200_000_000
+# The longest article body accepted: far above any news article (a long read is ~50,000
+# characters), low enough that one bad file cannot swamp the index with junk passages.
+MAX_ARTICLE_CHARS = 500_000
+# C0 controls other than tab, line feed, vertical tab, form feed and carriage return, and DEL.
+_CONTROL_RE = re.compile(r"[\x00-\x08\x0e-\x1f\x7f]")
+_FIELD_CONTROL_RE = re.compile(r"[\x00-\x1f\x7f]")
 
 
 @dataclass(frozen=True)
@@ -66,7 +75,34 @@ class _Draft:
     given_id: str = ""
 
 
-def _read_text(path: Path, where: str, *, html: bool = False) -> str:
+def check_not_binary(text: str, where: str) -> str:
+    """Refuse text that is binary data which happened to decode: a NUL, or control characters
+    making up more than 1% of it (a stray one in a real article is removed later)."""
+    controls = _CONTROL_RE.findall(text)
+    if "\x00" in text or len(controls) > max(3, len(text) // 100):
+        first = _CONTROL_RE.search(text)
+        raise ArticleError(
+            where, f"looks like binary data, not text ({len(controls):,} control characters, the first "
+            f"0x{ord(first.group()):02x} at character {first.start():,}); give the article as a text, HTML or JSONL file",
+        )
+    return text
+
+
+def _check_size(path: Path, where: str, limit: int) -> None:
+    try:
+        size = path.stat().st_size
+    except OSError:
+        return  # reading it reports the problem
+    if size > limit:
+        raise ArticleError(
+            where, f"file is {size:,} bytes, more than the {limit:,} an article source may be; check that it "
+            "is the right file, or split it into several articles (a .jsonl file of articles may be up to "
+            f"{MAX_JSONL_BYTES:,} bytes)",
+        )
+
+
+def _read_text(path: Path, where: str, *, html: bool = False, limit: int = MAX_PAGE_BYTES) -> str:
+    _check_size(path, where, limit)
     try:
         data = path.read_bytes()
     except FileNotFoundError:
@@ -79,13 +115,13 @@ def _read_text(path: Path, where: str, *, html: bool = False) -> str:
         raise ArticleError(where, "file is empty; paste the article text into it and save it")
     bom = 3 if data.startswith(b"\xef\xbb\xbf") else 0
     try:
-        return data[bom:].decode("utf-8")
+        return check_not_binary(data[bom:].decode("utf-8"), where)
     except UnicodeDecodeError as exc:
         offset = bom + exc.start
         declared = META_CHARSET_RE.search(data[:4096]) if html else None
         if declared:
             try:
-                return data.decode(declared.group(1).decode("ascii"))
+                return check_not_binary(data.decode(declared.group(1).decode("ascii")), where)
             except (LookupError, UnicodeDecodeError):
                 pass
         raise ArticleError(
@@ -127,6 +163,11 @@ def _jsonl_drafts(content: str, where: str) -> Iterator[_Draft | ArticleError]:
         if missing:
             yield ArticleError(here, f"no {' or '.join(repr(m) for m in missing)} field; every line needs "
                                      "non-empty 'text' and 'title'")
+            continue
+        try:
+            check_not_binary(str(record["text"]), here)
+        except ArticleError as exc:
+            yield exc
             continue
         given = record.get("id")
         fields = {
@@ -207,7 +248,7 @@ def _drafts(source: str, fetch: Fetcher) -> Iterator[_Draft | ArticleError]:
     if kind == "url":
         check_scheme(source, source)
         final_url, html = fetch(source)
-        draft = _html_draft(html, source, url=final_url)
+        draft = _html_draft(check_not_binary(html, source), source, url=final_url)
         draft.fields["url"] = final_url
         yield draft
     elif kind == "pasted":
@@ -215,7 +256,7 @@ def _drafts(source: str, fetch: Fetcher) -> Iterator[_Draft | ArticleError]:
     elif kind == "html":
         yield _html_draft(_read_text(path, source, html=True), source)
     elif kind == "jsonl":
-        yield from _jsonl_drafts(_read_text(path, source), source)
+        yield from _jsonl_drafts(_read_text(path, source, limit=MAX_JSONL_BYTES), source)
     elif not path.exists():
         raise ArticleError(source, f"file not found (and not a supported kind); supported: {SUPPORTED}")
     else:
@@ -230,12 +271,17 @@ def _finish(draft: _Draft, overrides: Overrides) -> tuple[dict[str, str], str]:
         value = getattr(overrides, name)
         if value is not None:
             fields[name] = value.strip()
+    # Stray control characters (a binary source was refused earlier) go; line breaks stay in the text.
+    fields = {k: (_CONTROL_RE if k == "text" else _FIELD_CONTROL_RE).sub("", str(v)) for k, v in fields.items()}
     fields["published"] = normalise_date(fields.get("published") or "", draft.where)
     if not fields["title"]:
         raise ArticleError(draft.where, "no title found; give one with --title")
     if not fields["text"].strip():
         raise ArticleError(draft.where, "no article text left after cleaning; check that the file holds "
                                         "the article itself (see the dropped lines)")
+    if len(fields["text"]) > MAX_ARTICLE_CHARS:
+        raise ArticleError(draft.where, f"the article text is {len(fields['text']):,} characters, more than "
+                                        f"{MAX_ARTICLE_CHARS:,}; split it into several articles")
     given = overrides.id if overrides.id is not None else draft.given_id
     if given:
         validate_id(given, draft.where)
