@@ -137,8 +137,10 @@ def run_build(corpus_dir: Path, index_dir: Path, model: str | None) -> None:
         report = QABot.build(corpus_dir, index_dir, model=model or DEFAULT_MODEL, progress=_progress_bar("embedding"))
     except OSError as exc:  # disk full, file size quota, read-only or unwritable directory
         where = f": {exc.filename}" if exc.filename else ""
+        # numpy reports a short write without an errno ("5568 requested and 2016 written").
+        reason = exc.strerror or f"a file was cut short, {exc}: the disk is full or a file size limit was reached"
         raise click.ClickException(
-            f"cannot write the index in {index_dir} ({exc.strerror or exc}{where}); free some disk space or "
+            f"cannot write the index in {index_dir} ({reason}{where}); free some disk space or "
             "choose another --index, then run 'qa-bot build' again. The previous index was left as it was."
         ) from None
     if report.full_rebuild_reason:
