@@ -209,7 +209,7 @@ def build_app(bot: QABot | LiveBot):
     show_filters = len(all_outlets) > 1 or len(dates) > 1
     examples = example_questions(bot)
 
-    def ask_api(question: str = "") -> dict[str, Any]:
+    def ask_api(question: str) -> dict[str, Any]:
         """Answer a question with verbatim quotes and citations (the `qa-bot ask --json` object)."""
         question = as_text(question)
         try:
