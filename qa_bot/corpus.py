@@ -38,6 +38,10 @@ from .errors import ArticleError, CorpusError
 from .records import Article
 
 SUFFIX = ".md"
+# The C loader (libyaml) when PyYAML has it: the same safe subset, several times faster, which
+# matters when a build reads a hundred thousand article files.
+_YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
 FIELDS = ("id", "title", "source", "url", "published", "author")
 REQUIRED = ("id", "title")
 _ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
@@ -119,7 +123,7 @@ def parse(content: str, where: str) -> Article:
     if not match:
         raise ArticleError(where, "no YAML front matter: the file must start with a '---' block")
     try:
-        meta = yaml.safe_load(match.group(1)) or {}
+        meta = yaml.load(match.group(1), Loader=_YAML_LOADER) or {}
     except yaml.YAMLError as exc:
         raise ArticleError(where, f"front matter is not valid YAML ({exc})") from None
     if not isinstance(meta, dict):
