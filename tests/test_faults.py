@@ -242,3 +242,59 @@ def test_app_keeps_serving_when_the_new_index_is_damaged(built, tmp_path):
     (current_generation(index) / "passages.faiss").write_bytes(b"garbage")
     assert live.current() is served, "a new index that does not load is not swapped in"
     assert live.current().ask(QUESTION).answered
+
+
+# ---------------------------------------------------------------------------- damaged index, seen from the CLI
+
+
+@pytest.mark.parametrize("name, damage", [
+    ("passages.faiss", lambda p: p.write_bytes(p.read_bytes()[: p.stat().st_size // 2])),  # truncated
+    ("manifest.json", lambda p: p.write_bytes(os.urandom(300))),  # garbage
+    ("articles.json", lambda p: p.write_text("[{", encoding="utf-8")),  # truncated metadata
+])
+def test_cli_on_a_damaged_index_names_the_file_and_the_fix(built, monkeypatch, name, damage):
+    from click.testing import CliRunner
+
+    from qa_bot.cli import main
+
+    _, index, _ = built
+    monkeypatch.setattr("qa_bot.bot.SentenceTransformerEncoder", lambda model=None, **kw: FakeEncoder())
+    damaged = current_generation(index) / name
+    damage(damaged)
+    for args in (["ask", QUESTION, "--index", str(index)], ["list", "--index", str(index)]):
+        result = CliRunner().invoke(main, args)
+        assert result.exit_code == 1 and isinstance(result.exception, SystemExit), result.output
+        assert "Traceback" not in result.output and "Q:" not in result.output, "no answer from a damaged index"
+        assert str(damaged) in result.output and "qa-bot build" in result.output
+
+
+class _Planted:
+    """Unpickling this touches a file: proof that loading ran code."""
+
+    def __init__(self, marker: Path):
+        self.marker = marker
+
+    def __reduce__(self):
+        return (Path.touch, (self.marker,))
+
+
+def test_a_pickle_planted_in_the_index_is_refused_not_run(built, tmp_path):
+    import hashlib
+    import json
+
+    import numpy as np
+
+    _, index, _ = built
+    gen = current_generation(index)
+    marker = tmp_path / "code-ran"
+    planted = gen / "sentences.npy"
+    np.save(planted, np.array([_Planted(marker)], dtype=object), allow_pickle=True)
+    manifest = json.loads((gen / "manifest.json").read_text(encoding="utf-8"))
+    content = planted.read_bytes()  # make the checksums agree, as an attacker with write access would
+    manifest["files"]["sentences.npy"] = {"bytes": len(content), "sha256": hashlib.sha256(content).hexdigest()}
+    (gen / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
+    from qa_bot.errors import IndexCorruptError
+
+    with pytest.raises(IndexCorruptError, match="sentences.npy"):
+        load_index(index)
+    assert not marker.exists(), "the pickle was never unpickled"
