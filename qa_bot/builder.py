@@ -15,6 +15,7 @@ from pathlib import Path
 import faiss
 import numpy as np
 
+from . import ann
 from .chunking import ChunkParams, chunk_text
 from .corpus import load_corpus
 from .embedding import Encoder
@@ -187,7 +188,8 @@ def build_index(
             # Any previous index kept here has the encoder's dimension (checked above).
             dim = encoder.dimension
             _embed(encoder, plan.to_embed, plan.parts, dim, progress, batch_size)
-            data = _assemble(loaded.articles, plan.parts, plan.hashes, encoder.name, dim, params)
+            data = _assemble(loaded.articles, plan.parts, plan.hashes, encoder.name, dim, params,
+                             previous=prev.passage_index if prev is not None else None)
             name = f"gen-{dt.datetime.now(dt.timezone.utc):%Y%m%dT%H%M%S}-{secrets.token_hex(4)}"
             write_generation(index_dir, name, data)
         remove_stale(index_dir, keep=name)
@@ -262,7 +264,8 @@ def _embed(
 
 
 def _assemble(
-    articles: list[Article], parts: list[_Part], hashes: list[str], model: str, dim: int, params: ChunkParams
+    articles: list[Article], parts: list[_Part], hashes: list[str], model: str, dim: int, params: ChunkParams,
+    *, previous: faiss.Index | None = None,
 ) -> IndexData:
     sentences, paragraphs, passages, p_vecs, s_vecs, entries = [], [], [], [], [], []
     n_sent = n_para = 0
@@ -283,8 +286,7 @@ def _assemble(
 
     passages_arr = np.vstack(passages).astype(np.int64).reshape(-1, 5)
     passage_vectors = np.ascontiguousarray(np.vstack(p_vecs), dtype=np.float32)
-    index = faiss.IndexFlatIP(dim)
-    index.add(passage_vectors)
+    index = ann.make_index(passage_vectors.reshape(-1, dim), previous=previous)
     manifest = new_manifest(
         model, dim, dataclasses.asdict(params), entries,
         dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),

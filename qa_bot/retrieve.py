@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from . import ann
 from .index import IndexData
 
 
@@ -76,15 +77,7 @@ class Retriever:
         if depth == 0:
             empty = np.empty(0)
             return [Ranked(empty.astype(np.int64), empty, empty, empty) for _ in query_tokens]
-        params = None
-        if allowed is not None:
-            import faiss
-
-            params = faiss.SearchParameters()
-            params.sel = faiss.IDSelectorBatch(np.flatnonzero(allowed).astype(np.int64))
-        sims, ids = self.data.passage_index.search(
-            np.ascontiguousarray(query_vectors, dtype=np.float32), depth, params=params
-        )
+        sims, ids = ann.search(self.data.passage_index, query_vectors, depth, allowed)
         out = []
         for row, tokens in enumerate(query_tokens):
             dense_ids = ids[row][ids[row] >= 0]
