@@ -42,13 +42,15 @@ if TYPE_CHECKING:
 MAX_EXAMPLES = 4
 # Questions that reach the model are capped in bot.clean_question; the box also stops typing there.
 MAX_INPUT_CHARS = 1000
-# Answers running at once. The encoder is CPU-bound and torch already uses both cores of the
-# target machine for one question, but about half of an answer is single-threaded Python and
-# numpy (features, quote selection) that can overlap another question's encoding: 4 gave the
-# best throughput of 1, 2, 4 and 8 in the load test, and more only adds waiting inside torch.
-CONCURRENCY = 4
-# Events waiting in the queue. Each client has at most one event waiting, so this is the number
-# of simultaneous askers served before "queue full"; at ~40 answers/s it is ~3 s of waiting.
+# Answers running at once, across the chat and the /ask API (one concurrency group). The encoder
+# is CPU-bound and torch already spreads one question over both cores of the target machine; the
+# rest of an answer (features, quote selection) is single-threaded Python that overlaps another
+# question's encoding. Measured with 20 clients (docs/reliability.md): 1 -> 16.6 answers/s,
+# 2 -> 27.5, 4 -> 27.0, 8 -> 24.6. Two reach the plateau; more only add contention inside torch.
+CONCURRENCY = 2
+ANSWER_GROUP = "answer"
+# Events waiting in the queue. A client has at most one event waiting, so this is how many people
+# can ask at the same moment before "queue full"; at ~27 answers/s, 128 waiting is ~5 s of delay.
 QUEUE_SIZE = 128
 # The largest request body accepted. A question is at most 1,000 characters; the chat also
 # sends its history, which stays far below this even in long conversations.
@@ -288,16 +290,17 @@ def build_app(bot: QABot | LiveBot):
 
         inputs = [box, chat, answers_state, asked_state, outlets, date_from, date_to]
         outputs = [chat, box, answers_state, asked_state, sources]
-        box.submit(respond, inputs, outputs, api_visibility="private")
-        send.click(respond, inputs, outputs, api_visibility="private")
+        answering = {"api_visibility": "private", "concurrency_id": ANSWER_GROUP}
+        box.submit(respond, inputs, outputs, **answering)
+        send.click(respond, inputs, outputs, **answering)
         for button in example_buttons:
             button.click(
                 lambda h, a, q, o, f, t, text=button.value: respond(text, h, a, q, o, f, t),
-                inputs[1:], outputs, api_visibility="private",
+                inputs[1:], outputs, **answering,
             )
         chat.select(select, [answers_state], [sources], api_visibility="private")
         clear_button.click(clear, None, [chat, box, answers_state, asked_state, sources], api_visibility="private")
-        gr.api(ask_api, api_name="ask")
+        gr.api(ask_api, api_name="ask", concurrency_id=ANSWER_GROUP)
     return app
 
 
