@@ -141,7 +141,7 @@ def run_build(corpus_dir: Path, index_dir: Path, model: str | None) -> None:
         reason = exc.strerror or f"a file was cut short, {exc}: the disk is full or a file size limit was reached"
         raise click.ClickException(
             f"cannot write the index in {index_dir} ({reason}{where}); free some disk space or "
-            "choose another --index, then run 'qa-bot build' again. The previous index was left as it was."
+            "choose another --index, then run 'qa-bot build' again. Any previous index was left as it was."
         ) from None
     if report.full_rebuild_reason:
         click.echo(f"full rebuild: {report.full_rebuild_reason}", err=True)
