@@ -7,6 +7,7 @@ hub names are looked up in the local cache only unless downloads are allowed exp
 
 from __future__ import annotations
 
+import logging
 import os
 import threading
 from collections.abc import Callable, Sequence
@@ -68,6 +69,8 @@ def canonical_model_name(name: str) -> str:
 class SentenceTransformerEncoder:
     """A sentence-transformers model, loaded on first use (never at construction)."""
 
+    backend = "torch"
+
     def __init__(self, model: str = DEFAULT_MODEL, *, device: str = "cpu", allow_download: bool = False):
         self.name = canonical_model_name(model)
         self._requested = model
@@ -126,3 +129,71 @@ class SentenceTransformerEncoder:
             if progress is not None:
                 progress(len(rows))
         return out
+
+
+BACKENDS = ("auto", "onnx", "torch")
+
+
+def make_encoder(model: str = DEFAULT_MODEL, *, backend: str | None = None) -> Encoder:
+    """The encoder for ``model`` on ``backend`` (default: ``$QA_BOT_BACKEND``, else "auto").
+
+    "auto" runs the model on ONNX Runtime when it can (same vectors, faster; see
+    ``onnx_encoder``) and on PyTorch otherwise; "onnx" and "torch" insist on one.
+    """
+    backend = (backend or os.environ.get("QA_BOT_BACKEND") or "auto").lower()
+    if backend == "torch":
+        return SentenceTransformerEncoder(model)
+    if backend == "onnx":
+        from .onnx_encoder import OnnxEncoder
+
+        return OnnxEncoder(model)
+    if backend == "auto":
+        return AutoEncoder(model)
+    raise ValueError(f"unknown encoder backend {backend!r}; choose one of {', '.join(BACKENDS)}")
+
+
+class AutoEncoder:
+    """ONNX Runtime when it can run the model, else sentence-transformers; chosen on first use."""
+
+    def __init__(self, model: str = DEFAULT_MODEL) -> None:
+        self.name = canonical_model_name(model)
+        self._requested = model
+        self._inner: Encoder | None = None
+        self._lock = threading.Lock()
+
+    @property
+    def backend(self) -> str:
+        return getattr(self.warm_up(), "backend", "torch")
+
+    def warm_up(self) -> Encoder:
+        if self._inner is None:
+            with self._lock:
+                if self._inner is None:
+                    self._inner = self._choose()
+        return self._inner
+
+    def _choose(self) -> Encoder:
+        try:
+            from .onnx_encoder import OnnxEncoder
+
+            encoder = OnnxEncoder(self._requested)
+            encoder.warm_up()
+            return encoder
+        except (ImportError, ModelLoadError) as exc:
+            logging.getLogger(__name__).info("running %r on PyTorch: %s", self._requested, exc)
+        encoder = SentenceTransformerEncoder(self._requested)
+        encoder.warm_up()
+        return encoder
+
+    @property
+    def dimension(self) -> int:
+        return self.warm_up().dimension
+
+    def encode(
+        self,
+        texts: Sequence[str],
+        *,
+        batch_size: int = 64,
+        progress: Callable[[int], None] | None = None,
+    ) -> np.ndarray:
+        return self.warm_up().encode(texts, batch_size=batch_size, progress=progress)

@@ -1,0 +1,133 @@
+"""The ONNX Runtime encoder: the same vectors as sentence-transformers, and safe fallbacks."""
+
+from __future__ import annotations
+
+import json
+import os
+
+import numpy as np
+import pytest
+
+from qa_bot import onnx_encoder
+from qa_bot.embedding import AutoEncoder, SentenceTransformerEncoder, make_encoder, resolve_model
+from qa_bot.onnx_encoder import OnnxEncoder, UnsupportedModel, fingerprint, model_layout
+
+TEXTS = [
+    "What does the BLA want?",
+    "The Baloch Liberation Army (BLA) wants independence for Balochistan.",
+    "",
+    "Ünïcödé, emoji 🚆 and mixed scripts: بلوچستان",
+    "word " * 400,  # past the 256-token window: truncated the same way
+]
+
+
+@pytest.fixture(scope="module")
+def cache(tmp_path_factory):
+    path = tmp_path_factory.mktemp("qa-bot-cache")
+    old = os.environ.get("QA_BOT_CACHE")
+    os.environ["QA_BOT_CACHE"] = str(path)
+    yield path
+    if old is None:
+        del os.environ["QA_BOT_CACHE"]
+    else:
+        os.environ["QA_BOT_CACHE"] = old
+
+
+@pytest.fixture(scope="module")
+def onnx(cache):
+    encoder = OnnxEncoder("all-MiniLM-L6-v2")
+    encoder.warm_up()
+    return encoder
+
+
+@pytest.mark.e2e
+def test_onnx_vectors_match_sentence_transformers(onnx):
+    torch_vectors = SentenceTransformerEncoder().encode(TEXTS)
+    onnx_vectors = onnx.encode(TEXTS, batch_size=2)  # batches of mixed lengths: padding must not leak
+    assert onnx_vectors.shape == (len(TEXTS), 384) and onnx_vectors.dtype == np.float32
+    np.testing.assert_allclose(np.linalg.norm(onnx_vectors, axis=1), 1.0, atol=1e-5)
+    assert np.min(np.sum(torch_vectors * onnx_vectors, axis=1)) > 0.9999
+    assert onnx.name == SentenceTransformerEncoder().name == "all-MiniLM-L6-v2"  # indexes interchange
+
+
+@pytest.mark.e2e
+def test_export_is_cached_and_reused(onnx, cache, monkeypatch):
+    exported = list(cache.rglob("model.onnx"))
+    assert len(exported) == 1
+    monkeypatch.setattr(onnx_encoder, "export", lambda *a: pytest.fail("exported again"))
+    again = OnnxEncoder("all-MiniLM-L6-v2")
+    np.testing.assert_allclose(again.encode(TEXTS[:2]), onnx.encode(TEXTS[:2]), atol=1e-6)
+
+
+@pytest.mark.e2e
+def test_a_damaged_cached_export_is_removed_and_the_auto_encoder_still_works(onnx, cache):
+    target = next(cache.rglob("model.onnx"))
+    saved = target.read_bytes()
+    try:
+        target.write_bytes(b"not an onnx model")
+        with pytest.raises(UnsupportedModel, match="could not be loaded"):
+            OnnxEncoder("all-MiniLM-L6-v2").warm_up()
+        assert not target.exists()
+    finally:
+        target.write_bytes(saved)
+
+
+def test_auto_encoder_falls_back_to_torch(monkeypatch):
+    def refuse(self):
+        raise UnsupportedModel("not this one")
+
+    monkeypatch.setattr(OnnxEncoder, "warm_up", refuse)
+    chosen = []
+    monkeypatch.setattr(SentenceTransformerEncoder, "warm_up", lambda self: chosen.append(self))
+    encoder = AutoEncoder("all-MiniLM-L6-v2")
+    assert encoder.backend == "torch" and len(chosen) == 1
+    assert encoder.name == "all-MiniLM-L6-v2"
+
+
+def test_backend_choice(monkeypatch):
+    assert isinstance(make_encoder(backend="torch"), SentenceTransformerEncoder)
+    assert isinstance(make_encoder(backend="onnx"), OnnxEncoder)
+    assert isinstance(make_encoder(), AutoEncoder)
+    monkeypatch.setenv("QA_BOT_BACKEND", "torch")
+    assert isinstance(make_encoder(), SentenceTransformerEncoder)
+    with pytest.raises(ValueError, match="unknown encoder backend 'gpu'; choose one of auto, onnx, torch"):
+        make_encoder(backend="gpu")
+
+
+def _model_dir(tmp_path, pooling: dict, modules=("Transformer", "Pooling", "Normalize")):
+    (tmp_path / "1_Pooling").mkdir()
+    (tmp_path / "modules.json").write_text(json.dumps([
+        {"idx": i, "name": str(i), "path": "1_Pooling" if kind == "Pooling" else "",
+         "type": f"sentence_transformers.models.{kind}"} for i, kind in enumerate(modules)
+    ]))
+    (tmp_path / "1_Pooling" / "config.json").write_text(json.dumps({"word_embedding_dimension": 8, **pooling}))
+    (tmp_path / "tokenizer.json").write_text("{}")
+    (tmp_path / "sentence_bert_config.json").write_text(json.dumps({"max_seq_length": 128}))
+    return tmp_path
+
+
+def test_layout_of_a_mean_pooled_model(tmp_path):
+    assert model_layout(_model_dir(tmp_path, {"pooling_mode_mean_tokens": True})) == (128, 8)
+
+
+def test_the_bundled_model_is_supported():
+    assert model_layout(__import__("pathlib").Path(resolve_model("all-MiniLM-L6-v2"))) == (256, 384)
+
+
+@pytest.mark.parametrize(
+    "pooling, modules, problem",
+    [
+        ({"pooling_mode_cls_token": True}, ("Transformer", "Pooling"), "not mean pooling"),
+        ({"pooling_mode_mean_tokens": True}, ("Transformer", "Pooling", "Dense"), "not transformer"),
+    ],
+)
+def test_other_models_are_left_to_torch(tmp_path, pooling, modules, problem):
+    with pytest.raises(UnsupportedModel, match=problem):
+        model_layout(_model_dir(tmp_path, pooling, modules))
+
+
+def test_fingerprint_changes_when_a_model_file_changes(tmp_path):
+    model = _model_dir(tmp_path, {"pooling_mode_mean_tokens": True})
+    before = fingerprint(model)
+    (model / "tokenizer.json").write_text('{"changed": true}')
+    assert fingerprint(model) != before
