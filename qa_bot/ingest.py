@@ -111,9 +111,9 @@ def _read_text(path: Path, where: str, *, html: bool = False, limit: int = MAX_P
         raise ArticleError(where, "is a directory; give the article files themselves") from None
     except OSError as exc:
         raise ArticleError(where, f"cannot read file ({exc.strerror}); check its permissions") from None
-    if not data.strip():
-        raise ArticleError(where, "file is empty; paste the article text into it and save it")
     bom = 3 if data.startswith(b"\xef\xbb\xbf") else 0
+    if not data[bom:].strip():  # a byte-order mark alone is empty too
+        raise ArticleError(where, "file is empty; paste the article text into it and save it")
     try:
         return check_not_binary(data[bom:].decode("utf-8"), where)
     except UnicodeDecodeError as exc:

@@ -164,6 +164,13 @@ def test_random_bytes_are_refused_by_name(tmp_path, suffix):
     assert error.source == bad and ("UTF-8" in error.problem or "binary" in error.problem)
 
 
+@pytest.mark.parametrize("suffix", [".txt", ".jsonl"])
+def test_a_byte_order_mark_alone_is_an_empty_file(tmp_path, suffix):
+    bad = write(tmp_path / "in" / f"bom{suffix}", b"\xef\xbb\xbf\n")
+    [error] = add_with_a_good_one(tmp_path, [bad]).errors
+    assert error.source == bad and "empty" in error.problem
+
+
 @pytest.mark.parametrize("content", [bytes(range(32)) * 40, b"Title\n\nText \x00 with a NUL byte in it.\n"])
 def test_binary_that_decodes_as_utf8_is_refused(tmp_path, content):
     bad = write(tmp_path / "in" / "controls.txt", content)
