@@ -18,7 +18,13 @@ from typing import Any
 from .clean import Dropped, clean_lines_of_extracted, clean_pasted, paragraphs_to_body
 from .corpus import SUFFIX, normalise_date, save_articles, slugify, validate_id
 from .errors import ArticleError
-from .fetch import MAX_PAGE_BYTES, META_CHARSET_RE, URL_SCHEME_RE, check_scheme, fetch_url
+from .fetch import (
+    MAX_PAGE_BYTES,
+    META_CHARSET_RE,
+    URL_SCHEME_RE,
+    check_scheme,
+    fetch_url,
+)
 from .records import Article
 
 _BLOCK_TAGS = frozenset({"p", "head", "list", "item", "quote", "table", "div", "code", "graphic"})

@@ -24,7 +24,6 @@ import datetime as dt
 import logging
 import re
 import threading
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 # Imported at module level (web.py itself is imported only by `qa-bot serve`): Gradio resolves the

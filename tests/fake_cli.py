@@ -25,10 +25,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from conftest import FakeEncoder  # noqa: E402
+from conftest import FakeEncoder
 
-import qa_bot.bot  # noqa: E402
-import qa_bot.index  # noqa: E402
+import qa_bot.bot
+import qa_bot.index
 
 
 def pause() -> None:

@@ -61,7 +61,7 @@ def live_files(index: Path) -> dict[str, bytes]:
 
 def cli(*args: str, env: dict | None = None, **kwargs) -> subprocess.CompletedProcess:
     env = dict(os.environ, PYTHONDONTWRITEBYTECODE="1", **(env or {}))
-    return subprocess.run([*FAKE_CLI, *args], capture_output=True, text=True, timeout=120, env=env, **kwargs)
+    return subprocess.run([*FAKE_CLI, *args], check=False, capture_output=True, text=True, timeout=120, env=env, **kwargs)
 
 
 def kill_at(step: str, corpus: Path, index: Path, marker: Path) -> None:
@@ -118,7 +118,7 @@ def test_real_build_sigkilled_while_embedding(tmp_path):
     env = dict(os.environ, HF_HUB_OFFLINE="1", TRANSFORMERS_OFFLINE="1")
     qa_bot = [sys.executable, "-m", "qa_bot.cli"]
     ask = [*qa_bot, "ask", QUESTION, "--json", "--index", str(index), "--corpus", str(corpus)]
-    before = subprocess.run(ask, capture_output=True, text=True, timeout=300, env=env)  # builds, then asks
+    before = subprocess.run(ask, check=False, capture_output=True, text=True, timeout=300, env=env)  # builds, then asks
     assert before.returncode == 0 and "building the index" in before.stderr, before.stderr
     live = current_generation(index).name
 
@@ -133,11 +133,11 @@ def test_real_build_sigkilled_while_embedding(tmp_path):
     proc.stderr.close()
 
     assert current_generation(index).name == live
-    after = subprocess.run(ask, capture_output=True, text=True, timeout=300, env=env)
+    after = subprocess.run(ask, check=False, capture_output=True, text=True, timeout=300, env=env)
     assert after.returncode == 0 and "building" not in after.stderr, after.stderr
     assert after.stdout == before.stdout, "the previous index answers exactly as before"
     again = subprocess.run([*qa_bot, "build", "--corpus", str(corpus), "--index", str(index)],
-                           capture_output=True, text=True, timeout=600, env=env)
+                           check=False, capture_output=True, text=True, timeout=600, env=env)
     assert again.returncode == 0 and "added 5" in again.stderr, again.stderr
     assert current_generation(index).name != live
 
@@ -157,7 +157,7 @@ def test_disk_full_on_a_small_tmpfs(tmp_path):
     mount = tmp_path / "small-disk"
     mount.mkdir()
     mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", str(mount)],
-                             capture_output=True, text=True)
+                             check=False, capture_output=True, text=True)
     if mounted.returncode != 0:
         pytest.skip(f"cannot mount a tmpfs here (needs root with CAP_SYS_ADMIN): {mounted.stderr.strip()}")
     try:

@@ -102,7 +102,8 @@ def fake_model(monkeypatch):
 @given(question=st.one_of(QUESTIONS, st.text(max_size=50)))  # st.text includes lone surrogates
 def test_cli_refuses_clearly_or_answers(bot, fake_model, question):
     index = str(bot.data.path.parent)
-    result = CliRunner().invoke(main, ["ask", question, "--index", index, "--json"])
+    # "--": a question such as "-0" is still the question, not an option (click would say "No such option").
+    result = CliRunner().invoke(main, ["ask", "--index", index, "--json", "--", question])
     assert result.exception is None or isinstance(result.exception, SystemExit), repr(result.exception)
     assert "Traceback" not in result.output
     if result.exit_code == 0:

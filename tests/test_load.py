@@ -24,7 +24,7 @@ from test_hostile import INJECTIONS, QUESTIONS
 pytestmark = pytest.mark.e2e
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "benchmarks"))
-import load_test  # noqa: E402
+import load_test
 
 
 @pytest.fixture(scope="module")
@@ -59,7 +59,7 @@ def test_twenty_clients_for_ten_seconds(server):
     result = subprocess.run(
         [sys.executable, str(ROOT / "benchmarks" / "load_test.py"), "--url", base, "--clients", "20",
          "--seconds", "10", "--json"],
-        capture_output=True, text=True, timeout=300,
+        check=False, capture_output=True, text=True, timeout=300,
     )
     report = json.loads(result.stdout)
     assert result.returncode == 0, report
@@ -126,7 +126,7 @@ def test_rebuilt_index_is_served_without_restart(server):
     assert ask(base, "What does the BLA want?") == before, "an edited corpus file changes nothing by itself"
     env = dict(os.environ, HF_HUB_OFFLINE="1", TRANSFORMERS_OFFLINE="1")
     build = subprocess.run([sys.executable, "-m", "qa_bot.cli", "build", "--corpus", str(work / "corpus"),
-                            "--index", str(work / "index")], capture_output=True, text=True, timeout=600, env=env)
+                            "--index", str(work / "index")], check=False, capture_output=True, text=True, timeout=600, env=env)
     assert build.returncode == 0, build.stderr
     after = ask(base, "What does the BLA want?")
     assert "demands full sovereignty for Balochistan" in after["quotes"][0]["text"]
