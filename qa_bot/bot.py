@@ -13,7 +13,7 @@ from .answer import AnswerConfig, Candidates, confidence, quote_span
 from .features import ABSTAIN_FEATURES, RANK_FEATURES, Evidence, abstain_features, linear, rank_features, unknown_share
 from .builder import BuildReport, Progress, build_index
 from .chunking import ChunkParams
-from .embedding import DEFAULT_MODEL, Encoder, SentenceTransformerEncoder
+from .embedding import DEFAULT_MODEL, Encoder, make_encoder
 from .errors import IndexIncompatibleError, InvalidQuestionError
 from .index import IndexData, load_index
 from .lexical import tokenize
@@ -25,7 +25,7 @@ NO_ANSWER = (
     "The articles do not answer this question. Try rephrasing it, or ask about something the "
     "articles cover."
 )
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2066-\u2069\ufeff]")
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2066-\u2069\ufeff\ud800-\udfff]")
 CONTEXT_CHARS = 900
 
 
@@ -53,7 +53,7 @@ class QABot:
     def __init__(self, data: IndexData, encoder: Encoder | None = None, config: AnswerConfig | None = None):
         self.data = data
         # Without an explicit encoder, use the model the index was built with.
-        self.encoder = encoder or SentenceTransformerEncoder(data.model)
+        self.encoder = encoder or make_encoder(data.model)
         if self.encoder.name != data.model:
             raise IndexIncompatibleError(
                 f"the index{_where(data)} was built with model {data.model!r}, not {self.encoder.name!r}; "
@@ -77,7 +77,7 @@ class QABot:
         """Load the index in ``index_dir``. ``model`` must be the one it was built with (default)."""
         data = load_index(Path(index_dir))
         if encoder is None and model is not None:
-            encoder = SentenceTransformerEncoder(model)
+            encoder = make_encoder(model)
         return cls(data, encoder, config)
 
     @classmethod
@@ -93,7 +93,7 @@ class QABot:
         progress: Progress | None = None,
     ) -> QABot:
         """Build (or incrementally update) the index of ``corpus_dir``, then load it."""
-        encoder = encoder or SentenceTransformerEncoder(model)
+        encoder = encoder or make_encoder(model)
         cls.build(corpus_dir, index_dir, encoder=encoder, params=params, progress=progress)
         return cls(load_index(Path(index_dir)), encoder, config)
 
@@ -108,7 +108,7 @@ class QABot:
         progress: Progress | None = None,
     ) -> BuildReport:
         return build_index(
-            Path(corpus_dir), Path(index_dir), encoder or SentenceTransformerEncoder(model),
+            Path(corpus_dir), Path(index_dir), encoder or make_encoder(model),
             params=params, progress=progress,
         )
 

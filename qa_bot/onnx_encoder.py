@@ -170,6 +170,9 @@ class OnnxEncoder:
         options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
         if self._threads:
             options.intra_op_num_threads = self._threads
+        # Idle worker threads would otherwise spin between questions, taking the core that BM25,
+        # scoring and the other requests of the web app need.
+        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
         try:
             session = ort.InferenceSession(str(target), options, providers=["CPUExecutionProvider"])
         except Exception as exc:  # a damaged cache file: export again next time

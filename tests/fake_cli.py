@@ -62,7 +62,7 @@ def install_pause(step: str) -> None:
 
 
 if __name__ == "__main__":
-    qa_bot.bot.SentenceTransformerEncoder = lambda model=None, **kwargs: PausingEncoder()
+    qa_bot.bot.make_encoder = lambda model=None, **kwargs: PausingEncoder()
     install_pause(os.environ.get("QA_BOT_TEST_PAUSE", ""))
     from qa_bot.cli import main
 

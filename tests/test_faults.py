@@ -258,7 +258,7 @@ def test_cli_on_a_damaged_index_names_the_file_and_the_fix(built, monkeypatch, n
     from qa_bot.cli import main
 
     _, index, _ = built
-    monkeypatch.setattr("qa_bot.bot.SentenceTransformerEncoder", lambda model=None, **kw: FakeEncoder())
+    monkeypatch.setattr("qa_bot.bot.make_encoder", lambda model=None, **kw: FakeEncoder())
     damaged = current_generation(index) / name
     damage(damaged)
     for args in (["ask", QUESTION, "--index", str(index)], ["list", "--index", str(index)]):
