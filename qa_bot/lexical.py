@@ -88,9 +88,10 @@ class LexicalIndex:
         if not known or k <= 0:
             return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.float32)
         mask = None if allowed is None else allowed.astype(np.float32)
-        ids, scores = self._retriever.retrieve(
-            [known], k=k, show_progress=False, n_threads=1, weight_mask=mask
-        )
-        ids, scores = np.asarray(ids[0], dtype=np.int64), np.asarray(scores[0], dtype=np.float32)
-        keep = scores > 0
-        return ids[keep], scores[keep]
+        # Score every passage directly: bm25s.retrieve hands even one query to a thread pool,
+        # which costs more than the scoring itself on a busy machine.
+        scores = np.asarray(self._retriever.get_scores(known, weight_mask=mask), dtype=np.float32)
+        top = np.argpartition(-scores, k - 1)[:k] if k < len(scores) else np.arange(len(scores))
+        top = top[np.lexsort((top, -scores[top]))].astype(np.int64)  # best first, ties by id
+        keep = scores[top] > 0
+        return top[keep], scores[top][keep]
