@@ -30,6 +30,10 @@ def small_limit(monkeypatch):
     monkeypatch.setattr(ann, "EXACT_LIMIT", 1000)
 
 
+def test_a_quarter_of_the_lists_is_scanned():
+    assert ann.n_probe(2048) == 512 and ann.n_probe(64) == 32 and ann.n_probe(10) == 10
+
+
 def test_lists_grow_with_the_square_root():
     assert ann.n_lists(10_000) == 512  # 4 * 100 = 400 -> nearest power of two
     assert ann.n_lists(200_000) == 2048
@@ -61,7 +65,7 @@ def test_ivf_index_round_trips_and_reconstructs_by_id(small_limit, tmp_path):
     x = clustered(3000)
     faiss.write_index(ann.make_index(x), str(tmp_path / "p.faiss"))
     index = faiss.read_index(str(tmp_path / "p.faiss"))
-    assert ann.is_ivf(index) and faiss.downcast_index(index).nprobe == ann.NPROBE
+    assert ann.is_ivf(index) and faiss.downcast_index(index).nprobe == ann.n_probe(index.nlist)
     np.testing.assert_array_equal(index.reconstruct(1234), x[1234])
     np.testing.assert_array_equal(index.reconstruct_n(0, index.ntotal), x)
 
@@ -105,7 +109,8 @@ def test_a_built_ivf_index_answers_like_an_exact_one(small_corpus, tmp_path, fak
     build_index(small_corpus, tmp_path / "ivf", fake_encoder)
     approx = QABot(load_index(tmp_path / "ivf"), fake_encoder)
     assert ann.is_ivf(approx.data.passage_index) and not ann.is_ivf(exact.data.passage_index)
-    # With fewer lists than NPROBE every list is scanned, so the answers must be the same.
-    assert approx.data.passage_index.nlist <= ann.NPROBE
+    # With this few lists every list is scanned, so the answers must be the same.
+    ivf = approx.data.passage_index
+    assert ann.n_probe(ivf.nlist) == ivf.nlist
     for question in ("What does the BLA want?", "Who attacked the train?", "When was the festival held?"):
         assert approx.ask(question).to_dict() == exact.ask(question).to_dict()
