@@ -1,7 +1,7 @@
 """The passage vector index: exact search while it is fast enough, an IVF index above that.
 
-Exact inner-product search (``IndexFlatIP``) costs time linear in the corpus: about 8 ms per
-question at 50,000 passages on one core here, 23 ms at 200,000 (``benchmarks/perf.py ann``). Above
+Exact inner-product search (``IndexFlatIP``) costs time linear in the corpus (a few milliseconds
+at 50,000 passages on one core; ``benchmarks/perf.py ann`` prints exact search at 200,000). Above
 ``EXACT_LIMIT`` passages the index is an inverted file (``IndexIVFFlat``): the vectors are
 clustered by k-means into about 4·√n lists and a question scans the quarter of the lists nearest
 to it. That share was chosen with ``benchmarks/perf.py ann`` on one half of the SQuAD questions,
@@ -11,8 +11,7 @@ uncompressed, so the scores it returns are exact for the passages it finds. An I
 HNSW, lets an incremental build reuse its trained lists and only add vectors.
 
 A search runs on one thread: the web app answers several questions at once, one per thread, and
-on two cores one query spread over both threads only adds synchronisation (measured: at 20,000
-passages, 1.5 ms on one thread against 15 ms on two when the other core is busy).
+on two cores one query spread over both threads only waits for the other core whenever it is busy.
 """
 
 from __future__ import annotations

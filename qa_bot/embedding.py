@@ -131,16 +131,23 @@ class SentenceTransformerEncoder:
         return out
 
 
-BACKENDS = ("auto", "onnx", "torch")
+BACKENDS = ("auto", "onnx", "onnx-int8", "torch")
 
 
 def make_encoder(model: str = DEFAULT_MODEL, *, backend: str | None = None) -> Encoder:
     """The encoder for ``model`` on ``backend`` (default: ``$QA_BOT_BACKEND``, else "auto").
 
     "auto" runs the model on ONNX Runtime when it can (same vectors, faster; see
-    ``onnx_encoder``) and on PyTorch otherwise; "onnx" and "torch" insist on one.
+    ``onnx_encoder``) and on PyTorch otherwise; "onnx" and "torch" insist on one; "onnx-int8"
+    runs an int8-quantised copy (another model name in the index: its vectors differ a little).
     """
     backend = (backend or os.environ.get("QA_BOT_BACKEND") or "auto").lower()
+    if model.endswith("@onnx-int8"):  # an index built with the int8 model is asked with it
+        backend = "onnx-int8"
+    if backend == "onnx-int8":
+        from .onnx_encoder import OnnxEncoder
+
+        return OnnxEncoder(model, int8=True)
     if backend == "torch":
         return SentenceTransformerEncoder(model)
     if backend == "onnx":

@@ -9,6 +9,12 @@ The export is checked before it is used: the exported model must give the same v
 sentence-transformers (cosine >= 0.9999 on probe texts), so an index built by either backend is
 searched correctly by the other, and the model name recorded in the index is the same.
 
+``OnnxEncoder(model, int8=True)`` (backend "onnx-int8") also quantises the weights to int8
+(ONNX Runtime dynamic quantisation, per channel). Its vectors differ a little from the others
+(checked: cosine >= 0.97 on the probes), so it records the model as ``<name>@onnx-int8`` and
+indexes built with it are only searched with it. Whether its answers hold up is measured in
+docs/performance.md.
+
 The cache is ``$QA_BOT_CACHE/onnx`` (default ``~/.cache/qa-bot/onnx``), one directory per model,
 keyed by the model files' names, sizes and modification times.
 """
@@ -30,6 +36,7 @@ from .embedding import canonical_model_name, resolve_model
 from .errors import ModelLoadError
 
 ONNX_RECIPE = 1  # bump when the export changes, so older cached exports are not reused
+INT8_SUFFIX = "@onnx-int8"
 _PROBES = (
     "What does the Baloch Liberation Army want?",
     "The group has carried out attacks on security forces and Chinese nationals in Balochistan.",
@@ -122,13 +129,34 @@ def export(model_dir: Path, target: Path) -> None:
             os.unlink(tmp)
 
 
+def quantize(source: Path, target: Path) -> None:
+    """Dynamic int8 quantisation of ``source``'s weights, per output channel, written atomically."""
+    try:
+        import onnx
+        from onnxruntime.quantization import QuantType, quantize_dynamic
+    except ImportError as exc:
+        raise UnsupportedModel("the onnx-int8 backend needs the package onnx: pip install onnx") from exc
+    fd, tmp = tempfile.mkstemp(dir=target.parent, suffix=".onnx.tmp")
+    os.close(fd)
+    try:
+        quantize_dynamic(
+            str(source), tmp, weight_type=QuantType.QInt8, per_channel=True,
+            extra_options={"DefaultTensorType": onnx.TensorProto.FLOAT},
+        )
+        os.replace(tmp, target)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+
+
 class OnnxEncoder:
     """A sentence-transformers model run by ONNX Runtime; loaded (and exported) on first use."""
 
-    backend = "onnx"
-
-    def __init__(self, model: str, *, threads: int | None = None) -> None:
-        self.name = canonical_model_name(model)
+    def __init__(self, model: str, *, threads: int | None = None, int8: bool = False) -> None:
+        self.int8 = int8 or model.endswith(INT8_SUFFIX)
+        model = model.removesuffix(INT8_SUFFIX)
+        self.name = canonical_model_name(model) + (INT8_SUFFIX if self.int8 else "")
+        self.backend = "onnx-int8" if self.int8 else "onnx"
         self._requested = model
         self._threads = threads
         self._session = None
@@ -153,9 +181,15 @@ class OnnxEncoder:
             raise UnsupportedModel(f"{self._requested!r} is not a local model directory")
         max_len, self._dimension = model_layout(model_dir)
         target = cache_root() / f"{model_dir.name}-{fingerprint(model_dir)}" / "model.onnx"
+        if self.int8:
+            target = target.with_name("model-int8.onnx")
         if not target.is_file():
             try:
-                export(model_dir, target)
+                fp32 = target.with_name("model.onnx")
+                if not fp32.is_file():
+                    export(model_dir, fp32)
+                if self.int8:
+                    quantize(fp32, target)
                 self._open(ort, Tokenizer, model_dir, target, max_len)
                 self._check_against_torch(model_dir, target)
             except UnsupportedModel:
@@ -192,7 +226,7 @@ class OnnxEncoder:
             list(_PROBES), normalize_embeddings=True, convert_to_numpy=True
         )
         cosines = np.sum(reference * self._run(list(_PROBES)), axis=1)
-        if float(cosines.min()) < 0.9999:
+        if float(cosines.min()) < (0.97 if self.int8 else 0.9999):
             target.unlink(missing_ok=True)
             self._session = None
             raise UnsupportedModel(f"the ONNX export of {model_dir} disagrees with sentence-transformers "

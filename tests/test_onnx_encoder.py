@@ -72,6 +72,15 @@ def test_a_damaged_cached_export_is_removed_and_the_auto_encoder_still_works(onn
         target.write_bytes(saved)
 
 
+@pytest.mark.e2e
+def test_int8_vectors_are_close_and_named_apart(onnx):
+    int8 = OnnxEncoder("all-MiniLM-L6-v2", int8=True)
+    vectors = int8.encode(TEXTS)
+    assert int8.name == "all-MiniLM-L6-v2@onnx-int8" and int8.backend == "onnx-int8"
+    cosines = np.sum(vectors * onnx.encode(TEXTS), axis=1)
+    assert 0.97 < cosines.min() and cosines.mean() < 0.99999  # close, but not the same vectors
+
+
 def test_auto_encoder_falls_back_to_torch(monkeypatch):
     def refuse(self):
         raise UnsupportedModel("not this one")
@@ -90,8 +99,12 @@ def test_backend_choice(monkeypatch):
     assert isinstance(make_encoder(), AutoEncoder)
     monkeypatch.setenv("QA_BOT_BACKEND", "torch")
     assert isinstance(make_encoder(), SentenceTransformerEncoder)
-    with pytest.raises(ValueError, match="unknown encoder backend 'gpu'; choose one of auto, onnx, torch"):
+    with pytest.raises(ValueError, match="unknown encoder backend 'gpu'; choose one of auto, onnx, onnx-int8, torch"):
         make_encoder(backend="gpu")
+    # An index built with the int8 model records its own name, and asking it picks that model.
+    int8 = make_encoder("all-MiniLM-L6-v2@onnx-int8", backend="torch")
+    assert isinstance(int8, OnnxEncoder) and int8.int8 and int8.name == "all-MiniLM-L6-v2@onnx-int8"
+    assert make_encoder(backend="onnx-int8").name == "all-MiniLM-L6-v2@onnx-int8"
 
 
 def _model_dir(tmp_path, pooling: dict, modules=("Transformer", "Pooling", "Normalize")):
