@@ -41,6 +41,25 @@ class Encoder(Protocol):
         ...
 
 
+def encode_in_batches(
+    texts: Sequence[str],
+    batch_size: int,
+    dimension: int,
+    run: Callable[[list[str]], np.ndarray],
+    progress: Callable[[int], None] | None,
+) -> np.ndarray:
+    """``run`` over batches of texts sorted by length (so each batch pads little), rows returned in
+    the order of ``texts``; ``progress(n)`` after each batch. Shared by every real encoder."""
+    out = np.empty((len(texts), dimension), dtype=np.float32)
+    order = np.argsort([-len(t) for t in texts], kind="stable")
+    for lo in range(0, len(texts), batch_size):
+        rows = order[lo : lo + batch_size]
+        out[rows] = run([texts[i] for i in rows])
+        if progress is not None:
+            progress(len(rows))
+    return out
+
+
 def is_default_model(name: str) -> bool:
     return name.rsplit("/", 1)[-1].lower() in _BUNDLED_ALIASES
 
@@ -113,22 +132,14 @@ class SentenceTransformerEncoder:
         progress: Callable[[int], None] | None = None,
     ) -> np.ndarray:
         self.warm_up()
-        out = np.empty((len(texts), self.dimension), dtype=np.float32)
-        # Sort by length so each batch pads little; restore the order afterwards.
-        order = np.argsort([-len(t) for t in texts], kind="stable")
-        for lo in range(0, len(texts), batch_size):
-            rows = order[lo : lo + batch_size]
-            vectors = self._model.encode(
-                [texts[i] for i in rows],
-                batch_size=batch_size,
-                convert_to_numpy=True,
-                normalize_embeddings=True,
+
+        def run(batch: list[str]) -> np.ndarray:
+            return self._model.encode(
+                batch, batch_size=batch_size, convert_to_numpy=True, normalize_embeddings=True,
                 show_progress_bar=False,
             )
-            out[rows] = vectors
-            if progress is not None:
-                progress(len(rows))
-        return out
+
+        return encode_in_batches(texts, batch_size, self.dimension, run, progress)
 
 
 BACKENDS = ("auto", "onnx", "onnx-int8", "torch")

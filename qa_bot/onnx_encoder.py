@@ -32,7 +32,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .embedding import canonical_model_name, resolve_model
+from .embedding import canonical_model_name, encode_in_batches, resolve_model
 from .errors import ModelLoadError
 
 ONNX_RECIPE = 1  # bump when the export changes, so older cached exports are not reused
@@ -257,12 +257,4 @@ class OnnxEncoder:
         progress: Callable[[int], None] | None = None,
     ) -> np.ndarray:
         self.warm_up()
-        out = np.empty((len(texts), self._dimension), dtype=np.float32)
-        # Sort by length so each batch pads little; restore the order afterwards.
-        order = np.argsort([-len(t) for t in texts], kind="stable")
-        for lo in range(0, len(texts), batch_size):
-            rows = order[lo : lo + batch_size]
-            out[rows] = self._run([texts[i] for i in rows])
-            if progress is not None:
-                progress(len(rows))
-        return out
+        return encode_in_batches(texts, batch_size, self._dimension, self._run, progress)
