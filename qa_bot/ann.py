@@ -79,7 +79,8 @@ def search(
     """
     queries = np.ascontiguousarray(queries, dtype=np.float32)
     faiss.omp_set_num_threads(1)
-    ivf = faiss.downcast_index(index) if is_ivf(index) else None
+    ivf = faiss.downcast_index(index)
+    ivf = ivf if isinstance(ivf, faiss.IndexIVF) else None
     keep = None if allowed is None else np.flatnonzero(allowed).astype(np.int64)
     if ivf is not None and keep is not None and len(keep) <= EXACT_LIMIT:
         return _exact_subset(index, queries, k, keep)
