@@ -143,6 +143,7 @@ class SentenceTransformerEncoder:
 
 
 BACKENDS = ("auto", "onnx", "onnx-int8", "torch")
+INT8_SUFFIX = "@onnx-int8"  # the model name an int8 index records (see onnx_encoder)
 
 
 def make_encoder(model: str = DEFAULT_MODEL, *, backend: str | None = None) -> Encoder:
@@ -153,9 +154,8 @@ def make_encoder(model: str = DEFAULT_MODEL, *, backend: str | None = None) -> E
     runs an int8-quantised copy (another model name in the index: its vectors differ a little).
     """
     backend = (backend or os.environ.get("QA_BOT_BACKEND") or "auto").lower()
-    if model.endswith("@onnx-int8"):  # an index built with the int8 model is asked with it
-        backend = "onnx-int8"
-    if backend == "onnx-int8":
+    # An index built with the int8 model records INT8_SUFFIX; asking it picks that model again.
+    if backend == "onnx-int8" or model.endswith(INT8_SUFFIX):
         from .onnx_encoder import OnnxEncoder
 
         return OnnxEncoder(model, int8=True)

@@ -32,11 +32,10 @@ from pathlib import Path
 
 import numpy as np
 
-from .embedding import canonical_model_name, encode_in_batches, resolve_model
+from .embedding import INT8_SUFFIX, canonical_model_name, encode_in_batches, resolve_model
 from .errors import ModelLoadError
 
 ONNX_RECIPE = 1  # bump when the export changes, so older cached exports are not reused
-INT8_SUFFIX = "@onnx-int8"
 _PROBES = (
     "What does the Baloch Liberation Army want?",
     "The group has carried out attacks on security forces and Chinese nationals in Balochistan.",
