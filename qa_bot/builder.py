@@ -18,7 +18,7 @@ import numpy as np
 from . import ann
 from .chunking import ChunkParams, chunk_text
 from .corpus import load_corpus
-from .embedding import Encoder
+from .embedding import Encoder, normalise_rows, pools_spans
 from .errors import CorpusError, IndexCorruptError, IndexIncompatibleError, IndexMissingError
 from .index import IndexData, build_lock, embed_text, load_index, new_manifest, remove_stale, write_generation
 from .lexical import LexicalIndex
@@ -27,6 +27,12 @@ from .records import Article
 # Bump when what is embedded for a passage or sentence changes: vectors of an older recipe are
 # stale even where the article text is not.
 EMBED_RECIPE = 2
+# How sentence vectors are made (recorded in the manifest as "sentence_vectors"): LATE pools each
+# sentence's token states from the forward pass of the passages holding it (late chunking; one
+# forward pass per passage, nothing more), SEPARATE embeds every sentence on its own as well. LATE
+# needs a mean-pooled model (SpanEncoder); any other model gets SEPARATE. Both answer equally
+# well (docs/quality.md); LATE builds about twice as fast (docs/performance.md).
+LATE, SEPARATE = "late", "separate"
 
 Progress = Callable[[int, int], None]
 """``progress(done, total)``: called as texts are embedded."""
@@ -96,13 +102,17 @@ def _chunk(article: Article, params: ChunkParams) -> _Part:
     )
 
 
-def _passage_texts(article: Article, part: _Part) -> list[str]:
-    texts = []
+def _passage_texts(article: Article, part: _Part) -> tuple[list[str], list[list[tuple[int, int]]]]:
+    """Each passage as embedded (heading, then body) and the spans of its sentences in that text."""
+    texts, spans = [], []
     for first, last, hstart, hend in part.passages:
         heading = article.text[hstart:hend] if hstart >= 0 else ""
-        body = article.text[part.sentences[first, 0] : part.sentences[last - 1, 1]]
-        texts.append(embed_text(heading, body))
-    return texts
+        body_start = part.sentences[first, 0]
+        text = embed_text(heading, article.text[body_start : part.sentences[last - 1, 1]])
+        shift = len(text) - (part.sentences[last - 1, 1] - body_start) - body_start
+        texts.append(text)
+        spans.append([(int(a + shift), int(b + shift)) for a, b, _ in part.sentences[first:last]])
+    return texts, spans
 
 
 def _sentence_texts(article: Article, part: _Part) -> list[str]:
@@ -116,7 +126,7 @@ def _sentence_texts(article: Article, part: _Part) -> list[str]:
     return [embed_text(h, article.text[a:b]) for h, (a, b, _) in zip(headings, part.sentences)]
 
 
-def _previous(index_dir: Path, model: str, params: ChunkParams, report: BuildReport) -> IndexData | None:
+def _previous(index_dir: Path, model: str, params: ChunkParams, mode: str, report: BuildReport) -> IndexData | None:
     try:
         prev = load_index(index_dir)
     except IndexMissingError:
@@ -132,6 +142,9 @@ def _previous(index_dir: Path, model: str, params: ChunkParams, report: BuildRep
         return None
     if prev.manifest.get("embed_recipe") != EMBED_RECIPE:
         report.full_rebuild_reason = "this qa-bot embeds passages differently from the one that built the index"
+        return None
+    if prev.manifest.get("sentence_vectors", SEPARATE) != mode:
+        report.full_rebuild_reason = f"sentence vectors are embedded {mode!r} now, the index holds {prev.manifest.get('sentence_vectors', SEPARATE)!r} ones"
         return None
     return prev
 
@@ -168,7 +181,8 @@ def build_index(
 
     report = BuildReport(index_dir=index_dir)
     with build_lock(index_dir):
-        prev = _previous(index_dir, encoder.name, params, report)
+        mode = LATE if pools_spans(encoder) else SEPARATE
+        prev = _previous(index_dir, encoder.name, params, mode, report)
         # A model directory may be replaced under the same name: compare dimensions too (this
         # loads the model even when nothing else changed, so the check cannot be skipped).
         if prev is not None and encoder.dimension != prev.dimension:
@@ -187,9 +201,10 @@ def build_index(
         else:
             # Any previous index kept here has the encoder's dimension (checked above).
             dim = encoder.dimension
-            _embed(encoder, plan.to_embed, plan.parts, dim, progress, batch_size)
+            report.embedded_texts = _embed(encoder, plan.to_embed, plan.parts, dim, mode, progress, batch_size)
             data = _assemble(loaded.articles, plan.parts, plan.hashes, encoder.name, dim, params,
                              previous=prev.passage_index if prev is not None else None)
+            data.manifest["sentence_vectors"] = mode
             name = f"gen-{dt.datetime.now(dt.timezone.utc):%Y%m%dT%H%M%S}-{secrets.token_hex(4)}"
             write_generation(index_dir, name, data)
         remove_stale(index_dir, keep=name)
@@ -197,9 +212,18 @@ def build_index(
     report.generation = name
     report.passages = len(data.passages)
     report.sentences = len(data.sentences)
-    report.embedded_texts = sum(len(p) + len(s) for _, p, s in plan.to_embed)
     report.seconds = time.perf_counter() - started
     return report
+
+
+@dataclass
+class _Job:
+    """What one new or edited article embeds (see _embed)."""
+
+    part: int  # its position in _Plan.parts
+    passages: list[str]  # passage texts as embedded
+    spans: list[list[tuple[int, int]]]  # per passage, its sentences' spans in the passage text
+    sentences: list[str]  # sentence texts as embedded on their own
 
 
 @dataclass
@@ -208,7 +232,7 @@ class _Plan:
 
     parts: list[_Part]
     hashes: list[str]
-    to_embed: list[tuple[int, list[str], list[str]]]  # (part, passage texts, sentence texts)
+    to_embed: list[_Job]
     added: list[str]
     changed: list[str]
     unchanged: list[str]
@@ -229,38 +253,76 @@ def _plan(articles: list[Article], prev: IndexData | None, params: ChunkParams) 
         part = _chunk(article, params)
         plan.parts.append(part)
         (plan.changed if article.id in prev_hashes else plan.added).append(article.id)
-        plan.to_embed.append((len(plan.parts) - 1, _passage_texts(article, part), _sentence_texts(article, part)))
+        plan.to_embed.append(_Job(len(plan.parts) - 1, *_passage_texts(article, part), _sentence_texts(article, part)))
     return plan
 
 
 def _embed(
     encoder: Encoder,
-    jobs: list[tuple[int, list[str], list[str]]],
+    jobs: list[_Job],
     parts: list[_Part],
     dim: int,
+    mode: str,
     progress: Progress | None,
     batch_size: int,
-) -> None:
-    """Embed the texts of every job in one pass and hand each part its vectors."""
-    texts = [t for _, passages, sentences in jobs for t in (*passages, *sentences)]
+) -> int:
+    """Embed the texts of every job in one pass, hand each part its vectors; return how many
+    texts went through the model.
+
+    SEPARATE: passages and sentences are all embedded. LATE: only passages are; a sentence's
+    vector is the normalised mean of its pooled vectors in the passages that hold it, and only a
+    sentence that truncation cut short in every passage is embedded on its own.
+    """
+    if mode == SEPARATE:
+        texts = [t for job in jobs for t in (*job.passages, *job.sentences)]
+    else:
+        texts = [t for job in jobs for t in job.passages]
     done = 0
 
-    def tick(n: int) -> None:
+    def tick(n: int, total: int) -> None:
         nonlocal done
         done += n
         if progress is not None:
-            progress(done, len(texts))
+            progress(done, total)
 
-    if texts:
-        vectors = encoder.encode(texts, batch_size=batch_size, progress=tick)
-    else:  # e.g. only articles without sentences changed
-        vectors = np.empty((0, dim), dtype=np.float32)
-    row = 0
-    for i, passages, sentences in jobs:
-        parts[i].passage_vectors = vectors[row : row + len(passages)]
-        row += len(passages)
-        parts[i].sentence_vectors = vectors[row : row + len(sentences)]
-        row += len(sentences)
+    if not texts:  # e.g. only articles without sentences changed
+        for job in jobs:
+            parts[job.part].passage_vectors = np.empty((0, dim), dtype=np.float32)
+            parts[job.part].sentence_vectors = np.empty((0, dim), dtype=np.float32)
+        return 0
+    if mode == SEPARATE:
+        vectors = encoder.encode(texts, batch_size=batch_size, progress=lambda n: tick(n, len(texts)))
+        row = 0
+        for job in jobs:
+            parts[job.part].passage_vectors = vectors[row : row + len(job.passages)]
+            row += len(job.passages)
+            parts[job.part].sentence_vectors = vectors[row : row + len(job.sentences)]
+            row += len(job.sentences)
+        return len(texts)
+
+    spans = [s for job in jobs for s in job.spans]
+    vectors, pooled = encoder.encode_with_spans(
+        texts, spans, batch_size=batch_size, progress=lambda n: tick(n, len(texts))
+    )
+    row = span_row = 0
+    missing: list[tuple[_Job, int]] = []
+    for job in jobs:
+        part = parts[job.part]
+        part.passage_vectors = vectors[row : row + len(job.passages)]
+        row += len(job.passages)
+        sums = np.zeros((len(job.sentences), dim), dtype=np.float32)
+        for first, last, _, _ in part.passages:
+            sums[first:last] += pooled[span_row : span_row + last - first]
+            span_row += last - first
+        part.sentence_vectors = normalise_rows(sums)
+        missing += [(job, int(i)) for i in np.flatnonzero(~sums.any(axis=1))]
+    if missing:
+        total = len(texts) + len(missing)
+        own = encoder.encode([job.sentences[i] for job, i in missing], batch_size=batch_size,
+                             progress=lambda n: tick(n, total))
+        for (job, i), vector in zip(missing, own):
+            parts[job.part].sentence_vectors[i] = vector
+    return len(texts) + len(missing)
 
 
 def _assemble(

@@ -41,23 +41,116 @@ class Encoder(Protocol):
         ...
 
 
+class SpanEncoder(Encoder, Protocol):
+    """An encoder that can also pool character spans of a text from the same forward pass.
+
+    The builder uses it for late chunking: each passage is run through the model once, and the
+    vector of every sentence in it is the mean of the sentence's own token states, read in the
+    context of its passage, instead of a second forward pass over the sentence alone. Only
+    mean-pooled models offer it (``pools_spans``), since a span's mean token state is then in the
+    same space as the text vectors.
+    """
+
+    @property
+    def pools_spans(self) -> bool: ...
+
+    def encode_with_spans(
+        self,
+        texts: Sequence[str],
+        spans: Sequence[Sequence[tuple[int, int]]],
+        *,
+        batch_size: int = 64,
+        progress: Callable[[int], None] | None = None,
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """``(vectors, span_vectors)``: ``vectors`` as ``encode`` gives them; ``span_vectors`` one
+        L2-normalised row per span of ``spans[i]`` (character offsets into ``texts[i]``), in order,
+        or a zero row where truncation cut the span short (the caller embeds it another way)."""
+        ...
+
+
+def pools_spans(encoder: Encoder) -> bool:
+    """Whether ``encoder`` offers ``encode_with_spans`` for its model."""
+    return bool(getattr(encoder, "pools_spans", False)) and callable(getattr(encoder, "encode_with_spans", None))
+
+
 def encode_in_batches(
-    texts: Sequence[str],
+    texts: Sequence,
     batch_size: int,
     dimension: int,
-    run: Callable[[list[str]], np.ndarray],
+    run: Callable[[list], np.ndarray],
     progress: Callable[[int], None] | None,
+    key: Callable[[object], int] = len,
 ) -> np.ndarray:
     """``run`` over batches of texts sorted by length (so each batch pads little), rows returned in
     the order of ``texts``; ``progress(n)`` after each batch. Shared by every real encoder."""
     out = np.empty((len(texts), dimension), dtype=np.float32)
-    order = np.argsort([-len(t) for t in texts], kind="stable")
+    order = np.argsort([-key(t) for t in texts], kind="stable")
     for lo in range(0, len(texts), batch_size):
         rows = order[lo : lo + batch_size]
         out[rows] = run([texts[i] for i in rows])
         if progress is not None:
             progress(len(rows))
     return out
+
+
+def normalise_rows(matrix: np.ndarray) -> np.ndarray:
+    """Rows scaled to unit length; all-zero rows stay zero."""
+    norms = np.linalg.norm(matrix, axis=-1, keepdims=True)
+    return matrix / np.where(norms > 0, norms, 1.0)
+
+
+def pool_tokens(
+    hidden: np.ndarray,
+    mask: np.ndarray,
+    offsets: np.ndarray,
+    special: np.ndarray,
+    spans: Sequence[Sequence[tuple[int, int]]],
+) -> tuple[np.ndarray, list[np.ndarray]]:
+    """Mean pooling of one batch of token states: the text vectors and each text's span vectors.
+
+    ``hidden`` is (texts, tokens, dim); ``mask`` marks real tokens, ``special`` the [CLS]/[SEP]
+    ones, ``offsets`` (texts, tokens, 2) their character spans. A span's vector is the mean of the
+    non-special tokens inside it; a span whose end was truncated away gets a zero row.
+    """
+    weights = mask[..., None].astype(np.float32)
+    pooled = (hidden * weights).sum(axis=1) / np.maximum(weights.sum(axis=1), 1e-9)
+    per_text = []
+    for row, text_spans in enumerate(spans):
+        inner = mask[row].astype(bool) & ~special[row].astype(bool) & (offsets[row, :, 1] > offsets[row, :, 0])
+        seen = int(offsets[row, inner, 1].max()) if inner.any() else 0
+        out = np.zeros((len(text_spans), hidden.shape[-1]), dtype=np.float32)
+        for k, (a, b) in enumerate(text_spans):
+            inside = inner & (offsets[row, :, 0] >= a) & (offsets[row, :, 1] <= b)
+            if b <= seen and inside.any():
+                out[k] = hidden[row, inside].mean(axis=0)
+        per_text.append(normalise_rows(out))
+    return normalise_rows(pooled).astype(np.float32), per_text
+
+
+def encode_spans_in_batches(
+    texts: Sequence[str],
+    spans: Sequence[Sequence[tuple[int, int]]],
+    batch_size: int,
+    dimension: int,
+    run: Callable[[list[str], list[Sequence[tuple[int, int]]]], tuple[np.ndarray, list[np.ndarray]]],
+    progress: Callable[[int], None] | None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """``encode_in_batches`` for ``encode_with_spans``: ``run(batch, batch_spans)`` gives the
+    batch's text vectors and per-text span vectors; span rows come back flat, in input order."""
+    if len(spans) != len(texts):
+        raise ValueError(f"{len(texts)} texts but {len(spans)} span lists")
+    per_text: list[np.ndarray] = [np.empty((0, dimension), np.float32)] * len(texts)
+
+    def run_rows(batch_rows: list[int]) -> np.ndarray:
+        vectors, pooled = run([texts[i] for i in batch_rows], [spans[i] for i in batch_rows])
+        for i, rows in zip(batch_rows, pooled):
+            per_text[i] = rows
+        return vectors
+
+    vectors = encode_in_batches(range(len(texts)), batch_size, dimension, run_rows, progress,
+                                key=lambda i: len(texts[i]))
+    flat = np.vstack(per_text) if texts else np.empty((0, dimension), np.float32)
+    return vectors, flat.astype(np.float32).reshape(-1, dimension)
 
 
 def is_default_model(name: str) -> bool:
@@ -141,6 +234,41 @@ class SentenceTransformerEncoder:
 
         return encode_in_batches(texts, batch_size, self.dimension, run, progress)
 
+    @property
+    def pools_spans(self) -> bool:
+        """True for a plain transformer + mean pooling (+ normalize) model, like the default."""
+        self.warm_up()
+        kinds = [type(m).__name__ for m in self._model]
+        return kinds[:2] == ["Transformer", "Pooling"] and set(kinds[2:]) <= {"Normalize"} and (
+            getattr(self._model[1], "pooling_mode", None) == "mean"
+        ) and getattr(self._model.tokenizer, "is_fast", False)
+
+    def encode_with_spans(
+        self,
+        texts: Sequence[str],
+        spans: Sequence[Sequence[tuple[int, int]]],
+        *,
+        batch_size: int = 64,
+        progress: Callable[[int], None] | None = None,
+    ) -> tuple[np.ndarray, np.ndarray]:
+        if not self.pools_spans:
+            raise ValueError(f"model {self.name!r} is not mean-pooled: its spans cannot be pooled")
+        import torch
+
+        def run(batch: list[str], batch_spans: list) -> tuple[np.ndarray, list[np.ndarray]]:
+            tokens = self._model.tokenizer(
+                batch, padding=True, truncation=True, max_length=self._model.max_seq_length,
+                return_offsets_mapping=True, return_special_tokens_mask=True, return_tensors="pt",
+            )
+            features = {k: tokens[k].to(self._device) for k in ("input_ids", "attention_mask", "token_type_ids")
+                        if k in tokens}
+            with torch.inference_mode():
+                hidden = self._model.forward(features)["token_embeddings"].float().cpu().numpy()
+            return pool_tokens(hidden, tokens["attention_mask"].numpy(), tokens["offset_mapping"].numpy(),
+                               tokens["special_tokens_mask"].numpy(), batch_spans)
+
+        return encode_spans_in_batches(texts, spans, batch_size, self.dimension, run, progress)
+
 
 BACKENDS = ("auto", "onnx", "onnx-int8", "torch")
 INT8_SUFFIX = "@onnx-int8"  # the model name an int8 index records (see onnx_encoder)
@@ -215,3 +343,17 @@ class AutoEncoder:
         progress: Callable[[int], None] | None = None,
     ) -> np.ndarray:
         return self.warm_up().encode(texts, batch_size=batch_size, progress=progress)
+
+    @property
+    def pools_spans(self) -> bool:
+        return pools_spans(self.warm_up())
+
+    def encode_with_spans(
+        self,
+        texts: Sequence[str],
+        spans: Sequence[Sequence[tuple[int, int]]],
+        *,
+        batch_size: int = 64,
+        progress: Callable[[int], None] | None = None,
+    ) -> tuple[np.ndarray, np.ndarray]:
+        return self.warm_up().encode_with_spans(texts, spans, batch_size=batch_size, progress=progress)

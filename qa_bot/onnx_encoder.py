@@ -32,7 +32,9 @@ from pathlib import Path
 
 import numpy as np
 
-from .embedding import INT8_SUFFIX, canonical_model_name, encode_in_batches, resolve_model
+from .embedding import (
+    INT8_SUFFIX, canonical_model_name, encode_in_batches, encode_spans_in_batches, pool_tokens, resolve_model,
+)
 from .errors import ModelLoadError
 
 ONNX_RECIPE = 1  # bump when the export changes, so older cached exports are not reused
@@ -151,6 +153,8 @@ def quantize(source: Path, target: Path) -> None:
 class OnnxEncoder:
     """A sentence-transformers model run by ONNX Runtime; loaded (and exported) on first use."""
 
+    pools_spans = True  # only mean-pooled models run here (see model_layout)
+
     def __init__(self, model: str, *, threads: int | None = None, int8: bool = False) -> None:
         self.int8 = int8 or model.endswith(INT8_SUFFIX)
         model = model.removesuffix(INT8_SUFFIX)
@@ -236,17 +240,39 @@ class OnnxEncoder:
         self.warm_up()
         return self._dimension
 
-    def _run(self, texts: list[str]) -> np.ndarray:
+    def _forward(self, texts: list[str]) -> tuple[np.ndarray, list]:
+        """The model's token states for ``texts`` (padded to the longest) and their encodings."""
         batch = self._tokenizer.encode_batch(texts)
         feeds = {
             "input_ids": np.array([e.ids for e in batch], dtype=np.int64),
             "attention_mask": np.array([e.attention_mask for e in batch], dtype=np.int64),
             "token_type_ids": np.array([e.type_ids for e in batch], dtype=np.int64),
         }
-        hidden = self._session.run(None, {k: feeds[k] for k in self._inputs})[0]
-        mask = feeds["attention_mask"][..., None].astype(np.float32)
-        pooled = (hidden * mask).sum(axis=1) / np.maximum(mask.sum(axis=1), 1e-9)
-        return pooled / np.maximum(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12)
+        return self._session.run(None, {k: feeds[k] for k in self._inputs})[0], batch
+
+    def _run_spans(self, texts: list[str], spans: list) -> tuple[np.ndarray, list[np.ndarray]]:
+        hidden, batch = self._forward(texts)
+        return pool_tokens(
+            hidden,
+            np.array([e.attention_mask for e in batch]),
+            np.array([e.offsets for e in batch]).reshape(len(batch), -1, 2),
+            np.array([e.special_tokens_mask for e in batch]),
+            spans,
+        )
+
+    def _run(self, texts: list[str]) -> np.ndarray:
+        return self._run_spans(texts, [()] * len(texts))[0]
+
+    def encode_with_spans(
+        self,
+        texts: Sequence[str],
+        spans: Sequence[Sequence[tuple[int, int]]],
+        *,
+        batch_size: int = 64,
+        progress: Callable[[int], None] | None = None,
+    ) -> tuple[np.ndarray, np.ndarray]:
+        self.warm_up()
+        return encode_spans_in_batches(texts, spans, batch_size, self._dimension, self._run_spans, progress)
 
     def encode(
         self,

@@ -99,6 +99,43 @@ class FakeEncoder:
         """Hook for subclasses (e.g. an encoder that fails part-way)."""
 
 
+class SpanFakeEncoder(FakeEncoder):
+    """FakeEncoder with late chunking (``encode_with_spans``), like the real mean-pooled encoders.
+
+    A span's vector is the fake vector of the span's own text. ``window`` plays the model's
+    truncation: a span ending past that many characters of its text gets a zero row. ``spans``
+    counts the spans pooled.
+    """
+
+    pools_spans = True
+
+    def __init__(self, name: str = "fake-hash-64", dim: int = 64, *, window: int = 10**9) -> None:
+        super().__init__(name, dim)
+        self.window = window
+        self.spans = 0
+
+    def reset(self) -> None:
+        super().reset()
+        self.spans = 0
+
+    def encode_with_spans(
+        self,
+        texts: Sequence[str],
+        spans: Sequence[Sequence[tuple[int, int]]],
+        *,
+        batch_size: int = 64,
+        progress: Callable[[int], None] | None = None,
+    ) -> tuple[np.ndarray, np.ndarray]:
+        vectors = self.encode(texts, batch_size=batch_size, progress=progress)
+        rows = [
+            self.vector(text[a:b]) if b <= self.window else np.zeros(self._dim)
+            for text, text_spans in zip(texts, spans)
+            for a, b in text_spans
+        ]
+        self.spans += len(rows)
+        return vectors, np.asarray(rows, dtype=np.float32).reshape(-1, self._dim)
+
+
 @pytest.fixture
 def fake_encoder() -> FakeEncoder:
     return FakeEncoder()

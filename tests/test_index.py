@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import SMALL_ARTICLES, FakeEncoder, make_corpus
+from conftest import SMALL_ARTICLES, FakeEncoder, SpanFakeEncoder, make_corpus
 
 import qa_bot
 from qa_bot.bot import QABot
@@ -574,3 +574,73 @@ def test_bot_refuses_an_encoder_of_another_dimension_on_first_question(built):
     assert "32-dimensional" in message and "64-dimensional" in message and "qa-bot build" in message
     with pytest.raises(IndexIncompatibleError):
         bot.search("What does the BLA want?")
+
+
+# ---------------------------------------------------------------------------- late chunking
+
+
+def test_late_chunking_embeds_each_passage_once_and_pools_its_sentences(small_corpus, tmp_path):
+    encoder = SpanFakeEncoder()
+    index_dir = tmp_path / "index"
+    progress = []
+    report = build_index(small_corpus, index_dir, encoder, progress=lambda d, t: progress.append((d, t)))
+    data = load_index(index_dir)
+
+    assert data.manifest["sentence_vectors"] == "late"
+    # Only passages went through the model; every sentence was pooled from each passage holding it.
+    assert report.embedded_texts == encoder.encoded == len(data.passages)
+    assert encoder.spans == int(sum(last - first for _, first, last, _, _ in data.passages))
+    assert progress[-1] == (len(data.passages), len(data.passages))
+    passage_texts = [embed_text(data.heading(p), data.passage_text(p)) for p in range(len(data.passages))]
+    assert encoder.texts == passage_texts
+    # The fake pools a span to the vector of its own text: each sentence vector is its text's vector,
+    # without the heading that a separately embedded sentence carries.
+    for i in range(len(data.sentences)):
+        expected = encoder.vector(data.sentence_text(i))
+        np.testing.assert_allclose(data.sentence_vectors[i], expected, atol=1e-6)
+    np.testing.assert_allclose(data.passage_vectors(), [encoder.vector(t) for t in passage_texts], atol=1e-6)
+
+    encoder.reset()
+    again = build_index(small_corpus, index_dir, encoder)
+    assert encoder.encoded == again.embedded_texts == 0 and not again.changed_anything
+
+
+def test_late_chunking_embeds_a_sentence_alone_where_truncation_cut_it_in_every_passage(small_corpus, tmp_path):
+    encoder = SpanFakeEncoder(window=150)
+    report = build_index(small_corpus, tmp_path / "index", encoder)
+    data = load_index(tmp_path / "index")
+
+    cut = [i for i in range(len(data.sentences))
+           if not any(first <= i < last and
+                      len(embed_text(data.heading(p), "")) + data.sentences[i, 2] - data.sentences[first, 1] <= 150
+                      for p, (_, first, last, _, _) in enumerate(data.passages))]
+    assert cut, "the window must cut some sentence in every passage holding it"
+    assert report.embedded_texts == encoder.encoded == len(data.passages) + len(cut)
+    alone = encoder.texts[len(data.passages):]
+    assert sorted(alone) == sorted(embed_text(section_heading(data.articles[data.sentences[i, 0]].text,
+                                                              data.sentences[i, 1]), data.sentence_text(i))
+                                   for i in cut)
+    for i in range(len(data.sentences)):
+        assert np.linalg.norm(data.sentence_vectors[i]) == pytest.approx(1.0, abs=1e-5)
+    for i in cut:
+        own = embed_text(section_heading(data.articles[data.sentences[i, 0]].text, data.sentences[i, 1]),
+                         data.sentence_text(i))
+        np.testing.assert_allclose(data.sentence_vectors[i], encoder.vector(own), atol=1e-6)
+
+
+def test_switching_between_late_and_separate_sentence_vectors_rebuilds_everything(small_corpus, tmp_path):
+    index_dir = tmp_path / "index"
+    build_index(small_corpus, index_dir, FakeEncoder())
+    assert load_index(index_dir).manifest["sentence_vectors"] == "separate"
+
+    late = SpanFakeEncoder()  # same model name, but it pools sentences from passages
+    report = build_index(small_corpus, index_dir, late)
+    assert "sentence vectors" in report.full_rebuild_reason
+    assert sorted(report.added) == sorted(SMALL_ARTICLES)
+    assert load_index(index_dir).manifest["sentence_vectors"] == "late"
+
+    separate = FakeEncoder()
+    report = build_index(small_corpus, index_dir, separate)
+    assert "sentence vectors" in report.full_rebuild_reason
+    data = load_index(index_dir)
+    assert separate.encoded == len(data.passages) + len(data.sentences)

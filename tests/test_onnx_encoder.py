@@ -40,6 +40,34 @@ def onnx(cache):
     return encoder
 
 
+PASSAGE = "What does the BLA want?\nThe BLA wants independence for Balochistan. It accuses Islamabad of exploitation."
+SPANS = [(24, 67), (68, 105), (0, 23)]
+
+
+@pytest.mark.e2e
+def test_span_vectors_pool_the_passage_tokens_alike_on_both_backends(onnx):
+    torch_encoder = SentenceTransformerEncoder()
+    assert onnx.pools_spans and torch_encoder.pools_spans and make_encoder().pools_spans
+    texts, spans = [PASSAGE, "word " * 400, "x"], [SPANS, [(0, 4), (1500, 1504)], [(0, 1)]]
+    assert PASSAGE[24:67] == "The BLA wants independence for Balochistan."
+    vectors, pooled = onnx.encode_with_spans(texts, spans, batch_size=2)
+    t_vectors, t_pooled = torch_encoder.encode_with_spans(texts, spans, batch_size=2)
+    # Text vectors are exactly what encode gives; span vectors agree across backends.
+    np.testing.assert_array_equal(vectors, onnx.encode(texts, batch_size=2))
+    assert np.min(np.sum(vectors * t_vectors, axis=1)) > 0.9999
+    assert pooled.shape == (6, 384)
+    # The span past the 256-token window was truncated away: a zero row, on both backends.
+    assert not pooled[4].any() and not t_pooled[4].any()
+    live = [0, 1, 2, 3, 5]
+    np.testing.assert_allclose(np.linalg.norm(pooled[live], axis=1), 1.0, atol=1e-5)
+    assert np.min(np.sum(pooled[live] * t_pooled[live], axis=1)) > 0.9999
+    # A sentence read in its passage stays close to, but is not, the sentence embedded alone; it is
+    # nearer its own text than the passage's other sentence is.
+    alone = onnx.encode([PASSAGE[a:b] for a, b in SPANS])
+    cos = pooled[:3] @ alone.T
+    assert 0.6 < cos[0, 0] < 0.9999 and cos[0, 0] > cos[1, 0] and cos[1, 1] > cos[0, 1]
+
+
 @pytest.mark.e2e
 def test_onnx_vectors_match_sentence_transformers(onnx):
     torch_vectors = SentenceTransformerEncoder().encode(TEXTS)
