@@ -34,6 +34,11 @@ EMBED_RECIPE = 2
 # well (docs/quality.md); LATE builds about twice as fast (docs/performance.md).
 LATE, SEPARATE = "late", "separate"
 
+# Texts per forward pass. Passages are long (up to ~250 tokens), and small batches keep the
+# attention tensors in cache: on 2 cores both backends embed passages fastest at 8
+# (docs/performance.md, "Batch size"; chosen on the passages of the first 400 SQuAD paragraphs).
+BATCH_SIZE = 8
+
 Progress = Callable[[int, int], None]
 """``progress(done, total)``: called as texts are embedded."""
 
@@ -156,7 +161,7 @@ def build_index(
     *,
     params: ChunkParams = ChunkParams(),
     progress: Progress | None = None,
-    batch_size: int = 64,
+    batch_size: int = BATCH_SIZE,
 ) -> BuildReport:
     """Build or update the index of ``corpus_dir`` in ``index_dir``.
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 
 RANK_FEATURES = (
-    "sent_cos",  # cosine of question and sentence (sentence read with its heading)
+    "sent_cos",  # cosine of question and sentence (its vector read in its passage, see builder)
     "sent_cos_gap",  # that cosine minus the best among the candidates (0 for the best)
     "neighbour_cos",  # best cosine of the sentence before or after it in its paragraph
     "pass_cos",  # cosine of question and the best passage holding the sentence

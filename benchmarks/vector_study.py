@@ -1,0 +1,133 @@
+"""How sentence and passage vectors are made, and what it does to answers (docs/quality.md).
+
+    python benchmarks/vector_study.py [--work /tmp/qa-vectors]
+
+On the FIT paragraphs of fit_answerer.py (never the reported sets), with an index whose sentences
+were embedded on their own (SEPARATE), it swaps in other vectors and refits the ranker on 2,500
+FIT questions, measuring accuracy@1 on 1,500 others (abstention off), as ranker_study.py does:
+
+- sentences: embedded alone (SEPARATE) | pooled from the passages' token states (LATE, late
+  chunking: the builder's default, one forward pass per passage) | the mean of the two;
+- passages: embedded (the default) | the mean of their sentence vectors (plain, by length,
+  by square root of length), which would spare the passage forward pass instead.
+
+Also prints dense passage recall@5 (the gold paragraph among the 5 nearest passages).
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import sys
+from pathlib import Path
+
+import faiss
+import numpy as np
+from sklearn.linear_model import LogisticRegression
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from fit_answerer import candidates, fit_split  # noqa: E402
+
+from qa_bot.answer import AnswerConfig  # noqa: E402
+from qa_bot.bot import QABot  # noqa: E402
+from qa_bot.builder import build_index  # noqa: E402
+from qa_bot.corpus import save_articles  # noqa: E402
+from qa_bot.embedding import make_encoder, normalise_rows  # noqa: E402
+from qa_bot.evaluate import contains_gold  # noqa: E402
+from qa_bot.index import embed_text  # noqa: E402
+
+
+class Separate:
+    """The encoder without span pooling, so the builder embeds every sentence on its own."""
+
+    def __init__(self, inner) -> None:
+        self.inner, self.name = inner, inner.name
+
+    @property
+    def dimension(self) -> int:
+        return self.inner.dimension
+
+    def encode(self, texts, **kw):
+        return self.inner.encode(texts, **kw)
+
+
+def held_out_accuracy(bot: QABot, questions) -> float:
+    rows = []
+    for q, c in zip(questions, candidates(bot, [q.q for q in questions])):
+        labels = np.array([contains_gold(bot.data.sentence_text(int(s)), q.gold) for s in c.sentences], dtype=bool)
+        rows.append((c, labels))
+    train, test = rows[:2500], rows[2500:]
+    rng = np.random.default_rng(0)
+    diffs = []
+    for c, labels in train:
+        pos, neg = np.flatnonzero(labels), np.flatnonzero(~labels)
+        if len(pos) and len(neg):
+            diffs += [c.features[rng.choice(pos)] - c.features[rng.choice(neg)] for _ in range(20)]
+    X = np.vstack([diffs, -np.asarray(diffs)])
+    y = np.r_[np.ones(len(diffs)), np.zeros(len(diffs))]
+    w = LogisticRegression(fit_intercept=False, max_iter=5000).fit(X, y).coef_[0]
+    return float(np.mean([labels[np.argmax(c.features @ w)] if len(labels) else 0.0 for c, labels in test]))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--work", type=Path, default=Path("/tmp/qa-vectors"))
+    args = parser.parse_args()
+    articles, questions, _ = fit_split()
+    random.Random(0).shuffle(questions)
+    questions = questions[:4000]
+    encoder = make_encoder()
+    corpus, index = args.work / "corpus", args.work / "index"
+    if not corpus.exists():
+        save_articles(corpus, articles)
+    build_index(corpus, index, Separate(encoder))
+    bot = QABot.load(index, encoder=encoder)
+    bot.config = AnswerConfig(min_confidence=0.0)
+    data = bot.data
+    separate, encoded = data.sentence_vectors.copy(), data.passage_vectors()
+
+    texts, spans = [], []
+    for p, (_, first, last, _, _) in enumerate(data.passages):
+        heading, body = data.heading(p), data.passage_text(p)
+        text = embed_text(heading, body)
+        shift = len(text) - len(body) - data.sentences[first, 1]
+        texts.append(text)
+        spans.append([(int(data.sentences[s, 1] + shift), int(data.sentences[s, 2] + shift)) for s in range(first, last)])
+    _, pooled = encoder.encode_with_spans(texts, spans)
+    late = np.zeros_like(separate)
+    row = 0
+    for _, first, last, _, _ in data.passages:
+        late[first:last] += pooled[row : row + last - first]
+        row += last - first
+    late = normalise_rows(late)
+    late[~late.any(axis=1)] = separate[~late.any(axis=1)]
+    lengths = (data.sentences[:, 2] - data.sentences[:, 1]).astype(np.float32)
+
+    def mean_of_sentences(weight: np.ndarray) -> np.ndarray:
+        out = np.vstack([(separate[f:l] * weight[f:l, None]).sum(0) for _, f, l, _, _ in data.passages])
+        return normalise_rows(out)
+
+    dense_q = encoder.encode([q.q for q in questions[2500:]])
+    variants = [
+        ("sentences embedded alone (SEPARATE)", separate, encoded),
+        ("sentences pooled from passages (LATE, default)", late, encoded),
+        ("mean of SEPARATE and LATE", normalise_rows(separate + late), encoded),
+        ("SEPARATE; passages = mean of sentences", separate, mean_of_sentences(np.ones_like(lengths))),
+        ("SEPARATE; passages = length-weighted mean", separate, mean_of_sentences(lengths)),
+        ("SEPARATE; passages = sqrt-length-weighted mean", separate, mean_of_sentences(np.sqrt(lengths))),
+    ]
+    print("| vectors | FIT held-out accuracy@1 (1,500 q) | dense passage recall@5 | cosine to SEPARATE sentences / embedded passages (mean) |")
+    print("|---|---|---|---|")
+    for name, sentences, passages in variants:
+        data.sentence_vectors = np.ascontiguousarray(sentences, dtype=np.float32)
+        data.passage_index = faiss.IndexFlatIP(passages.shape[1])
+        data.passage_index.add(np.ascontiguousarray(passages, dtype=np.float32))
+        _, ids = data.passage_index.search(dense_q, 5)
+        recall = np.mean([any(data.articles[data.passages[p, 0]].id == q.article for p in row)
+                          for q, row in zip(questions[2500:], ids)])
+        cos = f"{np.mean(np.sum(sentences * separate, 1)):.3f} / {np.mean(np.sum(passages * encoded, 1)):.3f}"
+        print(f"| {name} | {held_out_accuracy(bot, questions):.3f} | {recall:.3f} | {cos} |", flush=True)
+
+
+if __name__ == "__main__":
+    main()
