@@ -112,8 +112,6 @@ def pool_tokens(
     ones, ``offsets`` (texts, tokens, 2) their character spans. A span's vector is the mean of the
     non-special tokens inside it; a span whose end was truncated away gets a zero row.
     """
-    weights = mask[..., None].astype(np.float32)
-    pooled = (hidden * weights).sum(axis=1) / np.maximum(weights.sum(axis=1), 1e-9)
     per_text = []
     for row, text_spans in enumerate(spans):
         inner = mask[row].astype(bool) & ~special[row].astype(bool) & (offsets[row, :, 1] > offsets[row, :, 0])
@@ -124,7 +122,14 @@ def pool_tokens(
             if b <= seen and inside.any():
                 out[k] = hidden[row, inside].mean(axis=0)
         per_text.append(normalise_rows(out))
-    return normalise_rows(pooled).astype(np.float32), per_text
+    return mean_pool(hidden, mask), per_text
+
+
+def mean_pool(hidden: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """sentence-transformers' mean pooling of (texts, tokens, dim) token states, L2-normalised."""
+    weights = mask[..., None].astype(np.float32)
+    pooled = (hidden * weights).sum(axis=1) / np.maximum(weights.sum(axis=1), 1e-9)
+    return normalise_rows(pooled).astype(np.float32)
 
 
 def encode_spans_in_batches(

@@ -33,7 +33,8 @@ from pathlib import Path
 import numpy as np
 
 from .embedding import (
-    INT8_SUFFIX, canonical_model_name, encode_in_batches, encode_spans_in_batches, pool_tokens, resolve_model,
+    INT8_SUFFIX, canonical_model_name, encode_in_batches, encode_spans_in_batches, mean_pool, pool_tokens,
+    resolve_model,
 )
 from .errors import ModelLoadError
 
@@ -261,7 +262,8 @@ class OnnxEncoder:
         )
 
     def _run(self, texts: list[str]) -> np.ndarray:
-        return self._run_spans(texts, [()] * len(texts))[0]
+        hidden, batch = self._forward(texts)
+        return mean_pool(hidden, np.array([e.attention_mask for e in batch]))
 
     def encode_with_spans(
         self,
