@@ -436,7 +436,7 @@ def bench_peer(work: Path, reps: int, n: int) -> str:
         save_articles(corpus, articles)
     rows = [["txtai 9 (hybrid, faiss, torch)", len(p_texts), f"{t_txtai:.1f}", f"{len(p_texts) / t_txtai:.1f}",
              ms(np.median(txtai_lat)), ms(np.percentile(txtai_lat, 95)), "5 passages"]]
-    for backend in ("onnx", "onnx-int8"):  # the default and the fast opt-in; the build table has torch too
+    for backend in ("onnx", "onnx-int8", "torch"):  # the default, the fast opt-in, and PyTorch
         encoder = make_encoder(backend=backend)
         encoder.warm_up()
         index = work / "peer" / backend
