@@ -90,6 +90,21 @@ def fit_rank(cands, questions, bot, rng) -> dict[str, float]:
     return {name: float(w) for name, w in zip(RANK_FEATURES, model.coef_[0])}
 
 
+def pairwise_held_out(features: list[np.ndarray], labels: list[np.ndarray], n_fit: int = 2500) -> float:
+    """Fit a pairwise linear ranker (as fit_rank does) on the candidates of the first ``n_fit``
+    questions (``features[i]`` rows, ``labels[i]`` right or not); accuracy@1 on the others."""
+    rng, diffs = np.random.default_rng(0), []
+    for f, labs in zip(features[:n_fit], labels[:n_fit]):
+        pos, neg = np.flatnonzero(labs), np.flatnonzero(~labs)
+        if len(pos) and len(neg):
+            diffs += [f[rng.choice(pos)] - f[rng.choice(neg)] for _ in range(20)]
+    X = np.vstack([diffs, -np.asarray(diffs)])
+    y = np.r_[np.ones(len(diffs)), np.zeros(len(diffs))]
+    w = LogisticRegression(fit_intercept=False, max_iter=5000).fit(X, y).coef_[0]
+    return float(np.mean([labs[np.argmax(f @ w)] if len(labs) else 0.0
+                          for f, labs in zip(features[n_fit:], labels[n_fit:])]))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--work", type=Path, default=Path("/tmp/qa-fit"))

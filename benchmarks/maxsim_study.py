@@ -21,10 +21,9 @@ import sys
 from pathlib import Path
 
 import numpy as np
-from sklearn.linear_model import LogisticRegression
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from fit_answerer import build, candidates, fit_split  # noqa: E402
+from fit_answerer import build, candidates, fit_split, pairwise_held_out  # noqa: E402
 
 from qa_bot.answer import AnswerConfig  # noqa: E402
 from qa_bot.evaluate import contains_gold  # noqa: E402
@@ -117,16 +116,7 @@ def main() -> None:
         return out
 
     def accuracy(extra) -> float:
-        feats = [c.features if e is None else np.c_[c.features, e] for c, e in zip(cands, extra)]
-        rng, diffs = np.random.default_rng(0), []
-        for f, labs in zip(feats[:2500], labels[:2500]):
-            pos, neg = np.flatnonzero(labs), np.flatnonzero(~labs)
-            if len(pos) and len(neg):
-                diffs += [f[rng.choice(pos)] - f[rng.choice(neg)] for _ in range(20)]
-        X = np.vstack([diffs, -np.asarray(diffs)])
-        y = np.r_[np.ones(len(diffs)), np.zeros(len(diffs))]
-        w = LogisticRegression(fit_intercept=False, max_iter=5000).fit(X, y).coef_[0]
-        return float(np.mean([labs[np.argmax(f @ w)] if len(labs) else 0.0 for f, labs in zip(feats[2500:], labels[2500:])]))
+        return pairwise_held_out([c.features if e is None else np.c_[c.features, e] for c, e in zip(cands, extra)], labels)
 
     full = [e[0].astype(np.float16).astype(np.float32) if e else None for e in tokens]
     small = [pca(e[0]) if e else None for e in tokens]

@@ -23,10 +23,9 @@ from pathlib import Path
 
 import faiss
 import numpy as np
-from sklearn.linear_model import LogisticRegression
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from fit_answerer import candidates, fit_split  # noqa: E402
+from fit_answerer import candidates, fit_split, pairwise_held_out  # noqa: E402
 
 from qa_bot.answer import AnswerConfig  # noqa: E402
 from qa_bot.bot import QABot  # noqa: E402
@@ -52,21 +51,10 @@ class Separate:
 
 
 def held_out_accuracy(bot: QABot, questions) -> float:
-    rows = []
-    for q, c in zip(questions, candidates(bot, [q.q for q in questions])):
-        labels = np.array([contains_gold(bot.data.sentence_text(int(s)), q.gold) for s in c.sentences], dtype=bool)
-        rows.append((c, labels))
-    train, test = rows[:2500], rows[2500:]
-    rng = np.random.default_rng(0)
-    diffs = []
-    for c, labels in train:
-        pos, neg = np.flatnonzero(labels), np.flatnonzero(~labels)
-        if len(pos) and len(neg):
-            diffs += [c.features[rng.choice(pos)] - c.features[rng.choice(neg)] for _ in range(20)]
-    X = np.vstack([diffs, -np.asarray(diffs)])
-    y = np.r_[np.ones(len(diffs)), np.zeros(len(diffs))]
-    w = LogisticRegression(fit_intercept=False, max_iter=5000).fit(X, y).coef_[0]
-    return float(np.mean([labels[np.argmax(c.features @ w)] if len(labels) else 0.0 for c, labels in test]))
+    cands = candidates(bot, [q.q for q in questions])
+    labels = [np.array([contains_gold(bot.data.sentence_text(int(s)), q.gold) for s in c.sentences], dtype=bool)
+              for q, c in zip(questions, cands)]
+    return pairwise_held_out([c.features for c in cands], labels)
 
 
 def main() -> None:
