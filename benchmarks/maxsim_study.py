@@ -36,7 +36,7 @@ def token_states(encoder, texts: list[str], batch_size: int = 32):
     order = np.argsort([len(t) for t in texts])
     for lo in range(0, len(texts), batch_size):
         rows = order[lo : lo + batch_size]
-        hidden, batch = encoder._forward([texts[i] for i in rows])
+        hidden, _, batch = encoder._forward([texts[i] for i in rows])
         for h, e, i in zip(hidden, batch, rows):
             keep = np.array(e.attention_mask, bool) & ~np.array(e.special_tokens_mask, bool)
             states = h[keep]

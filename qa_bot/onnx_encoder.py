@@ -241,29 +241,31 @@ class OnnxEncoder:
         self.warm_up()
         return self._dimension
 
-    def _forward(self, texts: list[str]) -> tuple[np.ndarray, list]:
-        """The model's token states for ``texts`` (padded to the longest) and their encodings."""
+    def _forward(self, texts: list[str]) -> tuple[np.ndarray, np.ndarray, list]:
+        """The model's token states for ``texts`` (padded to the longest), their attention mask
+        and their encodings."""
         batch = self._tokenizer.encode_batch(texts)
         feeds = {
             "input_ids": np.array([e.ids for e in batch], dtype=np.int64),
             "attention_mask": np.array([e.attention_mask for e in batch], dtype=np.int64),
             "token_type_ids": np.array([e.type_ids for e in batch], dtype=np.int64),
         }
-        return self._session.run(None, {k: feeds[k] for k in self._inputs})[0], batch
+        hidden = self._session.run(None, {k: feeds[k] for k in self._inputs})[0]
+        return hidden, feeds["attention_mask"], batch
 
     def _run_spans(self, texts: list[str], spans: list) -> tuple[np.ndarray, list[np.ndarray]]:
-        hidden, batch = self._forward(texts)
+        hidden, mask, batch = self._forward(texts)
         return pool_tokens(
             hidden,
-            np.array([e.attention_mask for e in batch]),
+            mask,
             np.array([e.offsets for e in batch]).reshape(len(batch), -1, 2),
             np.array([e.special_tokens_mask for e in batch]),
             spans,
         )
 
     def _run(self, texts: list[str]) -> np.ndarray:
-        hidden, batch = self._forward(texts)
-        return mean_pool(hidden, np.array([e.attention_mask for e in batch]))
+        hidden, mask, _ = self._forward(texts)
+        return mean_pool(hidden, mask)
 
     def encode_with_spans(
         self,
