@@ -24,10 +24,10 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from fit_answerer import build, candidates, fit_split, pairwise_held_out  # noqa: E402
+from vector_study import passage_inputs  # noqa: E402
 
 from qa_bot.answer import AnswerConfig  # noqa: E402
 from qa_bot.evaluate import contains_gold  # noqa: E402
-from qa_bot.index import embed_text  # noqa: E402
 
 
 def token_states(encoder, texts: list[str], batch_size: int = 32):
@@ -65,13 +65,9 @@ def main() -> None:
         sys.exit("this study needs the ONNX encoder (QA_BOT_BACKEND=onnx or auto)")
 
     # Sentence token states, from the first passage holding each sentence.
-    texts, owners = [], []
-    for p, (_, first, last, _, _) in enumerate(data.passages):
-        heading, body = data.heading(p), data.passage_text(p)
-        text = embed_text(heading, body)
-        shift = len(text) - len(body) - data.sentences[first, 1]
-        texts.append(text)
-        owners.append([(s, data.sentences[s, 1] + shift, data.sentences[s, 2] + shift) for s in range(first, last)])
+    texts, spans = passage_inputs(data)
+    owners = [[(first + k, a, b) for k, (a, b) in enumerate(passage_spans)]
+              for (_, first, _, _, _), passage_spans in zip(data.passages, spans)]
     tokens: list = [None] * len(data.sentences)
     for (states, ids, offsets), owned in zip(token_states(encoder, texts), owners):
         for s, a, b in owned:

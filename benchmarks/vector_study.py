@@ -29,11 +29,11 @@ from fit_answerer import candidates, fit_split, pairwise_held_out  # noqa: E402
 
 from qa_bot.answer import AnswerConfig  # noqa: E402
 from qa_bot.bot import QABot  # noqa: E402
-from qa_bot.builder import build_index  # noqa: E402
+from qa_bot.builder import _chunk, _passage_texts, build_index  # noqa: E402
+from qa_bot.chunking import ChunkParams  # noqa: E402
 from qa_bot.corpus import save_articles  # noqa: E402
 from qa_bot.embedding import make_encoder, normalise_rows  # noqa: E402
 from qa_bot.evaluate import contains_gold  # noqa: E402
-from qa_bot.index import embed_text  # noqa: E402
 
 
 class Separate:
@@ -48,6 +48,20 @@ class Separate:
 
     def encode(self, texts, **kw):
         return self.inner.encode(texts, **kw)
+
+
+def passage_inputs(data) -> tuple[list[str], list[list[tuple[int, int]]]]:
+    """The passage texts of an index as the builder embeds them, with their sentences' spans
+    (``builder._passage_texts`` on each article, chunked again with the index's parameters)."""
+    params = ChunkParams(**data.manifest["chunking"])
+    texts, spans = [], []
+    for article in data.articles:
+        article_texts, article_spans = _passage_texts(article, _chunk(article, params))
+        texts += article_texts
+        spans += article_spans
+    if len(texts) != len(data.passages):
+        raise RuntimeError("chunking again does not give the index's passages")
+    return texts, spans
 
 
 def held_out_accuracy(bot: QABot, questions) -> float:
@@ -74,13 +88,7 @@ def main() -> None:
     data = bot.data
     separate, encoded = data.sentence_vectors.copy(), data.passage_vectors()
 
-    texts, spans = [], []
-    for p, (_, first, last, _, _) in enumerate(data.passages):
-        heading, body = data.heading(p), data.passage_text(p)
-        text = embed_text(heading, body)
-        shift = len(text) - len(body) - data.sentences[first, 1]
-        texts.append(text)
-        spans.append([(int(data.sentences[s, 1] + shift), int(data.sentences[s, 2] + shift)) for s in range(first, last)])
+    texts, spans = passage_inputs(data)
     _, pooled = encoder.encode_with_spans(texts, spans)
     late = np.zeros_like(separate)
     row = 0
