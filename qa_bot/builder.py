@@ -149,8 +149,9 @@ def _previous(index_dir: Path, model: str, params: ChunkParams, mode: str, repor
     if prev.manifest.get("embed_recipe") != EMBED_RECIPE:
         report.full_rebuild_reason = "this qa-bot embeds passages differently from the one that built the index"
         return None
-    if prev.manifest.get("sentence_vectors", SEPARATE) != mode:
-        report.full_rebuild_reason = f"sentence vectors are embedded {mode!r} now, the index holds {prev.manifest.get('sentence_vectors', SEPARATE)!r} ones"
+    held = prev.manifest.get("sentence_vectors", SEPARATE)
+    if held != mode:
+        report.full_rebuild_reason = f"sentence vectors are embedded {mode!r} now, the index holds {held!r} ones"
         return None
     return prev
 
