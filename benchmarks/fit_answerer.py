@@ -12,6 +12,8 @@ half). XQuAD, NewsQA and the questions of the other half (HELD half) are never s
   the FIT questions asked against the corpus. Negatives: the same questions asked against the
   Wikinews corpus (another domain), and the questions of one half of the FIT paragraphs asked
   against an index of the other half only (same domain, not covered: the harder case).
+- Both are fitted twice from the same candidates: with every feature, for indexes that hold
+  token states (MaxSim), and without the MaxSim ones (``without_tokens``), for indexes that don't.
 - Threshold: the table over thresholds is printed. Utility = right answers - wrong answers -
   answers to unanswerable questions (a wrong answer costs what a right one gains; as many
   unanswerable questions as answerable ones). The default is the lowest threshold whose utility
@@ -35,11 +37,10 @@ from pathlib import Path
 import numpy as np
 from sklearn.linear_model import LogisticRegression
 
-from qa_bot.answer import AnswerConfig, FALLBACK_ABSTAIN, FALLBACK_RANK
 from qa_bot.bot import QABot
 from qa_bot.corpus import save_articles
 from qa_bot.evaluate import contains_gold, fingerprint, load_mrqa, load_squad
-from qa_bot.features import ABSTAIN_FEATURES, RANK_FEATURES
+from qa_bot.features import ABSTAIN_FEATURES, RANK_FEATURES, TOKEN_FEATURES, abstain_features, linear
 from qa_bot.ingest import read_sources
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -74,20 +75,66 @@ def candidates(bot: QABot, texts: list[str]):
     return out
 
 
-def fit_rank(cands, questions, bot, rng) -> dict[str, float]:
+def fit_rank(features: list[np.ndarray], labels: list[np.ndarray], rng, names=RANK_FEATURES) -> dict[str, float]:
+    """Pairwise logistic regression over the columns ``names`` of each question's candidates."""
+    cols = [RANK_FEATURES.index(n) for n in names]
     diffs = []
-    for cand, q in zip(cands, questions):
-        labels = np.array([contains_gold(bot.data.sentence_text(s), q.gold) for s in cand.sentences.tolist()])
-        pos, neg = np.flatnonzero(labels), np.flatnonzero(~labels)
+    for f, labs in zip(features, labels):
+        pos, neg = np.flatnonzero(labs), np.flatnonzero(~labs)
         if not len(pos) or not len(neg):
             continue
         for _ in range(min(20, len(pos) * len(neg))):
-            diffs.append(cand.features[rng.choice(pos)] - cand.features[rng.choice(neg)])
+            diffs.append(f[rng.choice(pos), cols] - f[rng.choice(neg), cols])
     X = np.vstack([diffs, -np.asarray(diffs)])
     y = np.r_[np.ones(len(diffs)), np.zeros(len(diffs))]
     model = LogisticRegression(C=1.0, fit_intercept=False, max_iter=5000).fit(X, y)
     print(f"ranking: {len(diffs)} pairs", file=sys.stderr)
-    return {name: float(w) for name, w in zip(RANK_FEATURES, model.coef_[0])}
+    return {name: float(w) for name, w in zip(names, model.coef_[0])}
+
+
+def abstain_rows(cands, rank: dict[str, float]) -> tuple[np.ndarray, list[np.ndarray]]:
+    """Each question's abstention features and candidate scores under the ranking weights ``rank``
+    (features do not depend on the weights, so candidates are computed once for every fit)."""
+    rows, scores = [], []
+    for c in cands:
+        sc = linear(c.features, RANK_FEATURES, rank)
+        scores.append(sc)
+        rows.append(abstain_features(c.features, sc, float(c.abstain[-1])) if len(sc) else np.zeros(len(ABSTAIN_FEATURES)))
+    return np.vstack(rows), scores
+
+
+def fit_set(pos_cands, neg_cands, labels, rng, names, title: str) -> dict:
+    """Ranking weights over ``names``, then the answerability model and threshold on top of them."""
+    print(f"\n## {title}")
+    rank = fit_rank([c.features for c in pos_cands], labels, rng, names)
+    print("rank weights:", json.dumps({k: round(v, 3) for k, v in rank.items()}))
+    A_pos, pos_scores = abstain_rows(pos_cands, rank)
+    A_neg, _ = abstain_rows(neg_cands, rank)
+    right = np.array([bool(len(sc)) and bool(labs[np.argmax(sc)]) for sc, labs in zip(pos_scores, labels)])
+    print(f"FIT accuracy@1 with the fitted ranking: {right.mean():.3f}")
+    X = np.vstack([A_pos, A_neg])
+    y = np.r_[np.ones(len(A_pos)), np.zeros(len(A_neg))]
+    print(f"answerability: {len(A_pos)} answerable, {len(A_neg)} unanswerable", file=sys.stderr)
+    model = LogisticRegression(C=1.0, max_iter=5000).fit(X, y)
+    abstain = {"bias": float(model.intercept_[0])} | {n: float(w) for n, w in zip(ABSTAIN_FEATURES, model.coef_[0])}
+    print("abstain weights:", json.dumps({k: round(v, 3) for k, v in abstain.items()}))
+
+    p_pos = model.predict_proba(A_pos)[:, 1]
+    p_neg = model.predict_proba(A_neg)[:, 1]
+    print("\nthreshold  answered-right  answered-wrong  false-abstain  unanswerable-answered  utility")
+    table = []
+    for threshold in np.round(np.arange(0.05, 0.96, 0.05), 2):
+        answered = p_pos >= threshold
+        good, bad = (answered & right).mean(), (answered & ~right).mean()
+        missed = (~answered & right).mean()
+        neg_answered = (p_neg >= threshold).mean()
+        utility = 0.5 * (good - bad) - 0.5 * neg_answered
+        print(f"{threshold:9.2f}  {good:14.3f}  {bad:14.3f}  {missed:13.3f}  {neg_answered:21.3f}  {utility:7.3f}")
+        table.append((float(threshold), utility))
+    top = max(u for _, u in table)
+    best = min(t for t, u in table if u >= top - 0.01)
+    print(f"\nchosen min_confidence: {best} (best utility {top:.3f})")
+    return {"rank": rank, "abstain": abstain, "min_confidence": best}
 
 
 def pairwise_held_out(features: list[np.ndarray], labels: list[np.ndarray], n_fit: int = 2500) -> float:
@@ -122,62 +169,32 @@ def main() -> None:
     news = [n.article for n in read_sources([str(SHARED / "gum_wikinews.jsonl")])[0]]
     news_data = build(news, args.work, "wikinews").data
     texts = [q.q for q in questions]
+    if squad_bot.data.tokens is None:
+        sys.exit("the FIT index holds no token states: build it with an encoder that gives them (the default)")
 
-    # 1. Ranking weights, from the candidates as the current ranker retrieves them.
-    squad_bot.config = AnswerConfig(rank_weights=dict(FALLBACK_RANK), abstain_weights=dict(FALLBACK_ABSTAIN))
-    rank = fit_rank(candidates(squad_bot, texts), questions, squad_bot, rng)
-    print("rank weights:", json.dumps({k: round(v, 3) for k, v in rank.items()}))
-
-    # 2. Answerability, on the candidates as ranked by the new weights.
-    config = AnswerConfig(rank_weights=rank, abstain_weights=dict(FALLBACK_ABSTAIN))
-    squad_bot.config = config
+    # Candidates and their features do not depend on the weights: computed once, fitted twice.
     pos_cands = candidates(squad_bot, texts)
-    right = np.array([
-        bool(len(c.sentences)) and contains_gold(squad_bot.data.sentence_text(int(c.sentences[np.argmax(c.scores)])), q.gold)
-        for c, q in zip(pos_cands, questions)
-    ])
-    print(f"FIT accuracy@1 with the fitted ranking: {right.mean():.3f}", file=sys.stderr)
-    news_bot = QABot(news_data, squad_bot.encoder, config)
+    labels = [np.array([contains_gold(squad_bot.data.sentence_text(int(s)), q.gold) for s in c.sentences], dtype=bool)
+              for c, q in zip(pos_cands, questions)]
+    news_bot = QABot(news_data, squad_bot.encoder)
     neg_cands = candidates(news_bot, texts[:2000])
     # Same domain, not covered: questions on FIT-A paragraphs against an index of FIT-B only.
     fit_order = [a for a in articles if a.id in fit_ids]
     half_b = fit_order[len(fit_order) // 2 :]
     half_b_ids = {a.id for a in half_b}
-    b_bot = QABot(build(half_b, args.work, "squad-fit-b").data, squad_bot.encoder, config)
-    a_texts = [q.q for q in questions if q.article not in half_b_ids]
-    neg_cands += candidates(b_bot, a_texts)
-    A_pos = np.vstack([c.abstain for c in pos_cands])
-    A_neg = np.vstack([c.abstain for c in neg_cands])
-    X = np.vstack([A_pos, A_neg])
-    y = np.r_[np.ones(len(A_pos)), np.zeros(len(A_neg))]
-    print(f"answerability: {len(A_pos)} answerable, {len(A_neg)} unanswerable", file=sys.stderr)
-    model = LogisticRegression(C=1.0, max_iter=5000).fit(X, y)
-    abstain = {"bias": float(model.intercept_[0])} | {n: float(w) for n, w in zip(ABSTAIN_FEATURES, model.coef_[0])}
-    print("abstain weights:", json.dumps({k: round(v, 3) for k, v in abstain.items()}))
+    b_bot = QABot(build(half_b, args.work, "squad-fit-b").data, squad_bot.encoder)
+    neg_cands += candidates(b_bot, [q.q for q in questions if q.article not in half_b_ids])
 
-    p_pos = model.predict_proba(A_pos)[:, 1]
-    p_neg = model.predict_proba(A_neg)[:, 1]
-    print("\nthreshold  answered-right  answered-wrong  false-abstain  unanswerable-answered  utility")
-    table = []
-    for threshold in np.round(np.arange(0.05, 0.96, 0.05), 2):
-        answered = p_pos >= threshold
-        good, bad = (answered & right).mean(), (answered & ~right).mean()
-        missed = (~answered & right).mean()
-        neg_answered = (p_neg >= threshold).mean()
-        utility = 0.5 * (good - bad) - 0.5 * neg_answered
-        print(f"{threshold:9.2f}  {good:14.3f}  {bad:14.3f}  {missed:13.3f}  {neg_answered:21.3f}  {utility:7.3f}")
-        table.append((float(threshold), utility))
-    top = max(u for _, u in table)
-    best = min(t for t, u in table if u >= top - 0.01), top
-    print(f"\nchosen min_confidence: {best[0]} (best utility {top:.3f})")
+    full = fit_set(pos_cands, neg_cands, labels, rng, RANK_FEATURES, "with token states (MaxSim)")
+    plain = fit_set(pos_cands, neg_cands, labels, np.random.default_rng(0),
+                    [n for n in RANK_FEATURES if n not in TOKEN_FEATURES], "without token states")
     if args.write:
         out = {
             "fitted_on": "SQuAD v1.1 dev (MRQA): questions of the first half of the paragraphs not in XQuAD; "
                          "negatives: the same questions against Wikinews",
             "command": "python benchmarks/fit_answerer.py --write",
-            "rank": rank,
-            "abstain": abstain,
-            "min_confidence": best[0],
+            **full,
+            "without_tokens": plain,
             # `qa-bot eval` does not score questions on these paragraphs (see evaluate.without_fitted).
             "fit_paragraphs": sorted(fingerprint(a.text) for a in articles if a.id in fit_ids),
         }

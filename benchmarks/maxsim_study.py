@@ -1,4 +1,4 @@
-"""Token-level late interaction (MaxSim) as a ranking feature: measured, not shipped yet.
+"""Token-level late interaction (MaxSim) as a ranking feature: the study that decided to ship it.
 
     python benchmarks/maxsim_study.py [--work /tmp/qa-fit]
 
@@ -10,6 +10,8 @@ of the sentence (ColBERT's score), and its lead over the best candidate. The ran
 with and without these two features on 2,500 FIT questions and measured on 1,500 others
 (abstention off), for full 384-dimension token vectors (float16 and int8 with a per-token scale)
 and for 128 dimensions after a PCA fitted on FIT tokens. Nothing here reads the reported sets.
+The engine now ships the last row's storage (tokens.py, with the basis of fit_token_basis.py);
+the baseline row here drops the shipped MaxSim columns, and every row adds the study's own.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from vector_study import passage_inputs  # noqa: E402
 
 from qa_bot.answer import AnswerConfig  # noqa: E402
 from qa_bot.evaluate import contains_gold  # noqa: E402
+from qa_bot.features import RANK_FEATURES, TOKEN_FEATURES  # noqa: E402
 
 
 def token_states(encoder, texts: list[str], batch_size: int = 32):
@@ -111,8 +114,11 @@ def main() -> None:
             out.append(np.c_[ms, ms - ms.max()] if len(ms) else np.zeros((0, 2)))
         return out
 
+    base = [i for i, name in enumerate(RANK_FEATURES) if name not in TOKEN_FEATURES]
+
     def accuracy(extra) -> float:
-        return pairwise_held_out([c.features if e is None else np.c_[c.features, e] for c, e in zip(cands, extra)], labels)
+        return pairwise_held_out([c.features[:, base] if e is None else np.c_[c.features[:, base], e]
+                                  for c, e in zip(cands, extra)], labels)
 
     full = [e[0].astype(np.float16).astype(np.float32) if e else None for e in tokens]
     small = [pca(e[0]) if e else None for e in tokens]

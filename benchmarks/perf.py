@@ -1,7 +1,7 @@
 """Performance benchmarks: each prints a Markdown table, each figure beside its reference.
 
     python benchmarks/perf.py all [--work /tmp/qa-perf] [--reps 3]   # everything (about an hour)
-    python benchmarks/perf.py build | encoder | query | ann | cold | incremental | peer
+    python benchmarks/perf.py build | encoder | query | ann | cold | incremental | peer | tokens
 
 - build:       passages embedded per second by the builder (torch and ONNX encoders) next to plain
                SentenceTransformer.encode of exactly the texts the builder embeds (its passages;
@@ -14,6 +14,8 @@
 - cold:        process start to first answer, CLI and web app; `qa-bot --help`.
 - incremental: add one article to an index of 2,000 articles; rebuild with nothing changed.
 - peer:        txtai (Embeddings, same local model, faiss, hybrid=True) on the same passages.
+- tokens:      what MaxSim's token states cost: SQuAD dev built with and without them (build time,
+               disk per passage, warm ask latency), same encoder, same process.
 
 Medians of --reps repetitions; questions are SQuAD dev questions (one half, fixed by paragraph).
 Needs ../shared/data. The scaled corpora repeat real paragraphs (see corpora.py).
@@ -161,6 +163,61 @@ def bench_encoder(reps: int) -> str:
     return table(["encoder", *(f"passages/s, batch {bs}" for bs in BATCHES),
                   f"speed-up at batch {BATCH_SIZE} over plain `encode` at its default (32)", "one question, ms",
                   "cosine to torch: mean / min"], rows)
+
+
+# ---------------------------------------------------------------------------- token states
+
+
+class WithoutTokens:
+    """The same encoder, minus its token states: the builder stores none, the bot skips MaxSim."""
+
+    def __init__(self, inner) -> None:
+        self.inner, self.name, self.pools_spans = inner, inner.name, True
+
+    @property
+    def dimension(self) -> int:
+        return self.inner.dimension
+
+    def encode(self, texts, **kw):
+        return self.inner.encode(texts, **kw)
+
+    def encode_with_spans(self, texts, spans, **kw):
+        return self.inner.encode_with_spans(texts, spans, **kw)
+
+
+def bench_tokens(work: Path, n: int) -> str:
+    from qa_bot.index import load_index
+
+    articles, _ = corpora.squad()
+    corpus = work / "tokens" / "corpus"
+    if not corpus.exists():
+        save_articles(corpus, articles)
+    encoder = make_encoder()
+    encoder.encode(["warm up"])  # model load and export are not build time
+    qs = questions(n + 20)
+    rows = []
+    for label, enc in (("without token states", WithoutTokens(encoder)), ("with token states (default)", encoder)):
+        index = work / "tokens" / ("plain" if isinstance(enc, WithoutTokens) else "tokens")
+        started = time.perf_counter()
+        report = build_index(corpus, index, enc)
+        seconds = time.perf_counter() - started
+        if report.embedded_texts == 0:
+            raise SystemExit(f"{index} was already built: remove it to time a build")
+        files = [p for p in current_generation(index).rglob("*") if p.is_file()]
+        disk = sum(p.stat().st_size for p in files)
+        tokens = sum(p.stat().st_size for p in files if p.name.startswith("token_"))
+        bot = QABot(load_index(index), enc)
+        for q in qs[:20]:
+            bot.ask(q)
+        times = []
+        for q in qs[20:]:
+            start = time.perf_counter()
+            bot.ask(q)
+            times.append(time.perf_counter() - start)
+        rows.append([label, f"{report.passages:,}", f"{seconds:.1f}", f"{disk / report.passages:,.0f}",
+                     f"{tokens / report.passages:,.0f}", ms(float(np.median(times))), ms(float(np.percentile(times, 95)))])
+    return table(["index", "passages", "build s", "disk bytes/passage", "of which token states",
+                  "ask p50 ms", "ask p95 ms"], rows)
 
 
 # ---------------------------------------------------------------------------- query latency
@@ -472,7 +529,7 @@ def header() -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("what", choices=["all", "build", "encoder", "query", "query-one", "ann", "cold", "incremental", "peer"])
+    parser.add_argument("what", choices=["all", "build", "encoder", "query", "query-one", "ann", "cold", "incremental", "peer", "tokens"])
     parser.add_argument("--work", type=Path, default=Path("/tmp/qa-perf"))
     parser.add_argument("--reps", type=int, default=3)
     parser.add_argument("--n", type=int, default=300, help="questions per latency measurement")
@@ -492,6 +549,7 @@ def main() -> None:
         "cold": lambda: bench_cold(args.work, args.reps),
         "incremental": lambda: bench_incremental(args.work, args.reps),
         "peer": lambda: bench_peer(args.work, args.reps, args.n),
+        "tokens": lambda: bench_tokens(args.work, args.n),
     }
     for name, step in steps.items():
         if args.what in (name, "all"):

@@ -4,6 +4,8 @@ Two small linear models, fitted by ``benchmarks/fit_answerer.py`` on held-out da
 ``weights.json``: a ranking model scores every candidate sentence from its features (see
 ``features.py``), and an answerability model turns the best candidate's evidence into the
 probability that it answers the question. Below ``min_confidence`` the bot says it has no answer.
+An index without token states (built by an encoder that gives none) gets the set fitted without
+the MaxSim features (``without_tokens`` in weights.json).
 The best sentence is grown into a quote of at most three whole consecutive sentences only where it
 cannot stand alone (a quotation it opens or closes, a pronoun that needs its referent).
 """
@@ -13,7 +15,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from pathlib import Path
 
@@ -30,11 +32,14 @@ FALLBACK_ABSTAIN = {"bias": -6.0, "top_score": 1.0}
 WEIGHTS_FILE = Path(__file__).with_name("weights.json")
 
 
-@lru_cache(maxsize=1)
-def fitted() -> tuple[dict[str, float], dict[str, float], float]:
-    """Ranking weights, answerability weights and threshold from weights.json."""
+@lru_cache(maxsize=2)
+def fitted(tokens: bool = True) -> tuple[dict[str, float], dict[str, float], float]:
+    """Ranking weights, answerability weights and threshold from weights.json: the set for an
+    index with token states, or (``tokens=False``) the one fitted without them."""
     try:
         data = json.loads(WEIGHTS_FILE.read_text(encoding="utf-8"))
+        if not tokens:
+            data = data["without_tokens"]
         rank = {k: float(v) for k, v in data["rank"].items()}
         abstain = {k: float(v) for k, v in data["abstain"].items()}
         return rank, abstain, float(data["min_confidence"])
@@ -52,16 +57,20 @@ def fitted_paragraphs() -> set[str]:
 
 @dataclass(frozen=True)
 class AnswerConfig:
-    """Knobs of the answerer. ``min_confidence`` is the abstention threshold."""
+    """Knobs of the answerer. ``min_confidence`` is the abstention threshold.
+
+    The weights and the threshold left as None are the fitted ones for the index asked
+    (``resolved``; QABot does this), which differ with and without token states.
+    """
 
     passages: int = 8
     max_quotes: int = 3
     max_quote_sentences: int = 3
-    min_confidence: float = field(default_factory=lambda: fitted()[2])
+    min_confidence: float | None = None
     extra_quote_margin: float = 1.5  # later quotes may score at most this much below the first
     duplicate_cosine: float = 0.92  # a sentence this close to a chosen one is a near-duplicate
-    rank_weights: dict[str, float] = field(default_factory=lambda: dict(fitted()[0]))
-    abstain_weights: dict[str, float] = field(default_factory=lambda: dict(fitted()[1]))
+    rank_weights: dict[str, float] | None = None
+    abstain_weights: dict[str, float] | None = None
 
     def __post_init__(self) -> None:
         if not 1 <= self.max_quote_sentences <= 3:
@@ -69,9 +78,20 @@ class AnswerConfig:
         if self.max_quotes < 1 or self.passages < 1:
             raise ValueError("max_quotes and passages must be at least 1")
         for names, weights in ((RANK_FEATURES, self.rank_weights), (ABSTAIN_FEATURES, self.abstain_weights)):
-            unknown = set(weights) - set(names) - {"bias"}
+            unknown = set(weights or ()) - set(names) - {"bias"}
             if unknown:
                 raise ValueError(f"unknown weight(s) {sorted(unknown)}; valid: {['bias', *names]}")
+
+    def resolved(self, tokens: bool = True) -> AnswerConfig:
+        """This config with every weight and threshold left as None set to the fitted one for an
+        index with (or without) token states."""
+        rank, abstain, threshold = fitted(tokens)
+        return replace(
+            self,
+            rank_weights=dict(rank) if self.rank_weights is None else self.rank_weights,
+            abstain_weights=dict(abstain) if self.abstain_weights is None else self.abstain_weights,
+            min_confidence=threshold if self.min_confidence is None else self.min_confidence,
+        )
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,7 @@ from .answer import AnswerConfig, Candidates, confidence, quote_span
 from .features import ABSTAIN_FEATURES, RANK_FEATURES, Evidence, abstain_features, linear, rank_features, unknown_share
 from .builder import BuildReport, Progress, build_index
 from .chunking import ChunkParams
-from .embedding import DEFAULT_MODEL, Encoder, make_encoder
+from .embedding import DEFAULT_MODEL, Encoder, TokenStates, gives_tokens, make_encoder
 from .errors import IndexIncompatibleError, InvalidQuestionError
 from .index import IndexData, load_index
 from .lexical import tokenize
@@ -59,9 +59,20 @@ class QABot:
                 f"the index{_where(data)} was built with model {data.model!r}, not {self.encoder.name!r}; "
                 f"run 'qa-bot build --model {self.encoder.name}' to rebuild it for that model"
             )
+        # MaxSim needs the index's token states and the question's, from the same model.
+        self._tokens = data.tokens is not None and gives_tokens(self.encoder)
         self.config = config or AnswerConfig()
         self.retriever = Retriever(data)
         self._dimension_checked = False
+
+    @property
+    def config(self) -> AnswerConfig:
+        return self._config
+
+    @config.setter
+    def config(self, config: AnswerConfig) -> None:
+        """Weights left unset are the ones fitted for this index (with or without token states)."""
+        self._config = config.resolved(self._tokens)
 
     # ------------------------------------------------------------------ construction
 
@@ -145,10 +156,10 @@ class QABot:
         cleaned = [clean_question(q) for q in questions]
         if not cleaned:
             return []
-        vectors = self._encode(cleaned)
+        vectors, states = self._encode(cleaned, tokens=self._tokens)
         tokens = tokenize(cleaned)
         ranked = self.retriever.search_batch(vectors, tokens, self.config.passages, self._allowed(where))
-        return [self._candidates(q, v, t, r) for q, v, t, r in zip(cleaned, vectors, tokens, ranked)]
+        return [self._candidates(q, v, t, r, st) for q, v, t, r, st in zip(cleaned, vectors, tokens, ranked, states)]
 
     def search(self, query: str, k: int = 5, *, where: ArticleFilter | None = None) -> list[SearchHit]:
         """The ``k`` best passages for ``query`` (hybrid dense + BM25), with citations."""
@@ -160,7 +171,7 @@ class QABot:
         if k < 1:
             raise ValueError(f"k must be at least 1, got {k}")
         cleaned = [clean_question(q) for q in queries]
-        ranked = self.retriever.search_batch(self._encode(cleaned), tokenize(cleaned), k, self._allowed(where))
+        ranked = self.retriever.search_batch(self._encode(cleaned)[0], tokenize(cleaned), k, self._allowed(where))
         return [[self._hit(int(p), float(s)) for p, s in zip(r.passages, r.fused)] for r in ranked]
 
     def _allowed(self, where: ArticleFilter | None) -> np.ndarray | None:
@@ -172,8 +183,12 @@ class QABot:
 
     # ------------------------------------------------------------------ internals
 
-    def _encode(self, texts: list[str]) -> np.ndarray:
-        vectors = self.encoder.encode(texts, batch_size=32)
+    def _encode(self, texts: list[str], *, tokens: bool = False) -> tuple[np.ndarray, list[TokenStates | None]]:
+        """The question vectors, and (with ``tokens``) their token states from the same pass."""
+        if tokens:
+            vectors, states = self.encoder.encode_tokens(texts, batch_size=32)
+        else:
+            vectors, states = self.encoder.encode(texts, batch_size=32), [None] * len(texts)
         if not self._dimension_checked:
             if vectors.shape[1] != self.data.dimension:
                 raise IndexIncompatibleError(
@@ -181,14 +196,16 @@ class QABot:
                     f"{_where(self.data)} holds {self.data.dimension}-dimensional ones; run 'qa-bot build' to rebuild"
                 )
             self._dimension_checked = True
-        return vectors
+        return vectors, states
 
     def _hit(self, p: int, score: float) -> SearchHit:
         start, end = self.data.passage_span(p)
         article = self.data.articles[self.data.passages[p, 0]]
         return SearchHit(article.text[start:end], score, start, end, self.data.heading(p), article.citation(), p)
 
-    def _candidates(self, question: str, qvec: np.ndarray, qtokens: list[str], ranked: Ranked) -> Candidates:
+    def _candidates(
+        self, question: str, qvec: np.ndarray, qtokens: list[str], ranked: Ranked, qstates: TokenStates | None
+    ) -> Candidates:
         """Every sentence of the retrieved passages, with features, scores and the confidence."""
         data, cfg = self.data, self.config
         rank_of: dict[int, int] = {}  # sentence -> rank of the best passage holding it
@@ -225,6 +242,7 @@ class QABot:
             sentence_cos=data.sentence_vectors[sent_ids] @ qvec,
             neighbour_cos=self._neighbour_cos(sent_ids, qvec),
             passage_cos=ranked.dense[ranks], passage_rrf=ranked.fused[ranks], passage_bm25=ranked.bm25[ranks],
+            maxsim=data.tokens.maxsim(qstates, sent_ids) if qstates is not None else None,
         )
         features = rank_features(evidence, data.lexical.idf)
         scores = linear(features, RANK_FEATURES, cfg.rank_weights)

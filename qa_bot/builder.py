@@ -18,11 +18,12 @@ import numpy as np
 from . import ann
 from .chunking import ChunkParams, chunk_text
 from .corpus import load_corpus
-from .embedding import Encoder, normalise_rows, pools_spans
+from .embedding import Encoder, TokenStates, gives_tokens, normalise_rows, pools_spans
 from .errors import CorpusError, IndexCorruptError, IndexIncompatibleError, IndexMissingError
 from .index import IndexData, build_lock, embed_text, load_index, new_manifest, remove_stale, write_generation
 from .lexical import LexicalIndex
 from .records import Article
+from .tokens import PackedTokens, Projection, TokenStore, projection_for
 
 # Bump when what is embedded for a passage or sentence changes: vectors of an older recipe are
 # stale even where the article text is not.
@@ -34,6 +35,9 @@ EMBED_RECIPE = 2
 # well (docs/quality.md, benchmarks/vector_study.py); LATE embeds only the passages, where
 # SEPARATE also embeds every sentence (10,260 more texts beside SQuAD dev's 3,839 passages).
 LATE, SEPARATE = "late", "separate"
+# LATE builds also keep each sentence's token states from that same pass, for MaxSim (tokens.py),
+# when the encoder hands them out (gives_tokens); the manifest's "token_vectors" records how
+# they are stored, or null.
 
 # Texts per forward pass. Passages are long (up to ~250 tokens), and small batches keep the
 # attention tensors in cache: on 2 cores both backends embed passages fastest at 8
@@ -81,6 +85,7 @@ class _Part:
     passages: np.ndarray  # (p, 4) first, last, hstart, hend
     passage_vectors: np.ndarray | None = None
     sentence_vectors: np.ndarray | None = None
+    tokens: PackedTokens | None = None
 
 
 def _reuse(prev: IndexData, pos: int, passage_vectors: np.ndarray) -> _Part:
@@ -93,9 +98,15 @@ def _reuse(prev: IndexData, pos: int, passage_vectors: np.ndarray) -> _Part:
     sentences[:, 2] -= g0
     passages = prev.passages[p_rows, 1:].copy()
     passages[:, :2] -= s0
+    tokens = None
+    if prev.tokens is not None:
+        bounds = prev.tokens.bounds[s_rows]
+        lo, hi = (int(bounds[0, 0]), int(bounds[-1, 1])) if len(s_rows) else (0, 0)
+        tokens = PackedTokens(np.array(prev.tokens.vectors[lo:hi]), prev.tokens.scales[lo:hi],
+                              prev.tokens.ids[lo:hi], bounds[:, 1] - bounds[:, 0])
     return _Part(
         sentences, prev.paragraphs[g_rows, 1:].copy(), passages,
-        passage_vectors[p_rows], prev.sentence_vectors[s_rows],
+        passage_vectors[p_rows], prev.sentence_vectors[s_rows], tokens,
     )
 
 
@@ -132,7 +143,29 @@ def _sentence_texts(article: Article, part: _Part) -> list[str]:
     return [embed_text(h, article.text[a:b]) for h, (a, b, _) in zip(headings, part.sentences)]
 
 
-def _previous(index_dir: Path, model: str, params: ChunkParams, mode: str, report: BuildReport) -> IndexData | None:
+@dataclass(frozen=True)
+class _TokenPlan:
+    """How this build stores token states (see tokens.py)."""
+
+    projection: Projection | None
+    dimension: int
+
+    @property
+    def spec(self) -> dict:
+        """What the manifest records as "token_vectors" (and a later build compares)."""
+        return {"dimension": self.dimension, "basis": self.projection.key if self.projection is not None else None}
+
+
+def _token_plan(encoder: Encoder, mode: str) -> _TokenPlan | None:
+    if mode != LATE or not gives_tokens(encoder):
+        return None
+    projection = projection_for(encoder.name, encoder.dimension)
+    return _TokenPlan(projection, projection.basis.shape[1] if projection is not None else encoder.dimension)
+
+
+def _previous(
+    index_dir: Path, model: str, params: ChunkParams, mode: str, tokens: _TokenPlan | None, report: BuildReport
+) -> IndexData | None:
     try:
         prev = load_index(index_dir)
     except IndexMissingError:
@@ -152,6 +185,15 @@ def _previous(index_dir: Path, model: str, params: ChunkParams, mode: str, repor
     held = prev.manifest.get("sentence_vectors", SEPARATE)
     if held != mode:
         report.full_rebuild_reason = f"sentence vectors are embedded {mode!r} now, the index holds {held!r} ones"
+        return None
+    held_tokens = prev.manifest.get("token_vectors")
+    held_tokens = {k: held_tokens.get(k) for k in ("dimension", "basis")} if isinstance(held_tokens, dict) else None
+    if held_tokens != (tokens.spec if tokens is not None else None):
+        report.full_rebuild_reason = (
+            "the index holds no token states for MaxSim" if held_tokens is None
+            else "token states are stored differently now" if tokens is not None
+            else "this encoder gives no token states, the index holds some"
+        )
         return None
     return prev
 
@@ -189,7 +231,8 @@ def build_index(
     report = BuildReport(index_dir=index_dir)
     with build_lock(index_dir):
         mode = LATE if pools_spans(encoder) else SEPARATE
-        prev = _previous(index_dir, encoder.name, params, mode, report)
+        tokens = _token_plan(encoder, mode)
+        prev = _previous(index_dir, encoder.name, params, mode, tokens, report)
         # A model directory may be replaced under the same name: compare dimensions too (this
         # loads the model even when nothing else changed, so the check cannot be skipped).
         if prev is not None and encoder.dimension != prev.dimension:
@@ -208,9 +251,9 @@ def build_index(
         else:
             # Any previous index kept here has the encoder's dimension (checked above).
             dim = encoder.dimension
-            report.embedded_texts = _embed(encoder, plan.to_embed, plan.parts, dim, mode, progress, batch_size)
+            report.embedded_texts = _embed(encoder, plan.to_embed, plan.parts, dim, mode, tokens, progress, batch_size)
             data = _assemble(loaded.articles, plan.parts, plan.hashes, encoder.name, dim, params,
-                             previous=prev.passage_index if prev is not None else None)
+                             previous=prev.passage_index if prev is not None else None, tokens=tokens)
             data.manifest["sentence_vectors"] = mode
             name = f"gen-{dt.datetime.now(dt.timezone.utc):%Y%m%dT%H%M%S}-{secrets.token_hex(4)}"
             write_generation(index_dir, name, data)
@@ -270,6 +313,7 @@ def _embed(
     parts: list[_Part],
     dim: int,
     mode: str,
+    tokens: _TokenPlan | None,
     progress: Progress | None,
     batch_size: int,
 ) -> int:
@@ -278,7 +322,9 @@ def _embed(
 
     SEPARATE: passages and sentences are all embedded. LATE: only passages are; a sentence's
     vector is the normalised mean of its pooled vectors in the passages that hold it, and only a
-    sentence that truncation cut short in every passage is embedded on its own.
+    sentence that truncation cut short in every passage is embedded on its own. With ``tokens``, a
+    sentence keeps the token states of the first passage holding it (its own pass, heading
+    included, for one embedded on its own).
     """
     if mode == SEPARATE:
         texts = [t for job in jobs for t in (*job.passages, *job.sentences)]
@@ -296,6 +342,8 @@ def _embed(
         for job in jobs:
             parts[job.part].passage_vectors = np.empty((0, dim), dtype=np.float32)
             parts[job.part].sentence_vectors = np.empty((0, dim), dtype=np.float32)
+            if tokens is not None:
+                parts[job.part].tokens = PackedTokens.empty(0, tokens.dimension)
         return 0
     if mode == SEPARATE:
         vectors = encoder.encode(texts, batch_size=batch_size, progress=lambda n: tick(n, len(texts)))
@@ -308,33 +356,57 @@ def _embed(
         return len(texts)
 
     spans = [s for job in jobs for s in job.spans]
-    vectors, pooled = encoder.encode_with_spans(
-        texts, spans, batch_size=batch_size, progress=lambda n: tick(n, len(texts))
-    )
+    if tokens is not None:
+        vectors, pooled, span_states = encoder.encode_with_span_tokens(
+            texts, spans, batch_size=batch_size, progress=lambda n: tick(n, len(texts))
+        )
+    else:
+        vectors, pooled = encoder.encode_with_spans(
+            texts, spans, batch_size=batch_size, progress=lambda n: tick(n, len(texts))
+        )
     row = span_row = 0
     missing: list[tuple[_Job, int]] = []
+    states: dict[int, list[TokenStates | None]] = {}  # per part, per sentence
     for job in jobs:
         part = parts[job.part]
         part.passage_vectors = vectors[row : row + len(job.passages)]
         row += len(job.passages)
         sums = np.zeros((len(job.sentences), dim), dtype=np.float32)
+        own: list[TokenStates | None] = [None] * len(job.sentences)
         for first, last, _, _ in part.passages:
             sums[first:last] += pooled[span_row : span_row + last - first]
+            if tokens is not None:
+                for s in range(first, last):
+                    found = span_states[span_row + s - first]
+                    if own[s] is None and len(found[1]):
+                        own[s] = found
             span_row += last - first
         part.sentence_vectors = normalise_rows(sums)
+        states[job.part] = own
         missing += [(job, int(i)) for i in np.flatnonzero(~sums.any(axis=1))]
     if missing:
         total = len(texts) + len(missing)
-        own = encoder.encode([job.sentences[i] for job, i in missing], batch_size=batch_size,
-                             progress=lambda n: tick(n, total))
-        for (job, i), vector in zip(missing, own):
+        alone = [job.sentences[i] for job, i in missing]
+        if tokens is not None:
+            own_vectors, own_states = encoder.encode_tokens(alone, batch_size=batch_size)
+            tick(len(alone), total)
+            for (job, i), found in zip(missing, own_states):
+                states[job.part][i] = found
+        else:
+            own_vectors = encoder.encode(alone, batch_size=batch_size, progress=lambda n: tick(n, total))
+        for (job, i), vector in zip(missing, own_vectors):
             parts[job.part].sentence_vectors[i] = vector
+    if tokens is not None:
+        empty: TokenStates = (np.empty((0, dim), np.float32), np.empty(0, np.int32))
+        for job in jobs:
+            found = [st if st is not None else empty for st in states[job.part]]
+            parts[job.part].tokens = PackedTokens.pack(found, tokens.projection, tokens.dimension)
     return len(texts) + len(missing)
 
 
 def _assemble(
     articles: list[Article], parts: list[_Part], hashes: list[str], model: str, dim: int, params: ChunkParams,
-    *, previous: faiss.Index | None = None,
+    *, previous: faiss.Index | None = None, tokens: _TokenPlan | None = None,
 ) -> IndexData:
     sentences, paragraphs, passages, p_vecs, s_vecs, entries = [], [], [], [], [], []
     n_sent = n_para = 0
@@ -373,6 +445,13 @@ def _assemble(
     data.lexical = LexicalIndex.build(
         [embed_text(data.heading(i), data.passage_text(i)) for i in range(len(passages_arr))]
     )
+    if tokens is not None:
+        packed = PackedTokens.concat([part.tokens for part in parts], tokens.dimension)
+        data.tokens = TokenStore(
+            packed.vectors, packed.scales, packed.ids, TokenStore.bounds_of(packed.counts),
+            TokenStore.document_frequency(packed.ids, packed.counts), tokens.projection,
+        )
+    data.manifest["token_vectors"] = dict(tokens.spec, tokens=len(data.tokens.ids)) if tokens is not None else None
     data.manifest["embed_recipe"] = EMBED_RECIPE
     data.manifest["counts"] = {"articles": len(articles), "passages": len(passages_arr), "sentences": n_sent}
     return data

@@ -68,6 +68,40 @@ class SpanEncoder(Encoder, Protocol):
         ...
 
 
+TokenStates = tuple[np.ndarray, np.ndarray]
+"""``(states, ids)`` of a text's (or span's) own tokens, special tokens left out: their
+L2-normalised float32 states (k, dim) and their vocabulary ids (k,) int32."""
+
+
+class TokenEncoder(Encoder, Protocol):
+    """An encoder that also hands out the token states of its forward pass, for token-level late
+    interaction (MaxSim, ``tokens.py``): the builder keeps each sentence's token states, the bot
+    reads the question's. Every real encoder here offers it; test fakes and custom encoders may not,
+    and an index built without token states answers on the other features alone."""
+
+    def encode_tokens(self, texts: Sequence[str], *, batch_size: int = 32) -> tuple[np.ndarray, list[TokenStates]]:
+        """``(vectors, tokens)``: ``vectors`` as ``encode`` gives them, from the same forward pass
+        as the token states of each text."""
+        ...
+
+    def encode_with_span_tokens(
+        self,
+        texts: Sequence[str],
+        spans: Sequence[Sequence[tuple[int, int]]],
+        *,
+        batch_size: int = 64,
+        progress: Callable[[int], None] | None = None,
+    ) -> tuple[np.ndarray, np.ndarray, list[TokenStates]]:
+        """``encode_with_spans`` plus the token states of every span, flat and in order (empty
+        arrays for a span that truncation cut short). Only where ``pools_spans`` holds."""
+        ...
+
+
+def gives_tokens(encoder: Encoder) -> bool:
+    """Whether ``encoder`` offers token states (``TokenEncoder``)."""
+    return callable(getattr(encoder, "encode_tokens", None))
+
+
 def pools_spans(encoder: Encoder) -> bool:
     """Whether ``encoder`` offers ``encode_with_spans`` for its model."""
     return bool(getattr(encoder, "pools_spans", False)) and callable(getattr(encoder, "encode_with_spans", None))
@@ -99,30 +133,74 @@ def normalise_rows(matrix: np.ndarray) -> np.ndarray:
     return matrix / np.where(norms > 0, norms, 1.0)
 
 
+def _inner_tokens(mask: np.ndarray, special: np.ndarray, offsets: np.ndarray | None = None) -> np.ndarray:
+    """Which tokens of one text are its own: real, not special and (with offsets) not empty."""
+    inner = mask.astype(bool) & ~special.astype(bool)
+    return inner if offsets is None else inner & (offsets[:, 1] > offsets[:, 0])
+
+
 def pool_tokens(
     hidden: np.ndarray,
     mask: np.ndarray,
     offsets: np.ndarray,
     special: np.ndarray,
     spans: Sequence[Sequence[tuple[int, int]]],
-) -> tuple[np.ndarray, list[np.ndarray]]:
+    ids: np.ndarray | None = None,
+) -> tuple[np.ndarray, list[np.ndarray], list[list[TokenStates]] | None]:
     """Mean pooling of one batch of token states: the text vectors and each text's span vectors.
 
     ``hidden`` is (texts, tokens, dim); ``mask`` marks real tokens, ``special`` the [CLS]/[SEP]
     ones, ``offsets`` (texts, tokens, 2) their character spans. A span's vector is the mean of the
-    non-special tokens inside it; a span whose end was truncated away gets a zero row.
+    non-special tokens inside it; a span whose end was truncated away gets a zero row. With
+    ``ids`` (texts, tokens), the third item holds each span's own token states (else None).
     """
-    per_text = []
+    per_text, per_text_tokens = [], []
+    dim = hidden.shape[-1]
     for row, text_spans in enumerate(spans):
-        inner = mask[row].astype(bool) & ~special[row].astype(bool) & (offsets[row, :, 1] > offsets[row, :, 0])
+        inner = _inner_tokens(mask[row], special[row], offsets[row])
         seen = int(offsets[row, inner, 1].max()) if inner.any() else 0
-        out = np.zeros((len(text_spans), hidden.shape[-1]), dtype=np.float32)
+        out = np.zeros((len(text_spans), dim), dtype=np.float32)
+        states: list[TokenStates] = []
         for k, (a, b) in enumerate(text_spans):
             inside = inner & (offsets[row, :, 0] >= a) & (offsets[row, :, 1] <= b)
-            if b <= seen and inside.any():
+            whole = b <= seen and inside.any()
+            if whole:
                 out[k] = hidden[row, inside].mean(axis=0)
+            if ids is not None:
+                keep = inside if whole else np.zeros_like(inside)
+                states.append((normalise_rows(hidden[row, keep]).astype(np.float32),
+                               ids[row, keep].astype(np.int32)))
         per_text.append(normalise_rows(out))
-    return mean_pool(hidden, mask), per_text
+        per_text_tokens.append(states)
+    return mean_pool(hidden, mask), per_text, per_text_tokens if ids is not None else None
+
+
+def text_tokens(hidden: np.ndarray, mask: np.ndarray, special: np.ndarray, ids: np.ndarray) -> list[TokenStates]:
+    """Each text's own token states (special and padding tokens left out), L2-normalised."""
+    out = []
+    for row in range(len(hidden)):
+        keep = _inner_tokens(mask[row], special[row])
+        out.append((normalise_rows(hidden[row, keep]).astype(np.float32), ids[row, keep].astype(np.int32)))
+    return out
+
+
+def encode_tokens_in_batches(
+    texts: Sequence[str],
+    batch_size: int,
+    dimension: int,
+    run: Callable[[list[str]], tuple[np.ndarray, list[TokenStates]]],
+) -> tuple[np.ndarray, list[TokenStates]]:
+    """``encode_in_batches`` for ``encode_tokens``: ``run(batch)`` gives vectors and token states."""
+    tokens: list[TokenStates] = [None] * len(texts)  # type: ignore[list-item]
+
+    def run_rows(rows: list[int]) -> np.ndarray:
+        vectors, states = run([texts[i] for i in rows])
+        for i, st in zip(rows, states):
+            tokens[i] = st
+        return vectors
+
+    vectors = encode_in_batches(range(len(texts)), batch_size, dimension, run_rows, None, key=lambda i: len(texts[i]))
+    return vectors, tokens
 
 
 def mean_pool(hidden: np.ndarray, mask: np.ndarray) -> np.ndarray:
@@ -137,25 +215,33 @@ def encode_spans_in_batches(
     spans: Sequence[Sequence[tuple[int, int]]],
     batch_size: int,
     dimension: int,
-    run: Callable[[list[str], list[Sequence[tuple[int, int]]]], tuple[np.ndarray, list[np.ndarray]]],
+    run: Callable[[list[str], list[Sequence[tuple[int, int]]]], tuple[np.ndarray, list[np.ndarray], list | None]],
     progress: Callable[[int], None] | None,
-) -> tuple[np.ndarray, np.ndarray]:
-    """``encode_in_batches`` for ``encode_with_spans``: ``run(batch, batch_spans)`` gives the
-    batch's text vectors and per-text span vectors; span rows come back flat, in input order."""
+) -> tuple[np.ndarray, np.ndarray, list[TokenStates] | None]:
+    """``encode_in_batches`` for ``encode_with_spans``: ``run(batch, batch_spans)`` gives what
+    ``pool_tokens`` gives; span rows (and span token states, if ``run`` gives them) come back flat,
+    in input order."""
     if len(spans) != len(texts):
         raise ValueError(f"{len(texts)} texts but {len(spans)} span lists")
     per_text: list[np.ndarray] = [np.empty((0, dimension), np.float32)] * len(texts)
+    per_text_tokens: list[list[TokenStates]] = [[] for _ in texts]
+    with_tokens = False
 
     def run_rows(batch_rows: list[int]) -> np.ndarray:
-        vectors, pooled = run([texts[i] for i in batch_rows], [spans[i] for i in batch_rows])
-        for i, rows in zip(batch_rows, pooled):
+        nonlocal with_tokens
+        vectors, pooled, states = run([texts[i] for i in batch_rows], [spans[i] for i in batch_rows])
+        for k, (i, rows) in enumerate(zip(batch_rows, pooled)):
             per_text[i] = rows
+            if states is not None:
+                per_text_tokens[i] = states[k]
+                with_tokens = True
         return vectors
 
     vectors = encode_in_batches(range(len(texts)), batch_size, dimension, run_rows, progress,
                                 key=lambda i: len(texts[i]))
     flat = np.vstack(per_text) if texts else np.empty((0, dimension), np.float32)
-    return vectors, flat.astype(np.float32).reshape(-1, dimension)
+    flat_tokens = [st for states in per_text_tokens for st in states] if with_tokens else None
+    return vectors, flat.astype(np.float32).reshape(-1, dimension), flat_tokens
 
 
 def is_default_model(name: str) -> bool:
@@ -256,23 +342,57 @@ class SentenceTransformerEncoder:
         batch_size: int = 64,
         progress: Callable[[int], None] | None = None,
     ) -> tuple[np.ndarray, np.ndarray]:
-        if not self.pools_spans:
-            raise ValueError(f"model {self.name!r} is not mean-pooled: its spans cannot be pooled")
+        return self._spans(texts, spans, batch_size, progress, tokens=False)[:2]
+
+    def encode_with_span_tokens(
+        self,
+        texts: Sequence[str],
+        spans: Sequence[Sequence[tuple[int, int]]],
+        *,
+        batch_size: int = 64,
+        progress: Callable[[int], None] | None = None,
+    ) -> tuple[np.ndarray, np.ndarray, list[TokenStates]]:
+        return self._spans(texts, spans, batch_size, progress, tokens=True)
+
+    def _forward(self, texts: list[str], **extra) -> tuple[dict, dict]:
+        """The tokenizer's output for ``texts`` and the model's (token and text embeddings)."""
         import torch
 
-        def run(batch: list[str], batch_spans: list) -> tuple[np.ndarray, list[np.ndarray]]:
-            tokens = self._model.tokenizer(
-                batch, padding=True, truncation=True, max_length=self._model.max_seq_length,
-                return_offsets_mapping=True, return_special_tokens_mask=True, return_tensors="pt",
+        tokens = self._model.tokenizer(
+            texts, padding=True, truncation=True, max_length=self._model.max_seq_length,
+            return_special_tokens_mask=True, return_tensors="pt", **extra,
+        )
+        features = {k: tokens[k].to(self._device) for k in ("input_ids", "attention_mask", "token_type_ids")
+                    if k in tokens}
+        with torch.inference_mode():
+            out = self._model.forward(features)
+        return tokens, out
+
+    def _spans(self, texts, spans, batch_size, progress, *, tokens: bool):
+        if not self.pools_spans:
+            raise ValueError(f"model {self.name!r} is not mean-pooled: its spans cannot be pooled")
+
+        def run(batch: list[str], batch_spans: list):
+            encoded, out = self._forward(batch, return_offsets_mapping=True)
+            return pool_tokens(
+                out["token_embeddings"].float().cpu().numpy(), encoded["attention_mask"].numpy(),
+                encoded["offset_mapping"].numpy(), encoded["special_tokens_mask"].numpy(), batch_spans,
+                ids=encoded["input_ids"].numpy() if tokens else None,
             )
-            features = {k: tokens[k].to(self._device) for k in ("input_ids", "attention_mask", "token_type_ids")
-                        if k in tokens}
-            with torch.inference_mode():
-                hidden = self._model.forward(features)["token_embeddings"].float().cpu().numpy()
-            return pool_tokens(hidden, tokens["attention_mask"].numpy(), tokens["offset_mapping"].numpy(),
-                               tokens["special_tokens_mask"].numpy(), batch_spans)
 
         return encode_spans_in_batches(texts, spans, batch_size, self.dimension, run, progress)
+
+    def encode_tokens(self, texts: Sequence[str], *, batch_size: int = 32) -> tuple[np.ndarray, list[TokenStates]]:
+        """Any sentence-transformers model: its text vectors and the token states they came from."""
+        self.warm_up()
+
+        def run(batch: list[str]) -> tuple[np.ndarray, list[TokenStates]]:
+            encoded, out = self._forward(batch)
+            vectors = normalise_rows(out["sentence_embedding"].float().cpu().numpy()).astype(np.float32)
+            return vectors, text_tokens(out["token_embeddings"].float().cpu().numpy(), encoded["attention_mask"].numpy(),
+                                        encoded["special_tokens_mask"].numpy(), encoded["input_ids"].numpy())
+
+        return encode_tokens_in_batches(texts, batch_size, self.dimension, run)
 
 
 BACKENDS = ("auto", "onnx", "onnx-int8", "torch")
@@ -362,3 +482,16 @@ class AutoEncoder:
         progress: Callable[[int], None] | None = None,
     ) -> tuple[np.ndarray, np.ndarray]:
         return self.warm_up().encode_with_spans(texts, spans, batch_size=batch_size, progress=progress)
+
+    def encode_with_span_tokens(
+        self,
+        texts: Sequence[str],
+        spans: Sequence[Sequence[tuple[int, int]]],
+        *,
+        batch_size: int = 64,
+        progress: Callable[[int], None] | None = None,
+    ) -> tuple[np.ndarray, np.ndarray, list[TokenStates]]:
+        return self.warm_up().encode_with_span_tokens(texts, spans, batch_size=batch_size, progress=progress)
+
+    def encode_tokens(self, texts: Sequence[str], *, batch_size: int = 32) -> tuple[np.ndarray, list[TokenStates]]:
+        return self.warm_up().encode_tokens(texts, batch_size=batch_size)

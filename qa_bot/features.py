@@ -28,7 +28,10 @@ RANK_FEATURES = (
     "type_match",  # the question wants a number/date/name and the sentence has one it does not
     "type_miss",  # it wants one and the sentence has none besides the question's own
     "short",  # the sentence is very short
+    "maxsim",  # token-level late interaction of question and sentence (tokens.py; 0 without token states)
+    "maxsim_gap",  # that minus the best among the candidates
 )
+TOKEN_FEATURES = ("maxsim", "maxsim_gap")  # what an index without token states cannot give
 
 ABSTAIN_FEATURES = (
     "top_score",  # ranking score of the best candidate
@@ -115,6 +118,7 @@ class Evidence:
     passage_cos: np.ndarray
     passage_rrf: np.ndarray
     passage_bm25: np.ndarray
+    maxsim: np.ndarray | None = None  # None: the index holds no token states
 
 
 def coverage(query_terms: Sequence[str], tokens: set[str], idf: Callable[[str], float]) -> float:
@@ -157,6 +161,9 @@ def rank_features(ev: Evidence, idf: Callable[[str], float]) -> np.ndarray:
         rows[i, 11] = 1.0 if typed else 0.0
         rows[i, 12] = 1.0 if kind is not None and not typed else 0.0
         rows[i, 13] = 1.0 if len(text) < 25 else 0.0
+    if ev.maxsim is not None:
+        rows[:, 14] = ev.maxsim
+        rows[:, 15] = ev.maxsim - ev.maxsim.max()
     return rows
 
 

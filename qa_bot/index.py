@@ -11,6 +11,10 @@ Layout of ``index/``::
         paragraphs.npy    int64 rows (article, start, end)
         passages.npy      int64 rows (article, first sentence, last sentence + 1, heading start, heading end)
         sentence_vectors.npy  float32, L2-normalised
+        token_*.npy       each sentence's token states for MaxSim (see tokens.py): vectors int8,
+                          scales float32, ids int32, bounds int64 rows (start, end) per sentence,
+                          df int64 per vocabulary id, basis float32 (the projection, if any);
+                          absent when the encoder gives no token states
         passages.faiss    FAISS inner-product index of L2-normalised passage vectors
         bm25/             bm25s arrays (.npy, loaded with allow_pickle=False) and JSON
 
@@ -39,6 +43,7 @@ from . import __version__
 from .errors import BuildInProgressError, IndexCorruptError, IndexIncompatibleError, IndexMissingError
 from .lexical import LexicalIndex
 from .records import Article
+from .tokens import Projection, TokenStore
 
 FORMAT = "qa-bot-index"
 FORMAT_VERSION = 1
@@ -61,6 +66,7 @@ class IndexData:
     passage_index: faiss.Index
     lexical: LexicalIndex
     path: Path | None = None
+    tokens: TokenStore | None = None  # sentence token states for MaxSim, if the encoder gave them
     _article_pos: dict[str, int] = field(default_factory=dict, repr=False)
 
     @property
@@ -172,6 +178,13 @@ def write_generation(index_dir: Path, name: str, data: IndexData) -> Path:
             ("sentence_vectors.npy", data.sentence_vectors),
         ):
             np.save(staging / fname, array, allow_pickle=False)
+        if data.tokens is not None:
+            t = data.tokens
+            arrays = {"vectors": t.vectors, "scales": t.scales, "ids": t.ids, "bounds": t.bounds, "df": t.df}
+            if t.projection is not None:
+                arrays["basis"] = t.projection.to_array()
+            for key, array in arrays.items():
+                np.save(staging / f"token_{key}.npy", array, allow_pickle=False)
         faiss.write_index(data.passage_index, str(staging / "passages.faiss"))
         data.lexical.save(staging / "bm25")
         files = {}
@@ -298,7 +311,44 @@ def load_index(index_dir: Path) -> IndexData:
         lexical = LexicalIndex.load(gen_dir / "bm25", len(passages))
     except Exception as exc:  # bm25s raises several kinds on a damaged directory
         raise IndexCorruptError(f"{gen_dir / 'bm25'} is unreadable ({exc}); {REBUILD}") from None
-    return IndexData(manifest, articles, sentences, paragraphs, passages, vectors, passage_index, lexical, gen_dir)
+    tokens = _load_tokens(gen_dir, manifest, len(sentences)) if manifest.get("token_vectors") else None
+    return IndexData(manifest, articles, sentences, paragraphs, passages, vectors, passage_index, lexical, gen_dir,
+                     tokens=tokens)
+
+
+def _load_tokens(gen_dir: Path, manifest: dict[str, Any], n_sentences: int) -> TokenStore:
+    meta = manifest["token_vectors"]
+    if not isinstance(meta, dict) or not isinstance(meta.get("dimension"), int):
+        raise IndexCorruptError(f"{gen_dir / MANIFEST}: 'token_vectors' is malformed; {REBUILD}")
+    dim = meta["dimension"]
+    # The int8 vectors are the bulk of an index: mapped, not read, so only the rows a question
+    # touches are paged in.
+    path = gen_dir / "token_vectors.npy"
+    try:
+        vectors = np.load(path, mmap_mode="r", allow_pickle=False)
+    except (OSError, ValueError) as exc:
+        raise IndexCorruptError(f"{path} is not a readable array ({exc}); {REBUILD}") from None
+    scales = _load_array(gen_dir / "token_scales.npy", np.float32, None)
+    ids = _load_array(gen_dir / "token_ids.npy", np.int32, None)
+    bounds = _load_array(gen_dir / "token_bounds.npy", np.int64, 2)
+    df = _load_array(gen_dir / "token_df.npy", np.int64, None)
+    projection = None
+    if meta.get("basis"):
+        basis = _load_array(gen_dir / "token_basis.npy", np.float32, dim + 1)
+        projection = Projection.from_array(basis)
+        if projection.key != meta["basis"] or basis.shape[0] != int(manifest["model"]["dimension"]):
+            raise IndexCorruptError(f"{gen_dir / 'token_basis.npy'} is not the projection the manifest names; {REBUILD}")
+    total = len(scales)
+    ok = (
+        vectors.dtype == np.int8 and vectors.shape == (total, dim) and ids.shape == (total,)
+        and scales.ndim == 1 and df.ndim == 1 and (not n_sentences or int(bounds[0, 0]) == 0)
+        and len(bounds) == n_sentences and (not n_sentences or int(bounds[-1, 1]) == total)
+        and bool(np.all(bounds[:, 0] <= bounds[:, 1])) and bool(np.all(bounds[1:, 0] == bounds[:-1, 1]))
+        and (not total or (int(ids.min()) >= 0 and int(ids.max()) < len(df)))
+    )
+    if not ok:
+        raise IndexCorruptError(f"{gen_dir}: the token_*.npy files disagree with each other; {REBUILD}")
+    return TokenStore(vectors, scales, ids, bounds, df, projection)
 
 
 def new_manifest(model: str, dimension: int, chunking: dict[str, Any], articles: list[dict[str, Any]], built_at: str) -> dict[str, Any]:

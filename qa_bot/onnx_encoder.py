@@ -33,8 +33,8 @@ from pathlib import Path
 import numpy as np
 
 from .embedding import (
-    INT8_SUFFIX, canonical_model_name, encode_in_batches, encode_spans_in_batches, mean_pool, pool_tokens,
-    resolve_model,
+    INT8_SUFFIX, TokenStates, canonical_model_name, encode_in_batches, encode_spans_in_batches,
+    encode_tokens_in_batches, mean_pool, pool_tokens, resolve_model, text_tokens,
 )
 from .errors import ModelLoadError
 
@@ -253,7 +253,7 @@ class OnnxEncoder:
         hidden = self._session.run(None, {k: feeds[k] for k in self._inputs})[0]
         return hidden, feeds["attention_mask"], batch
 
-    def _run_spans(self, texts: list[str], spans: list) -> tuple[np.ndarray, list[np.ndarray]]:
+    def _run_spans(self, texts: list[str], spans: list, tokens: bool = False):
         hidden, mask, batch = self._forward(texts)
         return pool_tokens(
             hidden,
@@ -261,7 +261,13 @@ class OnnxEncoder:
             np.array([e.offsets for e in batch]).reshape(len(batch), -1, 2),
             np.array([e.special_tokens_mask for e in batch]),
             spans,
+            ids=np.array([e.ids for e in batch]) if tokens else None,
         )
+
+    def _run_tokens(self, texts: list[str]) -> tuple[np.ndarray, list[TokenStates]]:
+        hidden, mask, batch = self._forward(texts)
+        special = np.array([e.special_tokens_mask for e in batch])
+        return mean_pool(hidden, mask), text_tokens(hidden, mask, special, np.array([e.ids for e in batch]))
 
     def _run(self, texts: list[str]) -> np.ndarray:
         hidden, mask, _ = self._forward(texts)
@@ -276,7 +282,24 @@ class OnnxEncoder:
         progress: Callable[[int], None] | None = None,
     ) -> tuple[np.ndarray, np.ndarray]:
         self.warm_up()
-        return encode_spans_in_batches(texts, spans, batch_size, self._dimension, self._run_spans, progress)
+        return encode_spans_in_batches(texts, spans, batch_size, self._dimension, self._run_spans, progress)[:2]
+
+    def encode_with_span_tokens(
+        self,
+        texts: Sequence[str],
+        spans: Sequence[Sequence[tuple[int, int]]],
+        *,
+        batch_size: int = 64,
+        progress: Callable[[int], None] | None = None,
+    ) -> tuple[np.ndarray, np.ndarray, list[TokenStates]]:
+        self.warm_up()
+        return encode_spans_in_batches(
+            texts, spans, batch_size, self._dimension, lambda t, s: self._run_spans(t, s, tokens=True), progress
+        )
+
+    def encode_tokens(self, texts: Sequence[str], *, batch_size: int = 32) -> tuple[np.ndarray, list[TokenStates]]:
+        self.warm_up()
+        return encode_tokens_in_batches(texts, batch_size, self._dimension, self._run_tokens)
 
     def encode(
         self,

@@ -135,6 +135,40 @@ class SpanFakeEncoder(FakeEncoder):
         self.spans += len(rows)
         return vectors, np.asarray(rows, dtype=np.float32).reshape(-1, self._dim)
 
+    # Token states, as the real encoders give them for MaxSim: one "token" per word, its state the
+    # word's fixed unit vector, its id a hash of the word.
+
+    def word_tokens(self, text: str, a: int = 0, b: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """The token states and ids of the words of ``text[a:b]`` (what a span holds)."""
+        b = len(text) if b is None else b
+        words = [m.group(0).lower() for m in _WORD_RE.finditer(text) if m.start() >= a and m.end() <= b]
+        states = np.array([_feature_vector(w, self._dim) / np.sqrt(self._dim) for w in words], np.float32)
+        return states.reshape(-1, self._dim), np.array([word_id(w) for w in words], np.int32)
+
+    def encode_tokens(self, texts: Sequence[str], *, batch_size: int = 32) -> tuple[np.ndarray, list]:
+        return self.encode(texts, batch_size=batch_size), [self.word_tokens(t) for t in texts]
+
+    def encode_with_span_tokens(
+        self,
+        texts: Sequence[str],
+        spans: Sequence[Sequence[tuple[int, int]]],
+        *,
+        batch_size: int = 64,
+        progress: Callable[[int], None] | None = None,
+    ) -> tuple[np.ndarray, np.ndarray, list]:
+        vectors, rows = self.encode_with_spans(texts, spans, batch_size=batch_size, progress=progress)
+        states = [
+            self.word_tokens(text, a, b) if b <= self.window else self.word_tokens("")
+            for text, text_spans in zip(texts, spans)
+            for a, b in text_spans
+        ]
+        return vectors, rows, states
+
+
+def word_id(word: str) -> int:
+    """The fake vocabulary id of a lower-cased word."""
+    return int.from_bytes(hashlib.sha256(word.encode("utf-8")).digest()[:4], "little") % 30_000
+
 
 @pytest.fixture
 def fake_encoder() -> FakeEncoder:

@@ -69,6 +69,33 @@ def test_span_vectors_pool_the_passage_tokens_alike_on_both_backends(onnx):
 
 
 @pytest.mark.e2e
+def test_token_states_come_from_the_same_pass_alike_on_both_backends(onnx):
+    torch_encoder = SentenceTransformerEncoder()
+    texts = ["What does the BLA want?", "word " * 400, PASSAGE]
+    vectors, tokens = onnx.encode_tokens(texts, batch_size=2)
+    t_vectors, t_tokens = torch_encoder.encode_tokens(texts, batch_size=2)
+    np.testing.assert_array_equal(vectors, onnx.encode(texts, batch_size=2))
+    assert np.min(np.sum(vectors * t_vectors, axis=1)) > 0.9999
+    ids = onnx._tokenizer.encode(texts[0]).ids
+    # [CLS] and [SEP] are left out; the window's other 254 tokens of the long text are kept.
+    assert tokens[0][1].tolist() == ids[1:-1] and len(tokens[1][1]) == 254
+    for (states, ids), (t_states, t_ids) in zip(tokens, t_tokens):
+        assert ids.tolist() == t_ids.tolist() and states.dtype == np.float32
+        np.testing.assert_allclose(np.linalg.norm(states, axis=1), 1.0, atol=1e-5)
+        assert np.min(np.sum(states * t_states, axis=1)) > 0.9999
+    # A span's token states are the passage pass's states of the tokens inside it.
+    spans = [SPANS, [(0, 4), (1500, 1504)]]
+    _, pooled, span_tokens = onnx.encode_with_span_tokens([PASSAGE, "word " * 400], spans, batch_size=2)
+    np.testing.assert_array_equal(pooled, onnx.encode_with_spans([PASSAGE, "word " * 400], spans, batch_size=2)[1])
+    words = onnx._tokenizer.encode(PASSAGE[24:67]).ids[1:-1]
+    assert span_tokens[0][1].tolist() == words
+    assert len(span_tokens[4][1]) == 0  # truncated away
+    passage_states, passage_ids = tokens[2]
+    at = next(i for i in range(len(passage_ids)) if passage_ids[i : i + len(words)].tolist() == words)
+    np.testing.assert_allclose(span_tokens[0][0], passage_states[at : at + len(words)], atol=1e-4)
+
+
+@pytest.mark.e2e
 def test_onnx_vectors_match_sentence_transformers(onnx):
     torch_vectors = SentenceTransformerEncoder().encode(TEXTS)
     onnx_vectors = onnx.encode(TEXTS, batch_size=2)  # batches of mixed lengths: padding must not leak
