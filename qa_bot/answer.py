@@ -69,6 +69,7 @@ class AnswerConfig:
     min_confidence: float | None = None
     extra_quote_margin: float = 1.5  # later quotes may score at most this much below the first
     duplicate_cosine: float = 0.92  # a sentence this close to a chosen one is a near-duplicate
+    expand_acronyms: bool = True  # search with "BLA (Baloch Liberation Army)" too (acronyms.py)
     rank_weights: dict[str, float] | None = None
     abstain_weights: dict[str, float] | None = None
 

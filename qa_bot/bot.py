@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -102,10 +103,11 @@ class QABot:
         config: AnswerConfig | None = None,
         params: ChunkParams = ChunkParams(),
         progress: Progress | None = None,
+        token_states: bool | None = None,
     ) -> QABot:
         """Build (or incrementally update) the index of ``corpus_dir``, then load it."""
         encoder = encoder or make_encoder(model)
-        cls.build(corpus_dir, index_dir, encoder=encoder, params=params, progress=progress)
+        cls.build(corpus_dir, index_dir, encoder=encoder, params=params, progress=progress, token_states=token_states)
         return cls(load_index(Path(index_dir)), encoder, config)
 
     @staticmethod
@@ -117,10 +119,13 @@ class QABot:
         encoder: Encoder | None = None,
         params: ChunkParams = ChunkParams(),
         progress: Progress | None = None,
+        token_states: bool | None = None,
     ) -> BuildReport:
+        """Build or update an index; see ``builder.build_index`` (``token_states``: MaxSim on or off,
+        None keeps the index's choice)."""
         return build_index(
             Path(corpus_dir), Path(index_dir), encoder or make_encoder(model),
-            params=params, progress=progress,
+            params=params, progress=progress, token_states=token_states,
         )
 
     def warm_up(self) -> None:
@@ -156,10 +161,16 @@ class QABot:
         cleaned = [clean_question(q) for q in questions]
         if not cleaned:
             return []
-        vectors, states = self._encode(cleaned, tokens=self._tokens)
-        tokens = tokenize(cleaned)
-        ranked = self.retriever.search_batch(vectors, tokens, self.config.passages, self._allowed(where))
-        return [self._candidates(q, v, t, r, st) for q, v, t, r, st in zip(cleaned, vectors, tokens, ranked, states)]
+        q = self._read(cleaned, tokens=self._tokens)
+        ranked = self.retriever.search_batch(
+            q.vectors, q.terms, self.config.passages, self._allowed(where),
+            alternatives=[None if r is None else r[0][None, :] for r in q.expanded], synonyms=q.synonyms,
+        )
+        return [
+            self._candidates(text, [(v, st)] + ([] if alt is None else [alt]), terms, r, pairs)
+            for text, v, st, alt, terms, r, pairs in zip(cleaned, q.vectors, q.states, q.expanded, q.terms, ranked,
+                                                          q.synonyms)
+        ]
 
     def search(self, query: str, k: int = 5, *, where: ArticleFilter | None = None) -> list[SearchHit]:
         """The ``k`` best passages for ``query`` (hybrid dense + BM25), with citations."""
@@ -170,8 +181,11 @@ class QABot:
     ) -> list[list[SearchHit]]:
         if k < 1:
             raise ValueError(f"k must be at least 1, got {k}")
-        cleaned = [clean_question(q) for q in queries]
-        ranked = self.retriever.search_batch(self._encode(cleaned)[0], tokenize(cleaned), k, self._allowed(where))
+        q = self._read([clean_question(text) for text in queries])
+        ranked = self.retriever.search_batch(
+            q.vectors, q.terms, k, self._allowed(where),
+            alternatives=[None if r is None else r[0][None, :] for r in q.expanded], synonyms=q.synonyms,
+        )
         return [[self._hit(int(p), float(s)) for p, s in zip(r.passages, r.fused)] for r in ranked]
 
     def _allowed(self, where: ArticleFilter | None) -> np.ndarray | None:
@@ -182,6 +196,24 @@ class QABot:
         return keep[self.data.passages[:, 0]]
 
     # ------------------------------------------------------------------ internals
+
+    def _read(self, questions: list[str], *, tokens: bool = False) -> _Readings:
+        """The questions' vectors, token states and terms; for a question naming an acronym the
+        corpus defines (or spelling one out), also the reading with both forms and the pairs of
+        terms that name the same thing."""
+        vectors, states = self._encode(questions, tokens=tokens)
+        expanded: list[tuple[np.ndarray, TokenStates | None] | None] = [None] * len(questions)
+        synonyms: list[list[tuple[list[str], list[str]]]] = [[] for _ in questions]
+        if self.config.expand_acronyms and len(self.data.acronyms):
+            rewritten = {i: self.data.acronyms.expand(q) for i, q in enumerate(questions)}
+            rewritten = {i: e for i, e in rewritten.items() if e != questions[i]}
+            if rewritten:
+                alt_vectors, alt_states = self._encode(list(rewritten.values()), tokens=tokens)
+                for i, v, st in zip(rewritten, alt_vectors, alt_states):
+                    expanded[i] = (v, st)
+                    synonyms[i] = [(tokenize([short])[0], tokenize([long])[0])
+                                   for short, long in self.data.acronyms.pairs(questions[i])]
+        return _Readings(vectors, states, expanded, synonyms, tokenize(questions))
 
     def _encode(self, texts: list[str], *, tokens: bool = False) -> tuple[np.ndarray, list[TokenStates | None]]:
         """The question vectors, and (with ``tokens``) their token states from the same pass."""
@@ -204,9 +236,19 @@ class QABot:
         return SearchHit(article.text[start:end], score, start, end, self.data.heading(p), article.citation(), p)
 
     def _candidates(
-        self, question: str, qvec: np.ndarray, qtokens: list[str], ranked: Ranked, qstates: TokenStates | None
+        self,
+        question: str,
+        readings: list[tuple[np.ndarray, TokenStates | None]],
+        qtokens: list[str],
+        ranked: Ranked,
+        synonyms: list[tuple[list[str], list[str]]],
     ) -> Candidates:
-        """Every sentence of the retrieved passages, with features, scores and the confidence."""
+        """Every sentence of the retrieved passages, with features, scores and the confidence.
+
+        ``readings`` are the question's vector and token states, as written and (if it names an
+        acronym of the corpus) expanded; each sentence is scored by the better one. A sentence
+        holding either term list of a ``synonyms`` pair holds the other too.
+        """
         data, cfg = self.data, self.config
         rank_of: dict[int, int] = {}  # sentence -> rank of the best passage holding it
         for rank, p in enumerate(ranked.passages.tolist()):
@@ -219,7 +261,8 @@ class QABot:
         sent_ids = np.fromiter(rank_of, dtype=np.int64, count=len(rank_of))
         ranks = np.fromiter(rank_of.values(), dtype=np.int64, count=len(rank_of))
         texts = [data.sentence_text(s) for s in sent_ids.tolist()]
-        sent_tokens = tokenize(texts)
+        same = _with_synonyms(synonyms)
+        sent_tokens = [same(t) for t in tokenize(texts)]
         tokens_of = dict(zip(sent_ids.tolist(), sent_tokens))
         # A sentence is read with its section heading (as it is embedded); a passage with its
         # heading and all its sentences.
@@ -230,19 +273,21 @@ class QABot:
             p = int(ranked.passages[rank])
             if p not in passage_context:
                 heading = data.heading(p)
-                heading_tokens[p] = tokenize([heading])[0] if heading else []
+                heading_tokens[p] = same(tokenize([heading])[0]) if heading else []
                 ctx = set(heading_tokens[p])
                 for s in range(int(data.passages[p, 1]), int(data.passages[p, 2])):
                     ctx.update(tokens_of[s])
                 passage_context[p] = ctx
             tokens.append(sent_tokens[i] + heading_tokens[p])
             context_tokens.append(passage_context[p])
+        qvecs = np.vstack([v for v, _ in readings])
+        maxsims = [data.tokens.maxsim(st, sent_ids) for _, st in readings if st is not None]
         evidence = Evidence(
             question, qtokens, texts, tokens, context_tokens,
-            sentence_cos=data.sentence_vectors[sent_ids] @ qvec,
-            neighbour_cos=self._neighbour_cos(sent_ids, qvec),
+            sentence_cos=(data.sentence_vectors[sent_ids] @ qvecs.T).max(axis=1),
+            neighbour_cos=self._neighbour_cos(sent_ids, qvecs),
             passage_cos=ranked.dense[ranks], passage_rrf=ranked.fused[ranks], passage_bm25=ranked.bm25[ranks],
-            maxsim=data.tokens.maxsim(qstates, sent_ids) if qstates is not None else None,
+            maxsim=np.max(maxsims, axis=0) if maxsims else None,
         )
         features = rank_features(evidence, data.lexical.idf)
         scores = linear(features, RANK_FEATURES, cfg.rank_weights)
@@ -253,15 +298,16 @@ class QABot:
             confidence(abstain, cfg.abstain_weights),
         )
 
-    def _neighbour_cos(self, sent_ids: np.ndarray, qvec: np.ndarray) -> np.ndarray:
-        """For each sentence, the best cosine of the sentence before or after it in its paragraph."""
+    def _neighbour_cos(self, sent_ids: np.ndarray, qvecs: np.ndarray) -> np.ndarray:
+        """For each sentence, the best cosine of the sentence before or after it in its paragraph
+        (to the better of the question's readings)."""
         data = self.data
         out = np.zeros(len(sent_ids))
         para = data.sentences[:, 3]
         for i, s in enumerate(sent_ids.tolist()):
             neighbours = [j for j in (s - 1, s + 1) if 0 <= j < len(para) and para[j] == para[s]]
             if neighbours:
-                out[i] = float(np.max(data.sentence_vectors[neighbours] @ qvec))
+                out[i] = float(np.max(data.sentence_vectors[neighbours] @ qvecs.T))
         return out
 
     def _select(self, cand: Candidates) -> Answer:
@@ -315,6 +361,31 @@ class QABot:
             text=article.text[start:end], score=confidence, start=start, end=end,
             context=_context(data, lo, hi), article=article.citation(), section=data.heading(passage),
         )
+
+
+@dataclass
+class _Readings:
+    """Questions as the bot reads them (rows aligned): as written, and with acronyms expanded."""
+
+    vectors: np.ndarray
+    states: list[TokenStates | None]
+    expanded: list[tuple[np.ndarray, TokenStates | None] | None]  # None: nothing to expand
+    synonyms: list[list[tuple[list[str], list[str]]]]  # stemmed (short, long) term lists
+    terms: list[list[str]]  # stemmed terms as written
+
+
+def _with_synonyms(synonyms: list[tuple[list[str], list[str]]]):
+    """A function adding to a sentence's terms the other side of each synonym pair it holds, so
+    that "TTP" and "Tehreek-e-Taliban Pakistan" count as the same term."""
+    if not synonyms:
+        return lambda terms: terms
+
+    def same(terms: list[str]) -> list[str]:
+        present = set(terms)
+        return terms + [t for short, long in synonyms for a, b in ((short, long), (long, short))
+                        if a and set(a) <= present for t in b]
+
+    return same
 
 
 def _context(data: IndexData, lo: int, hi: int) -> str:

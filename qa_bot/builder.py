@@ -16,11 +16,15 @@ import faiss
 import numpy as np
 
 from . import ann
+from .acronyms import Acronyms
 from .chunking import ChunkParams, chunk_text
 from .corpus import load_corpus
 from .embedding import Encoder, TokenStates, gives_tokens, normalise_rows, pools_spans
 from .errors import CorpusError, IndexCorruptError, IndexIncompatibleError, IndexMissingError
-from .index import IndexData, build_lock, embed_text, load_index, new_manifest, remove_stale, write_generation
+from .index import (
+    IndexData, build_lock, current_generation, embed_text, load_index, new_manifest, read_manifest, remove_stale,
+    write_generation,
+)
 from .lexical import LexicalIndex
 from .records import Article
 from .tokens import PackedTokens, Projection, TokenStore, projection_for
@@ -163,8 +167,17 @@ def _token_plan(encoder: Encoder, mode: str) -> _TokenPlan | None:
     return _TokenPlan(projection, projection.basis.shape[1] if projection is not None else encoder.dimension)
 
 
+def _held_token_choice(index_dir: Path) -> bool:
+    """Whether the live index was built with token states asked for (True if there is none)."""
+    try:
+        return read_manifest(current_generation(index_dir)).get("token_states", True) is not False
+    except (IndexMissingError, IndexCorruptError, IndexIncompatibleError):
+        return True
+
+
 def _previous(
-    index_dir: Path, model: str, params: ChunkParams, mode: str, tokens: _TokenPlan | None, report: BuildReport
+    index_dir: Path, model: str, params: ChunkParams, mode: str, tokens: _TokenPlan | None, want: bool,
+    report: BuildReport,
 ) -> IndexData | None:
     try:
         prev = load_index(index_dir)
@@ -192,6 +205,7 @@ def _previous(
         report.full_rebuild_reason = (
             "the index holds no token states for MaxSim" if held_tokens is None
             else "token states are stored differently now" if tokens is not None
+            else "token states are switched off" if prev.manifest.get("token_states") is not False and not want
             else "this encoder gives no token states, the index holds some"
         )
         return None
@@ -206,8 +220,13 @@ def build_index(
     params: ChunkParams = ChunkParams(),
     progress: Progress | None = None,
     batch_size: int = BATCH_SIZE,
+    token_states: bool | None = None,
 ) -> BuildReport:
     """Build or update the index of ``corpus_dir`` in ``index_dir``.
+
+    ``token_states`` keeps each sentence's token states for MaxSim (tokens.py): better answers,
+    about 2.75 times the index size (docs/performance.md). None keeps the live index's choice (on
+    for a new index); a change of choice rebuilds everything.
 
     Articles whose content hash is unchanged keep their vectors; new and edited ones are embedded;
     deleted ones leave the index. Nothing is written if the corpus holds an unreadable file.
@@ -231,8 +250,9 @@ def build_index(
     report = BuildReport(index_dir=index_dir)
     with build_lock(index_dir):
         mode = LATE if pools_spans(encoder) else SEPARATE
-        tokens = _token_plan(encoder, mode)
-        prev = _previous(index_dir, encoder.name, params, mode, tokens, report)
+        want = token_states if token_states is not None else _held_token_choice(index_dir)
+        tokens = _token_plan(encoder, mode) if want else None
+        prev = _previous(index_dir, encoder.name, params, mode, tokens, want, report)
         # A model directory may be replaced under the same name: compare dimensions too (this
         # loads the model even when nothing else changed, so the check cannot be skipped).
         if prev is not None and encoder.dimension != prev.dimension:
@@ -255,6 +275,7 @@ def build_index(
             data = _assemble(loaded.articles, plan.parts, plan.hashes, encoder.name, dim, params,
                              previous=prev.passage_index if prev is not None else None, tokens=tokens)
             data.manifest["sentence_vectors"] = mode
+            data.manifest["token_states"] = want
             name = f"gen-{dt.datetime.now(dt.timezone.utc):%Y%m%dT%H%M%S}-{secrets.token_hex(4)}"
             write_generation(index_dir, name, data)
         remove_stale(index_dir, keep=name)
@@ -451,6 +472,7 @@ def _assemble(
             packed.vectors, packed.scales, packed.ids, TokenStore.bounds_of(packed.counts),
             TokenStore.document_frequency(packed.ids, packed.counts), tokens.projection,
         )
+    data.acronyms = Acronyms.learn(text for a in articles for text in (a.title, a.text))
     data.manifest["token_vectors"] = dict(tokens.spec, tokens=len(data.tokens.ids)) if tokens is not None else None
     data.manifest["embed_recipe"] = EMBED_RECIPE
     data.manifest["counts"] = {"articles": len(articles), "passages": len(passages_arr), "sentences": n_sent}

@@ -128,13 +128,14 @@ def _progress_bar(desc: str):
     return progress
 
 
-def run_build(corpus_dir: Path, index_dir: Path, model: str | None) -> None:
+def run_build(corpus_dir: Path, index_dir: Path, model: str | None, token_states: bool | None = None) -> None:
     from .bot import QABot
     from .embedding import DEFAULT_MODEL
 
     click.echo(f"building the index of {corpus_dir} in {index_dir} ...", err=True)
     try:
-        report = QABot.build(corpus_dir, index_dir, model=model or DEFAULT_MODEL, progress=_progress_bar("embedding"))
+        report = QABot.build(corpus_dir, index_dir, model=model or DEFAULT_MODEL, progress=_progress_bar("embedding"),
+                             token_states=token_states)
     except OSError as exc:  # disk full, file size quota, read-only or unwritable directory
         where = f": {exc.filename}" if exc.filename else ""
         # numpy reports a short write without an errno ("5568 requested and 2016 written").
@@ -158,9 +159,14 @@ def run_build(corpus_dir: Path, index_dir: Path, model: str | None) -> None:
 @corpus_option
 @index_option
 @model_option
-def build(corpus_dir, index_dir, model) -> None:
+@click.option(
+    "--token-states/--no-token-states", default=None,
+    help="Keep each sentence's token states for MaxSim ranking: better answers, about 2.75x the index "
+         "size. Default: as the index was built (on for a new index).",
+)
+def build(corpus_dir, index_dir, model, token_states) -> None:
     """Build or update the index (only new and changed articles are embedded)."""
-    run_build(corpus_dir, index_dir, model)
+    run_build(corpus_dir, index_dir, model, token_states)
 
 
 def load_bot(index_dir: Path, corpus_dir: Path, model: str | None) -> QABot:

@@ -7,6 +7,7 @@ Layout of ``index/``::
         manifest.json     format version, package version, model, dimension, chunking,
                           per-article content hashes, build time, size and sha256 of each file
         articles.json     article metadata and body text (quotes are sliced from it)
+        acronyms.json     the acronyms the articles define ({"BLA": "Baloch Liberation Army"})
         sentences.npy     int64 rows (article, start, end, paragraph)
         paragraphs.npy    int64 rows (article, start, end)
         passages.npy      int64 rows (article, first sentence, last sentence + 1, heading start, heading end)
@@ -40,6 +41,7 @@ import faiss
 import numpy as np
 
 from . import __version__
+from .acronyms import Acronyms
 from .errors import BuildInProgressError, IndexCorruptError, IndexIncompatibleError, IndexMissingError
 from .lexical import LexicalIndex
 from .records import Article
@@ -67,6 +69,7 @@ class IndexData:
     lexical: LexicalIndex
     path: Path | None = None
     tokens: TokenStore | None = None  # sentence token states for MaxSim, if the encoder gave them
+    acronyms: Acronyms = field(default_factory=Acronyms)
     _article_pos: dict[str, int] = field(default_factory=dict, repr=False)
 
     @property
@@ -171,6 +174,8 @@ def write_generation(index_dir: Path, name: str, data: IndexData) -> Path:
             for a in data.articles
         ]
         (staging / "articles.json").write_text(json.dumps(articles, ensure_ascii=False), encoding="utf-8")
+        (staging / "acronyms.json").write_text(json.dumps(data.acronyms.forms, ensure_ascii=False, indent=0),
+                                               encoding="utf-8")
         for fname, array in (
             ("sentences.npy", data.sentences),
             ("paragraphs.npy", data.paragraphs),
@@ -313,7 +318,21 @@ def load_index(index_dir: Path) -> IndexData:
         raise IndexCorruptError(f"{gen_dir / 'bm25'} is unreadable ({exc}); {REBUILD}") from None
     tokens = _load_tokens(gen_dir, manifest, len(sentences)) if manifest.get("token_vectors") else None
     return IndexData(manifest, articles, sentences, paragraphs, passages, vectors, passage_index, lexical, gen_dir,
-                     tokens=tokens)
+                     tokens=tokens, acronyms=_load_acronyms(gen_dir, manifest, articles))
+
+
+def _load_acronyms(gen_dir: Path, manifest: dict[str, Any], articles: list[Article]) -> Acronyms:
+    if "acronyms.json" not in manifest["files"]:  # an index from before acronyms were kept
+        return Acronyms.learn(text for a in articles for text in (a.title, a.text))
+    path = gen_dir / "acronyms.json"
+    try:
+        forms = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise IndexCorruptError(f"{path} is unreadable ({exc}); {REBUILD}") from None
+    if not isinstance(forms, dict) or not all(isinstance(k, str) and isinstance(v, str) and v.split()
+                                              for k, v in forms.items()):
+        raise IndexCorruptError(f"{path} is not a map of acronyms to long forms; {REBUILD}")
+    return Acronyms(forms)
 
 
 def _load_tokens(gen_dir: Path, manifest: dict[str, Any], n_sentences: int) -> TokenStore:

@@ -77,21 +77,38 @@ class LexicalIndex:
         return math.log(1.0 + (self.n_docs - df + 0.5) / (df + 0.5))
 
     def search(
-        self, query_tokens: list[str], k: int, allowed: np.ndarray | None = None
+        self,
+        query_tokens: list[str],
+        k: int,
+        allowed: np.ndarray | None = None,
+        *,
+        synonyms: Sequence[tuple[list[str], list[str]]] = (),
     ) -> tuple[np.ndarray, np.ndarray]:
         """Top-k passage ids and BM25 scores for one tokenized query (ids of score 0 dropped).
 
         ``allowed``, a boolean mask over passages, restricts the search to those passages.
+        ``synonyms`` are pairs of term lists naming one thing (an acronym and its long form): a
+        passage scores the better of the two, not both, and the query need hold only one.
         """
-        known = [t for t in query_tokens if t in self._vocab]
+        grouped = {t for a, b in synonyms for t in (*a, *b)}
+        known = [t for t in query_tokens if t in self._vocab and t not in grouped]
+        groups = [[[t for t in side if t in self._vocab] for side in pair] for pair in synonyms]
+        groups = [g for g in groups if g[0] or g[1]]
         k = min(k, self.n_docs)
-        if not known or k <= 0:
+        if (not known and not groups) or k <= 0:
             return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.float32)
         mask = None if allowed is None else allowed.astype(np.float32)
         # Score every passage directly: bm25s.retrieve hands even one query to a thread pool,
         # which costs more than the scoring itself on a busy machine.
-        scores = np.asarray(self._retriever.get_scores(known, weight_mask=mask), dtype=np.float32)
+        scores = self._scores(known, mask)
+        for a, b in groups:
+            scores = scores + np.maximum(self._scores(a, mask), self._scores(b, mask))
         top = np.argpartition(-scores, k - 1)[:k] if k < len(scores) else np.arange(len(scores))
         top = top[np.lexsort((top, -scores[top]))].astype(np.int64)  # best first, ties by id
         keep = scores[top] > 0
         return top[keep], scores[top][keep]
+
+    def _scores(self, terms: list[str], mask: np.ndarray | None) -> np.ndarray:
+        if not terms:
+            return np.zeros(self.n_docs, dtype=np.float32)
+        return np.asarray(self._retriever.get_scores(terms, weight_mask=mask), dtype=np.float32)

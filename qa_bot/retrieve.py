@@ -67,10 +67,17 @@ class Retriever:
         query_tokens: Sequence[list[str]],
         k: int,
         allowed: np.ndarray | None = None,
+        *,
+        alternatives: Sequence[np.ndarray | None] | None = None,
+        synonyms: Sequence[Sequence[tuple[list[str], list[str]]]] | None = None,
     ) -> list[Ranked]:
         """The top ``k`` fused passages for each query.
 
         ``allowed``, a boolean mask over passages, restricts both rankers to those passages.
+        ``alternatives[i]`` holds other readings of query ``i`` (vectors, e.g. with an acronym
+        spelled out): a passage's dense score is its best cosine to any reading.
+        ``synonyms[i]`` lists pairs of term lists that name one thing ("bla" and "baloch
+        liber armi"): BM25 credits a passage once, for the better of the two (lexical.search).
         """
         n = self.data.passage_index.ntotal if allowed is None else int(allowed.sum())
         depth = min(max(self.depth, k), n)
@@ -78,17 +85,28 @@ class Retriever:
             empty = np.empty(0)
             return [Ranked(empty.astype(np.int64), empty, empty, empty) for _ in query_tokens]
         sims, ids = ann.search(self.data.passage_index, query_vectors, depth, allowed)
+        extra = [i for i, alt in enumerate(alternatives or ()) if alt is not None and len(alt)]
+        more = {}
+        if extra:
+            alt_sims, alt_ids = ann.search(self.data.passage_index, np.vstack([alternatives[i] for i in extra]),
+                                           depth, allowed)
+            row = 0
+            for i in extra:
+                n_alt = len(alternatives[i])
+                more[i] = (alt_sims[row : row + n_alt], alt_ids[row : row + n_alt])
+                row += n_alt
         out = []
         for row, tokens in enumerate(query_tokens):
-            dense_ids = ids[row][ids[row] >= 0]
-            dense_sim = dict(zip(dense_ids.tolist(), sims[row][: len(dense_ids)].tolist()))
-            bm_ids, bm_scores = self.data.lexical.search(tokens, depth, allowed)
+            dense_sim = _best_per_id([(sims[row], ids[row]), *zip(*more.get(row, ((), ())))])
+            dense_ids = np.array(sorted(dense_sim, key=lambda p: (-dense_sim[p], p))[:depth], dtype=np.int64)
+            bm_ids, bm_scores = self.data.lexical.search(tokens, depth, allowed, synonyms=synonyms[row] if synonyms else ())
             fused_ids, fused = rrf([dense_ids, bm_ids], k=self.rrf_k)
             fused_ids, fused = fused_ids[:k], fused[:k]
             missing = [p for p in fused_ids.tolist() if p not in dense_sim]
             if missing:  # BM25-only hits: compute their cosine exactly
                 vecs = np.vstack([self.data.passage_index.reconstruct(int(p)) for p in missing])
-                dense_sim.update(zip(missing, (vecs @ query_vectors[row]).tolist()))
+                readings = np.vstack([query_vectors[row][None, :], *([alternatives[row]] if row in more else [])])
+                dense_sim.update(zip(missing, (vecs @ readings.T).max(axis=1).tolist()))
             bm = dict(zip(bm_ids.tolist(), bm_scores.tolist()))
             out.append(
                 Ranked(
@@ -99,3 +117,13 @@ class Retriever:
                 )
             )
         return out
+
+
+def _best_per_id(results: Sequence[tuple[np.ndarray, np.ndarray]]) -> dict[int, float]:
+    """Each passage id's best score over several (scores, ids) rows of a dense search."""
+    best: dict[int, float] = {}
+    for scores, ids in results:
+        for score, p in zip(scores.tolist(), ids.tolist()):
+            if p >= 0 and score > best.get(p, -np.inf):
+                best[p] = score
+    return best

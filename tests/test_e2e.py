@@ -110,6 +110,11 @@ def test_no_clutter_in_the_shipped_corpus():
 
 
 def test_search_returns_the_section_with_its_heading(bot):
+    # Searched as "BLA" and as "Balochistan Liberation Army" (the corpus defines the acronym), the
+    # section that answers and the one that introduces the group come first, a hair apart.
     hits = bot.search("What does the BLA want?", k=3)
-    assert hits and hits[0].heading == "What does the BLA want?"
-    assert "seeks independence" in hits[0].text
+    by_heading = {hit.heading: hit for hit in hits[:2]}
+    assert set(by_heading) == {"What does the BLA want?", "Who is the Baloch Liberation Army?"}
+    assert "seeks independence" in by_heading["What does the BLA want?"].text
+    answer = bot.ask("What does the BLA want?")
+    assert answer.quotes[0].section == "What does the BLA want?"

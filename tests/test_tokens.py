@@ -226,3 +226,40 @@ def test_question_text_reaches_maxsim_through_the_encoders_token_states(small_co
     expected = bot.data.tokens.maxsim(encoder.word_tokens(question), cand.sentences)
     np.testing.assert_allclose(cand.features[:, MAXSIM], expected)
     assert expected.max() > 0.5
+
+
+def test_token_states_can_be_switched_off_and_the_choice_is_kept(small_corpus, tmp_path):
+    index_dir = tmp_path / "index"
+    build_index(small_corpus, index_dir, SpanFakeEncoder(), token_states=False)
+    data = load_index(index_dir)
+    assert data.tokens is None and data.manifest["token_states"] is False
+
+    # A later build that does not say keeps the index's choice: nothing to do here.
+    encoder = SpanFakeEncoder()
+    report = build_index(small_corpus, index_dir, encoder)
+    assert not report.changed_anything and report.full_rebuild_reason is None and encoder.encoded == 0
+    make_corpus(tmp_path, {"a-new-story": ("A new story", "Dalton opened a new library on Friday.")})
+    report = build_index(small_corpus, index_dir, encoder)
+    assert report.added == ["a-new-story"] and load_index(index_dir).tokens is None
+
+    report = build_index(small_corpus, index_dir, encoder, token_states=True)
+    assert report.full_rebuild_reason == "the index holds no token states for MaxSim"
+    assert load_index(index_dir).tokens is not None
+    report = build_index(small_corpus, index_dir, encoder, token_states=False)
+    assert report.full_rebuild_reason == "token states are switched off"
+
+
+def test_the_cli_switches_token_states_off(small_corpus, tmp_path, monkeypatch):
+    from click.testing import CliRunner
+
+    from qa_bot.cli import main
+
+    monkeypatch.setattr("qa_bot.bot.make_encoder", lambda model=None, **kw: SpanFakeEncoder())
+    index_dir = tmp_path / "index"
+    args = ["build", "--corpus", str(small_corpus), "--index", str(index_dir)]
+    result = CliRunner().invoke(main, [*args, "--no-token-states"])
+    assert result.exit_code == 0, result.output
+    assert load_index(index_dir).tokens is None
+    result = CliRunner().invoke(main, [*args, "--token-states"])
+    assert result.exit_code == 0 and "full rebuild: the index holds no token states" in result.output
+    assert load_index(index_dir).tokens is not None
