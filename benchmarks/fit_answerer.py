@@ -94,12 +94,16 @@ def fit_rank(features: list[np.ndarray], labels: list[np.ndarray], rng, names=RA
 
 def abstain_rows(cands, rank: dict[str, float]) -> tuple[np.ndarray, list[np.ndarray]]:
     """Each question's abstention features and candidate scores under the ranking weights ``rank``
-    (features do not depend on the weights, so candidates are computed once for every fit)."""
+    (features do not depend on the weights, so candidates are computed once for every fit).
+    Features ``rank`` has no weight for are zeroed, as an index without them would give them."""
+    keep = np.array([name in rank for name in RANK_FEATURES])
     rows, scores = [], []
     for c in cands:
-        sc = linear(c.features, RANK_FEATURES, rank)
+        f = c.features * keep
+        sc = linear(f, RANK_FEATURES, rank)
         scores.append(sc)
-        rows.append(abstain_features(c.features, sc, float(c.abstain[-1])) if len(sc) else np.zeros(len(ABSTAIN_FEATURES)))
+        unknown = float(c.abstain[ABSTAIN_FEATURES.index("unknown_terms")])
+        rows.append(abstain_features(f, sc, unknown) if len(sc) else np.zeros(len(ABSTAIN_FEATURES)))
     return np.vstack(rows), scores
 
 
@@ -116,7 +120,8 @@ def fit_set(pos_cands, neg_cands, labels, rng, names, title: str) -> dict:
     y = np.r_[np.ones(len(A_pos)), np.zeros(len(A_neg))]
     print(f"answerability: {len(A_pos)} answerable, {len(A_neg)} unanswerable", file=sys.stderr)
     model = LogisticRegression(C=1.0, max_iter=5000).fit(X, y)
-    abstain = {"bias": float(model.intercept_[0])} | {n: float(w) for n, w in zip(ABSTAIN_FEATURES, model.coef_[0])}
+    abstain = {"bias": float(model.intercept_[0])} | {n: float(w) for n, w in zip(ABSTAIN_FEATURES, model.coef_[0])
+                                                      if n != "top_maxsim" or "maxsim" in rank}
     print("abstain weights:", json.dumps({k: round(v, 3) for k, v in abstain.items()}))
 
     p_pos = model.predict_proba(A_pos)[:, 1]

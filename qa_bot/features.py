@@ -39,6 +39,7 @@ ABSTAIN_FEATURES = (
     "top_sent_cos",
     "top_pass_cos",
     "top_sent_lex",
+    "top_maxsim",  # its MaxSim (0 without token states)
     "unknown_terms",  # IDF-weighted share of question terms that occur nowhere in the corpus
 )
 
@@ -185,6 +186,7 @@ def abstain_features(rank: np.ndarray, scores: np.ndarray, unknown: float) -> np
             rank[best, RANK_FEATURES.index("sent_cos")],
             rank[best, RANK_FEATURES.index("pass_cos")],
             rank[best, RANK_FEATURES.index("sent_lex")],
+            rank[best, RANK_FEATURES.index("maxsim")],
             unknown,
         ],
         dtype=np.float64,
