@@ -32,7 +32,8 @@ from qa_bot.bot import QABot  # noqa: E402
 from qa_bot.builder import _chunk, _passage_texts, build_index  # noqa: E402
 from qa_bot.chunking import ChunkParams  # noqa: E402
 from qa_bot.corpus import save_articles  # noqa: E402
-from qa_bot.embedding import make_encoder, normalise_rows  # noqa: E402
+from qa_bot.embedding import make_encoder  # noqa: E402
+from qa_bot.pooling import normalise_rows  # noqa: E402
 from qa_bot.evaluate import contains_gold  # noqa: E402
 
 

@@ -113,13 +113,14 @@ class Acronyms:
     def expand(self, question: str) -> str:
         """``question`` with each known acronym followed by its long form in parentheses, and each
         long form followed by its acronym, unless the question already holds both."""
-        for at, text in sorted({(at, f" ({other})") for at, other, _ in self._matches(question)}, reverse=True):
-            question = question[:at] + text + question[at:]
-        return question
+        return self.read(question)[0]
 
-    def pairs(self, question: str) -> list[tuple[str, str]]:
-        """The (short, long) forms ``expand`` writes into ``question``."""
-        return sorted({pair for _, _, pair in self._matches(question)})
+    def read(self, question: str) -> tuple[str, list[tuple[str, str]]]:
+        """``expand(question)`` and the (short, long) forms it wrote in (none: ``question`` as is)."""
+        matches = self._matches(question)
+        for at, text in sorted({(at, f" ({other})") for at, other, _ in matches}, reverse=True):
+            question = question[:at] + text + question[at:]
+        return question, sorted({pair for _, _, pair in matches})
 
     def _matches(self, question: str) -> list[tuple[int, str, tuple[str, str]]]:
         """(where to insert, what, the pair) for each form in ``question`` whose other form is not."""

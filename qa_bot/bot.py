@@ -14,10 +14,11 @@ from .answer import AnswerConfig, Candidates, confidence, quote_span
 from .features import ABSTAIN_FEATURES, RANK_FEATURES, Evidence, abstain_features, linear, rank_features, unknown_share
 from .builder import BuildReport, Progress, build_index
 from .chunking import ChunkParams
-from .embedding import DEFAULT_MODEL, Encoder, TokenStates, gives_tokens, make_encoder
+from .embedding import DEFAULT_MODEL, Encoder, gives_tokens, make_encoder
 from .errors import IndexIncompatibleError, InvalidQuestionError
 from .index import IndexData, load_index
 from .lexical import tokenize
+from .pooling import TokenStates
 from .records import Answer, Article, ArticleFilter, Quote, SearchHit
 from .retrieve import Ranked, Retriever
 
@@ -162,10 +163,7 @@ class QABot:
         if not cleaned:
             return []
         q = self._read(cleaned, tokens=self._tokens)
-        ranked = self.retriever.search_batch(
-            q.vectors, q.terms, self.config.passages, self._allowed(where),
-            alternatives=[None if r is None else r[0][None, :] for r in q.expanded], synonyms=q.synonyms,
-        )
+        ranked = self._retrieve(q, self.config.passages, where)
         return [
             self._candidates(text, [(v, st)] + ([] if alt is None else [alt]), terms, r, pairs)
             for text, v, st, alt, terms, r, pairs in zip(cleaned, q.vectors, q.states, q.expanded, q.terms, ranked,
@@ -181,12 +179,15 @@ class QABot:
     ) -> list[list[SearchHit]]:
         if k < 1:
             raise ValueError(f"k must be at least 1, got {k}")
-        q = self._read([clean_question(text) for text in queries])
-        ranked = self.retriever.search_batch(
+        ranked = self._retrieve(self._read([clean_question(text) for text in queries]), k, where)
+        return [[self._hit(int(p), float(s)) for p, s in zip(r.passages, r.fused)] for r in ranked]
+
+    def _retrieve(self, q: _Readings, k: int, where: ArticleFilter | None) -> list[Ranked]:
+        """The top ``k`` passages of each question, searched with all its readings."""
+        return self.retriever.search_batch(
             q.vectors, q.terms, k, self._allowed(where),
             alternatives=[None if r is None else r[0][None, :] for r in q.expanded], synonyms=q.synonyms,
         )
-        return [[self._hit(int(p), float(s)) for p, s in zip(r.passages, r.fused)] for r in ranked]
 
     def _allowed(self, where: ArticleFilter | None) -> np.ndarray | None:
         """The passage mask of a filter (None: every passage)."""
@@ -205,14 +206,13 @@ class QABot:
         expanded: list[tuple[np.ndarray, TokenStates | None] | None] = [None] * len(questions)
         synonyms: list[list[tuple[list[str], list[str]]]] = [[] for _ in questions]
         if self.config.expand_acronyms and len(self.data.acronyms):
-            rewritten = {i: self.data.acronyms.expand(q) for i, q in enumerate(questions)}
-            rewritten = {i: e for i, e in rewritten.items() if e != questions[i]}
+            read = {i: self.data.acronyms.read(q) for i, q in enumerate(questions)}
+            rewritten = {i: r for i, r in read.items() if r[1]}
             if rewritten:
-                alt_vectors, alt_states = self._encode(list(rewritten.values()), tokens=tokens)
-                for i, v, st in zip(rewritten, alt_vectors, alt_states):
+                alt_vectors, alt_states = self._encode([text for text, _ in rewritten.values()], tokens=tokens)
+                for (i, (_, pairs)), v, st in zip(rewritten.items(), alt_vectors, alt_states):
                     expanded[i] = (v, st)
-                    synonyms[i] = [(tokenize([short])[0], tokenize([long])[0])
-                                   for short, long in self.data.acronyms.pairs(questions[i])]
+                    synonyms[i] = [(tokenize([short])[0], tokenize([long])[0]) for short, long in pairs]
         return _Readings(vectors, states, expanded, synonyms, tokenize(questions))
 
     def _encode(self, texts: list[str], *, tokens: bool = False) -> tuple[np.ndarray, list[TokenStates | None]]:

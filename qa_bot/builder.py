@@ -19,13 +19,14 @@ from . import ann
 from .acronyms import Acronyms
 from .chunking import ChunkParams, chunk_text
 from .corpus import load_corpus
-from .embedding import Encoder, TokenStates, gives_tokens, normalise_rows, pools_spans
+from .embedding import Encoder, gives_tokens, pools_spans
 from .errors import CorpusError, IndexCorruptError, IndexIncompatibleError, IndexMissingError
 from .index import (
     IndexData, build_lock, current_generation, embed_text, load_index, new_manifest, read_manifest, remove_stale,
     write_generation,
 )
 from .lexical import LexicalIndex
+from .pooling import TokenStates, normalise_rows
 from .records import Article
 from .tokens import PackedTokens, Projection, TokenStore, projection_for
 

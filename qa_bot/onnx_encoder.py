@@ -32,9 +32,10 @@ from pathlib import Path
 
 import numpy as np
 
-from .embedding import (
-    INT8_SUFFIX, TokenStates, canonical_model_name, encode_in_batches, encode_spans_in_batches,
-    encode_tokens_in_batches, mean_pool, pool_tokens, resolve_model, text_tokens,
+from .embedding import INT8_SUFFIX, canonical_model_name, resolve_model
+from .pooling import (
+    TokenStates, encode_in_batches, encode_spans_in_batches, encode_tokens_in_batches, mean_pool, pool_tokens,
+    text_tokens,
 )
 from .errors import ModelLoadError
 

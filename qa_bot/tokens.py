@@ -23,7 +23,8 @@ from pathlib import Path
 
 import numpy as np
 
-from .embedding import DEFAULT_MODEL, INT8_SUFFIX, TokenStates, normalise_rows
+from .embedding import DEFAULT_MODEL, INT8_SUFFIX
+from .pooling import TokenStates, normalise_rows
 
 BASIS_FILE = Path(__file__).with_name("token_basis.npy")
 """The default model's projection: float32 (384, 129), the mean token state, then the basis's columns."""
