@@ -63,7 +63,7 @@ class AnswerConfig:
     (``resolved``; QABot does this), which differ with and without token states.
     """
 
-    passages: int = 8
+    passages: int = 24  # retrieved passages whose sentences are ranked (benchmarks/depth_study.py)
     max_quotes: int = 3
     max_quote_sentences: int = 3
     min_confidence: float | None = None
