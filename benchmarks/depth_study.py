@@ -27,7 +27,7 @@ from qa_bot.evaluate import contains_gold  # noqa: E402
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--work", type=Path, default=Path("/tmp/qa-fit"))
-    parser.add_argument("--depths", type=int, nargs="+", default=[4, 6, 8, 12])
+    parser.add_argument("--depths", type=int, nargs="+", default=[4, 6, 8, 12, 16, 24, 32, 48])
     args = parser.parse_args()
     articles, questions, _ = fit_split()
     random.Random(0).shuffle(questions)
