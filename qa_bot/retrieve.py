@@ -97,8 +97,12 @@ class Retriever:
                 row += n_alt
         out = []
         for row, tokens in enumerate(query_tokens):
-            dense_sim = _best_per_id([(sims[row], ids[row]), *zip(*more.get(row, ((), ())))])
-            dense_ids = np.array(sorted(dense_sim, key=lambda p: (-dense_sim[p], p))[:depth], dtype=np.int64)
+            if row in more:  # several readings: each passage at its best cosine to any
+                dense_sim = _best_per_id([(sims[row], ids[row]), *zip(*more[row])])
+                dense_ids = np.array(sorted(dense_sim, key=lambda p: (-dense_sim[p], p))[:depth], dtype=np.int64)
+            else:
+                dense_ids = ids[row][ids[row] >= 0]
+                dense_sim = dict(zip(dense_ids.tolist(), sims[row][: len(dense_ids)].tolist()))
             bm_ids, bm_scores = self.data.lexical.search(tokens, depth, allowed, synonyms=synonyms[row] if synonyms else ())
             fused_ids, fused = rrf([dense_ids, bm_ids], k=self.rrf_k)
             fused_ids, fused = fused_ids[:k], fused[:k]
