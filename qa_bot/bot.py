@@ -202,17 +202,19 @@ class QABot:
         """The questions' vectors, token states and terms; for a question naming an acronym the
         corpus defines (or spelling one out), also the reading with both forms and the pairs of
         terms that name the same thing."""
-        vectors, states = self._encode(questions, tokens=tokens)
-        expanded: list[tuple[np.ndarray, TokenStates | None] | None] = [None] * len(questions)
-        synonyms: list[list[tuple[list[str], list[str]]]] = [[] for _ in questions]
+        rewritten: dict[int, tuple[str, list[tuple[str, str]]]] = {}
         if self.config.expand_acronyms and len(self.data.acronyms):
             read = {i: self.data.acronyms.read(q) for i, q in enumerate(questions)}
             rewritten = {i: r for i, r in read.items() if r[1]}
-            if rewritten:
-                alt_vectors, alt_states = self._encode([text for text, _ in rewritten.values()], tokens=tokens)
-                for (i, (_, pairs)), v, st in zip(rewritten.items(), alt_vectors, alt_states):
-                    expanded[i] = (v, st)
-                    synonyms[i] = [(tokenize([short])[0], tokenize([long])[0]) for short, long in pairs]
+        # Both readings go through the model in one call.
+        n = len(questions)
+        vectors, states = self._encode(questions + [text for text, _ in rewritten.values()], tokens=tokens)
+        expanded: list[tuple[np.ndarray, TokenStates | None] | None] = [None] * n
+        synonyms: list[list[tuple[list[str], list[str]]]] = [[] for _ in questions]
+        for row, (i, (_, pairs)) in enumerate(rewritten.items(), start=n):
+            expanded[i] = (vectors[row], states[row])
+            synonyms[i] = [(tokenize([short])[0], tokenize([long])[0]) for short, long in pairs]
+        vectors, states = vectors[:n], states[:n]
         return _Readings(vectors, states, expanded, synonyms, tokenize(questions))
 
     def _encode(self, texts: list[str], *, tokens: bool = False) -> tuple[np.ndarray, list[TokenStates | None]]:
