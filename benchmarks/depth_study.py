@@ -19,9 +19,8 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from fit_answerer import build, candidates, fit_split, pairwise_held_out  # noqa: E402
+from fit_answerer import build, candidates, fit_split, gold_labels, pairwise_held_out  # noqa: E402
 
-from qa_bot.evaluate import contains_gold  # noqa: E402
 
 
 def main() -> None:
@@ -39,8 +38,7 @@ def main() -> None:
     for depth in args.depths:
         bot.config = replace(shipped, passages=depth, min_confidence=0.0)
         cands = candidates(bot, [q.q for q in questions])
-        labels = [np.array([contains_gold(bot.data.sentence_text(int(s)), q.gold) for s in c.sentences], dtype=bool)
-                  for q, c in zip(questions, cands)]
+        labels = gold_labels(bot.data, cands, questions)
         reachable = np.mean([labs.any() for labs in labels[2500:]])
         size = np.mean([len(c.sentences) for c in cands])
         print(f"| {depth}{' (default)' if depth == shipped.passages else ''} | "

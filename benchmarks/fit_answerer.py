@@ -75,6 +75,12 @@ def candidates(bot: QABot, texts: list[str]):
     return out
 
 
+def gold_labels(data, cands, questions) -> list[np.ndarray]:
+    """Per question, which of its candidate sentences contain a gold answer."""
+    return [np.array([contains_gold(data.sentence_text(int(s)), q.gold) for s in c.sentences], dtype=bool)
+            for c, q in zip(cands, questions)]
+
+
 def fit_rank(features: list[np.ndarray], labels: list[np.ndarray], rng, names=RANK_FEATURES) -> dict[str, float]:
     """Pairwise logistic regression over the columns ``names`` of each question's candidates."""
     cols = [RANK_FEATURES.index(n) for n in names]
@@ -179,8 +185,7 @@ def main() -> None:
 
     # Candidates and their features do not depend on the weights: computed once, fitted twice.
     pos_cands = candidates(squad_bot, texts)
-    labels = [np.array([contains_gold(squad_bot.data.sentence_text(int(s)), q.gold) for s in c.sentences], dtype=bool)
-              for c, q in zip(pos_cands, questions)]
+    labels = gold_labels(squad_bot.data, pos_cands, questions)
     news_bot = QABot(news_data, squad_bot.encoder)
     neg_cands = candidates(news_bot, texts[:2000])
     # Same domain, not covered: questions on FIT-A paragraphs against an index of FIT-B only.

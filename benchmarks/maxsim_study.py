@@ -25,11 +25,10 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from fit_answerer import build, candidates, fit_split, pairwise_held_out  # noqa: E402
+from fit_answerer import build, candidates, fit_split, gold_labels, pairwise_held_out  # noqa: E402
 from vector_study import passage_inputs  # noqa: E402
 
 from qa_bot.answer import AnswerConfig  # noqa: E402
-from qa_bot.evaluate import contains_gold  # noqa: E402
 from qa_bot.features import RANK_FEATURES, TOKEN_FEATURES  # noqa: E402
 
 
@@ -101,8 +100,7 @@ def main() -> None:
 
     q_tokens = token_states(encoder, [q.q for q in questions], batch_size=64)
     cands = candidates(bot, [q.q for q in questions])
-    labels = [np.array([contains_gold(data.sentence_text(int(s)), q.gold) for s in c.sentences], dtype=bool)
-              for q, c in zip(questions, cands)]
+    labels = gold_labels(data, cands, questions)
 
     def maxsim(store, project=lambda m: m) -> list[np.ndarray]:
         out = []

@@ -23,18 +23,15 @@ from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.linear_model import LogisticRegression
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from fit_answerer import SHARED, build, candidates, fit_split  # noqa: E402
+from fit_answerer import SHARED, build, candidates, fit_split, gold_labels  # noqa: E402
 
 from qa_bot.answer import AnswerConfig  # noqa: E402
-from qa_bot.evaluate import contains_gold, load_squad  # noqa: E402
+from qa_bot.evaluate import load_squad  # noqa: E402
 
 
 def labelled(bot, questions):
-    out = []
-    for q, c in zip(questions, candidates(bot, [q.q for q in questions])):
-        labels = np.array([contains_gold(bot.data.sentence_text(int(s)), q.gold) for s in c.sentences], dtype=bool)
-        out.append((q, c, labels))
-    return out
+    cands = candidates(bot, [q.q for q in questions])
+    return list(zip(questions, cands, gold_labels(bot.data, cands, questions)))
 
 
 def main() -> None:

@@ -25,7 +25,7 @@ import faiss
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from fit_answerer import candidates, fit_split, pairwise_held_out  # noqa: E402
+from fit_answerer import candidates, fit_split, gold_labels, pairwise_held_out  # noqa: E402
 
 from qa_bot.answer import AnswerConfig  # noqa: E402
 from qa_bot.bot import QABot  # noqa: E402
@@ -34,7 +34,6 @@ from qa_bot.chunking import ChunkParams  # noqa: E402
 from qa_bot.corpus import save_articles  # noqa: E402
 from qa_bot.embedding import make_encoder  # noqa: E402
 from qa_bot.pooling import normalise_rows  # noqa: E402
-from qa_bot.evaluate import contains_gold  # noqa: E402
 
 
 class Separate:
@@ -67,9 +66,7 @@ def passage_inputs(data) -> tuple[list[str], list[list[tuple[int, int]]]]:
 
 def held_out_accuracy(bot: QABot, questions) -> float:
     cands = candidates(bot, [q.q for q in questions])
-    labels = [np.array([contains_gold(bot.data.sentence_text(int(s)), q.gold) for s in c.sentences], dtype=bool)
-              for q, c in zip(questions, cands)]
-    return pairwise_held_out([c.features for c in cands], labels)
+    return pairwise_held_out([c.features for c in cands], gold_labels(bot.data, cands, questions))
 
 
 def main() -> None:
