@@ -70,6 +70,8 @@ class AnswerConfig:
     extra_quote_margin: float = 1.5  # later quotes may score at most this much below the first
     duplicate_cosine: float = 0.92  # a sentence this close to a chosen one is a near-duplicate
     expand_acronyms: bool = True  # search with "BLA (Baloch Liberation Army)" too (acronyms.py)
+    rerank_top: int = 16  # with a reranker (rerank.py): how many of the best candidates it reads
+    rerank_weight: float = 0.75  # its standardised score's weight against the ranker's (benchmarks/rerank_study.py)
     rank_weights: dict[str, float] | None = None
     abstain_weights: dict[str, float] | None = None
 
@@ -78,6 +80,10 @@ class AnswerConfig:
             raise ValueError(f"max_quote_sentences must be 1 to 3, got {self.max_quote_sentences}")
         if self.max_quotes < 1 or self.passages < 1:
             raise ValueError("max_quotes and passages must be at least 1")
+        if self.rerank_top < 1:
+            raise ValueError(f"rerank_top must be at least 1, got {self.rerank_top}")
+        if not self.rerank_weight >= 0:
+            raise ValueError(f"rerank_weight must be 0 or more, got {self.rerank_weight}")
         for names, weights in ((RANK_FEATURES, self.rank_weights), (ABSTAIN_FEATURES, self.abstain_weights)):
             unknown = set(weights or ()) - set(names) - {"bias"}
             if unknown:
@@ -106,6 +112,11 @@ class Candidates:
     scores: np.ndarray  # ranking scores
     abstain: np.ndarray  # ABSTAIN_FEATURES of the question (zeros when there is no candidate)
     confidence: float  # probability that the best candidate answers the question
+    order: np.ndarray | None = None  # rows best first, when a reranker re-ordered them (else by score)
+
+    def ranked(self) -> np.ndarray:
+        """Candidate rows, best first."""
+        return self.order if self.order is not None else np.argsort(-self.scores, kind="stable")
 
 
 def confidence(abstain: np.ndarray, weights: dict[str, float], score: float | None = None) -> float:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -19,6 +19,7 @@ from .errors import IndexIncompatibleError, InvalidQuestionError
 from .index import IndexData, load_index
 from .lexical import tokenize
 from .pooling import TokenStates
+from .rerank import Reranker, rerank_order
 from .records import Answer, Article, ArticleFilter, Quote, SearchHit
 from .retrieve import Ranked, Retriever
 
@@ -52,8 +53,18 @@ class QABot:
     Construction is cheap: the embedding model loads on first use (or ``warm_up()``).
     """
 
-    def __init__(self, data: IndexData, encoder: Encoder | None = None, config: AnswerConfig | None = None):
+    def __init__(
+        self,
+        data: IndexData,
+        encoder: Encoder | None = None,
+        config: AnswerConfig | None = None,
+        *,
+        reranker: Reranker | None = None,
+    ):
+        """``reranker`` (optional, off by default): a cross-encoder that re-orders the best
+        candidates (``rerank.py``)."""
         self.data = data
+        self.reranker = reranker
         # Without an explicit encoder, use the model the index was built with.
         self.encoder = encoder or make_encoder(data.model)
         if self.encoder.name != data.model:
@@ -86,12 +97,13 @@ class QABot:
         model: str | None = None,
         encoder: Encoder | None = None,
         config: AnswerConfig | None = None,
+        reranker: Reranker | None = None,
     ) -> QABot:
         """Load the index in ``index_dir``. ``model`` must be the one it was built with (default)."""
         data = load_index(Path(index_dir))
         if encoder is None and model is not None:
             encoder = make_encoder(model)
-        return cls(data, encoder, config)
+        return cls(data, encoder, config, reranker=reranker)
 
     @classmethod
     def from_corpus(
@@ -105,11 +117,12 @@ class QABot:
         params: ChunkParams = ChunkParams(),
         progress: Progress | None = None,
         token_states: bool | None = None,
+        reranker: Reranker | None = None,
     ) -> QABot:
         """Build (or incrementally update) the index of ``corpus_dir``, then load it."""
         encoder = encoder or make_encoder(model)
         cls.build(corpus_dir, index_dir, encoder=encoder, params=params, progress=progress, token_states=token_states)
-        return cls(load_index(Path(index_dir)), encoder, config)
+        return cls(load_index(Path(index_dir)), encoder, config, reranker=reranker)
 
     @staticmethod
     def build(
@@ -132,6 +145,8 @@ class QABot:
     def warm_up(self) -> None:
         """Load the embedding model now rather than on the first question."""
         self._encode(["warm up"])
+        if self.reranker is not None:
+            self.reranker.score("warm up", ["warm up"])
 
     @property
     def articles(self) -> list[Article]:
@@ -164,11 +179,12 @@ class QABot:
             return []
         q = self._read(cleaned, tokens=self._tokens)
         ranked = self._retrieve(q, self.config.passages, where)
-        return [
+        cands = [
             self._candidates(text, [(v, st)] + ([] if alt is None else [alt]), terms, r, pairs)
             for text, v, st, alt, terms, r, pairs in zip(cleaned, q.vectors, q.states, q.expanded, q.terms, ranked,
                                                           q.synonyms)
         ]
+        return [self._rerank(c) for c in cands] if self.reranker is not None else cands
 
     def search(self, query: str, k: int = 5, *, where: ArticleFilter | None = None) -> list[SearchHit]:
         """The ``k`` best passages for ``query`` (hybrid dense + BM25), with citations."""
@@ -300,6 +316,15 @@ class QABot:
             confidence(abstain, cfg.abstain_weights),
         )
 
+    def _rerank(self, cand: Candidates) -> Candidates:
+        """The reranker's order of the best candidates (not for a question the bot will decline)."""
+        cfg = self.config
+        if len(cand.sentences) < 2 or cand.confidence < cfg.min_confidence:
+            return cand
+        head = np.argsort(-cand.scores, kind="stable")[: cfg.rerank_top]
+        scores = self.reranker.score(cand.question, [self.data.sentence_text(int(s)) for s in cand.sentences[head]])
+        return replace(cand, order=rerank_order(cand.scores, scores, cfg.rerank_top, cfg.rerank_weight))
+
     def _neighbour_cos(self, sent_ids: np.ndarray, qvecs: np.ndarray) -> np.ndarray:
         """For each sentence, the best cosine of the sentence before or after it in its paragraph
         (to the better of the question's readings)."""
@@ -319,17 +344,17 @@ class QABot:
             return Answer(cand.question, False, NO_ANSWER, [])
         if cand.confidence < cfg.min_confidence:
             return Answer(cand.question, False, NO_ANSWER, [])
-        order = np.argsort(-cand.scores, kind="stable")
-        top = float(cand.scores[order[0]])
+        order = cand.ranked()
+        top = float(cand.scores.max())
         score_of = dict(zip(cand.sentences.tolist(), cand.scores.tolist()))
         quotes: list[Quote] = []
         covered: set[int] = set()
         chosen: list[int] = []
         for i in order.tolist():
             s, score = int(cand.sentences[i]), float(cand.scores[i])
-            if len(quotes) >= cfg.max_quotes or score < top - cfg.extra_quote_margin:
+            if len(quotes) >= cfg.max_quotes:
                 break
-            if s in covered or self._near_duplicate(s, chosen):
+            if score < top - cfg.extra_quote_margin or s in covered or self._near_duplicate(s, chosen):
                 continue
             lo, hi = quote_span(
                 s,
@@ -344,7 +369,10 @@ class QABot:
                 continue
             covered |= span
             chosen.append(s)
-            score_conf = cand.confidence if not quotes else confidence(cand.abstain, cfg.abstain_weights, score)
+            # The question's confidence goes with its best sentence; a reranker's first pick, or a
+            # later quote, gets the confidence of its own score.
+            first = not quotes and score >= top
+            score_conf = cand.confidence if first else confidence(cand.abstain, cfg.abstain_weights, score)
             quotes.append(self._quote(lo, hi, score_conf, int(cand.passages[i])))
         return Answer(cand.question, True, None, quotes)
 

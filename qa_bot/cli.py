@@ -39,6 +39,22 @@ model_option = click.option(
     help="Sentence-transformers model name or path [default: all-MiniLM-L6-v2, bundled; for ask: the index's].",
 )
 
+cross_encoder_option = click.option(
+    "--cross-encoder", "cross_encoder", default=None, metavar="MODEL",
+    help="Re-order the best candidates with this sentence-transformers cross-encoder (name or path; off by default).",
+)
+
+
+def make_reranker(cross_encoder: str | None):
+    """The reranker the --cross-encoder option names, loaded now so a bad name fails early."""
+    if cross_encoder is None:
+        return None
+    from .rerank import CrossEncoderReranker
+
+    reranker = CrossEncoderReranker(cross_encoder)
+    reranker.warm_up()
+    return reranker
+
 
 class _Group(click.Group):
     """Turns library errors into one clear line and a non-zero exit, never a traceback."""
@@ -169,16 +185,17 @@ def build(corpus_dir, index_dir, model, token_states) -> None:
     run_build(corpus_dir, index_dir, model, token_states)
 
 
-def load_bot(index_dir: Path, corpus_dir: Path, model: str | None) -> QABot:
+def load_bot(index_dir: Path, corpus_dir: Path, model: str | None, cross_encoder: str | None = None) -> QABot:
     """Load the index, building it from the corpus first if there is none yet."""
     from .bot import QABot
 
+    reranker = make_reranker(cross_encoder)
     try:
-        return QABot.load(index_dir, model=model)
+        return QABot.load(index_dir, model=model, reranker=reranker)
     except IndexMissingError:
         click.echo(f"no index in {index_dir} yet", err=True)
         run_build(corpus_dir, index_dir, model)
-        return QABot.load(index_dir, model=model)
+        return QABot.load(index_dir, model=model, reranker=reranker)
 
 
 # ---------------------------------------------------------------------------- ask / search
@@ -222,14 +239,15 @@ def format_answer(answer: Answer) -> str:
 @index_option
 @corpus_option
 @model_option
+@cross_encoder_option
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object (the library's Answer.to_dict()).")
-def ask(question, index_dir, corpus_dir, model, as_json) -> None:
+def ask(question, index_dir, corpus_dir, model, cross_encoder, as_json) -> None:
     """Answer QUESTION with verbatim quotes and citations."""
     from .bot import clean_question
 
     question = argument_text(question)
     clean_question(question)  # reject a bad question before loading anything
-    bot = load_bot(index_dir, corpus_dir, model)
+    bot = load_bot(index_dir, corpus_dir, model, cross_encoder)
     answer = bot.ask(question)
     if as_json:
         click.echo(json.dumps(answer.to_dict(), ensure_ascii=False))
@@ -282,6 +300,7 @@ def list_articles(index_dir, as_json) -> None:
 @click.argument("data", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @index_option
 @model_option
+@cross_encoder_option
 @click.option("--k", "k", default=5, show_default=True, type=click.IntRange(1, 20), help="Largest k for accuracy@k.")
 @click.option("--limit", type=click.IntRange(1), help="Ask only the first N questions.")
 @click.option(
@@ -290,7 +309,7 @@ def list_articles(index_dir, as_json) -> None:
 )
 @click.option("--include-fitted", is_flag=True, help="Also score questions on paragraphs the answerer was fitted on.")
 @click.option("--json", "as_json", is_flag=True, help="Print the figures as JSON (one object per system).")
-def evaluate(data, index_dir, model, k, limit, systems, include_fitted, as_json) -> None:
+def evaluate(data, index_dir, model, cross_encoder, k, limit, systems, include_fitted, as_json) -> None:
     """Score answers on DATA: a question file (JSONL of {"q", "gold"}) asked against --index, or a
     SQuAD JSON / MRQA JSONL(.gz) / NewsQA file whose paragraphs are first indexed as one corpus
     (in --index if given, else a temporary directory)."""
@@ -308,6 +327,7 @@ def evaluate(data, index_dir, model, k, limit, systems, include_fitted, as_json)
         chosen = [System.from_str(n) for n in names]
     except ValueError as exc:
         raise click.BadParameter(str(exc), param_hint="--baseline") from None
+    reranker = make_reranker(cross_encoder)
     eval_set = load_eval_set(data)
     excluded = 0
     if not include_fitted:
@@ -322,10 +342,10 @@ def evaluate(data, index_dir, model, k, limit, systems, include_fitted, as_json)
             index = index_dir if index_dir != Path(DEFAULT_INDEX) else work / "index"
             save_articles(work / "corpus", eval_set.articles)
             run_build(work / "corpus", index, model)
-            bot = QABot.load(index, model=model, config=config)
+            bot = QABot.load(index, model=model, config=config, reranker=reranker)
         else:
             loaded = load_bot(index_dir, Path(DEFAULT_CORPUS), model)
-            bot = QABot(loaded.data, loaded.encoder, config)
+            bot = QABot(loaded.data, loaded.encoder, config, reranker=reranker)
         reports = [
             run_eval(make_system(bot, system), eval_set, k=k, progress=_progress_bar(f"asking ({system.value})"))
             for system in chosen
@@ -367,13 +387,14 @@ def format_eval(reports, k: int, excluded: int) -> str:
 @index_option
 @corpus_option
 @model_option
+@cross_encoder_option
 @click.option("--host", default="127.0.0.1", show_default=True, help="Interface to bind (0.0.0.0 exposes it).")
 @click.option("--port", default=7860, show_default=True, type=click.IntRange(1, 65535))
-def serve(index_dir, corpus_dir, model, host, port) -> None:
+def serve(index_dir, corpus_dir, model, cross_encoder, host, port) -> None:
     """Start the web chat (builds the index first if it is missing)."""
     from .web import launch
 
-    bot = load_bot(index_dir, corpus_dir, model)
+    bot = load_bot(index_dir, corpus_dir, model, cross_encoder)
     launch(bot, host=host, port=port)
 
 
