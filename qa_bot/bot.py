@@ -85,7 +85,13 @@ class QABot:
     @config.setter
     def config(self, config: AnswerConfig) -> None:
         """Weights left unset are the ones fitted for this index (with or without token states)."""
+        self._given_config = config
         self._config = config.resolved(self._tokens)
+
+    def with_data(self, data: IndexData) -> QABot:
+        """A bot for another index (a newer build) with this one's encoder, reranker and config; the
+        weights left unset are resolved again for it, which may hold token states where this did not."""
+        return QABot(data, self.encoder, self._given_config, reranker=self.reranker)
 
     # ------------------------------------------------------------------ construction
 

@@ -95,13 +95,11 @@ class LiveBot:
             return ""  # a missing or unreadable pointer: keep serving what is loaded
 
     def _reload(self, name: str) -> None:
-        from .bot import QABot
         from .index import load_index
 
-        old = self._bot
         try:
             data = load_index(self._index_dir)
-            fresh = QABot(data, old.encoder, old.config)
+            fresh = self._bot.with_data(data)
         except QABotError as exc:
             self._failed.add(name)
             log.warning("kept serving index %s: the new index %s does not load: %s", self._loaded, name, exc)

@@ -16,6 +16,7 @@ import sys
 import time
 from pathlib import Path
 
+import numpy as np
 import pytest
 from conftest import SMALL_ARTICLES, FakeEncoder, make_corpus
 
@@ -210,9 +211,18 @@ def test_file_size_limit_during_build(built, tmp_path):
 # ---------------------------------------------------------------------------- serving
 
 
+class NeutralReranker:
+    """Scores every sentence alike, so it leaves the ranker's order as it is."""
+
+    name = "neutral"
+
+    def score(self, question, sentences):
+        return np.zeros(len(sentences))
+
+
 def test_app_keeps_its_index_while_the_corpus_changes_and_serves_a_rebuild(built, tmp_path):
     corpus, index, _ = built
-    live = LiveBot(QABot(load_index(index), FakeEncoder(), CONFIG))
+    live = LiveBot(QABot(load_index(index), FakeEncoder(), CONFIG, reranker=NeutralReranker()))
     question = "How many homes were flooded?"
     first = live.current().ask(question).to_dict()
     assert "3,000 homes" in first["quotes"][0]["text"]
@@ -225,10 +235,10 @@ def test_app_keeps_its_index_while_the_corpus_changes_and_serves_a_rebuild(built
     assert len(live.current().articles) == len(SMALL_ARTICLES)
 
     # After a rebuild the next request is answered from the new index, same encoder, no restart.
-    encoder = live.current().encoder
+    encoder, live_config, live_reranker = live.current().encoder, live.current().config, live.current().reranker
     build_index(corpus, index, FakeEncoder())
     fresh = live.current()
-    assert fresh.encoder is encoder
+    assert fresh.encoder is encoder and fresh.config == live_config and fresh.reranker is live_reranker
     assert "4,500 homes" in fresh.ask(question).quotes[0].text
     assert len(fresh.articles) == len(SMALL_ARTICLES) - 1
 

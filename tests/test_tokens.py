@@ -119,6 +119,13 @@ def test_an_index_without_token_states_answers_with_the_weights_fitted_without_t
     plain.config = AnswerConfig(min_confidence=0.0)
     assert plain.config.min_confidence == 0.0 and plain.config.rank_weights == fitted(False)[0]
 
+    # A newer build without token states (a running chat reloads it): the weights are resolved
+    # again for it, the ones given are kept.
+    tokens.config = AnswerConfig(min_confidence=0.0)
+    reloaded = tokens.with_data(load_index(tmp_path / "plain"))
+    assert reloaded.config.rank_weights == fitted(False)[0] and reloaded.config.min_confidence == 0.0
+    assert tokens.with_data(load_index(tmp_path / "tokens")).config.rank_weights == fitted(True)[0]
+
     question = "Who is believed to lead the BLA?"
     assert not plain.candidates_batch([question])[0].features[:, MAXSIM:].any()
     cand = tokens.candidates_batch([question])[0]
