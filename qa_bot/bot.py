@@ -10,7 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .answer import AnswerConfig, Candidates, confidence, quote_span
+from .answer import AnswerConfig, Candidates, confidence
 from .features import ABSTAIN_FEATURES, RANK_FEATURES, Evidence, abstain_features, linear, rank_features, unknown_share
 from .builder import BuildReport, Progress, build_index
 from .chunking import ChunkParams
@@ -19,8 +19,9 @@ from .errors import IndexIncompatibleError, InvalidQuestionError
 from .index import IndexData, load_index
 from .lexical import tokenize
 from .pooling import TokenStates
+from .quotes import select_quotes
 from .rerank import Reranker, rerank_order
-from .records import Answer, Article, ArticleFilter, Quote, SearchHit
+from .records import Answer, Article, ArticleFilter, SearchHit
 from .retrieve import Ranked, Retriever
 
 MAX_QUESTION_CHARS = 1000
@@ -29,7 +30,6 @@ NO_ANSWER = (
     "articles cover."
 )
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2066-\u2069\ufeff\ud800-\udfff]")
-CONTEXT_CHARS = 900
 
 
 def clean_question(question: object) -> str:
@@ -345,58 +345,9 @@ class QABot:
 
     def _select(self, cand: Candidates) -> Answer:
         """Turn scored candidates into ranked, non-overlapping, non-duplicate quotes (or abstain)."""
-        data, cfg = self.data, self.config
-        if not len(cand.sentences):
+        if not len(cand.sentences) or cand.confidence < self.config.min_confidence:
             return Answer(cand.question, False, NO_ANSWER, [])
-        if cand.confidence < cfg.min_confidence:
-            return Answer(cand.question, False, NO_ANSWER, [])
-        order = cand.ranked()
-        top = float(cand.scores.max())
-        score_of = dict(zip(cand.sentences.tolist(), cand.scores.tolist()))
-        quotes: list[Quote] = []
-        covered: set[int] = set()
-        chosen: list[int] = []
-        for i in order.tolist():
-            s, score = int(cand.sentences[i]), float(cand.scores[i])
-            if len(quotes) >= cfg.max_quotes:
-                break
-            if score < top - cfg.extra_quote_margin or s in covered or self._near_duplicate(s, chosen):
-                continue
-            lo, hi = quote_span(
-                s,
-                lambda j: int(data.sentences[j, 3]),
-                data.sentence_text,
-                lambda j: score_of.get(j, -np.inf),
-                len(data.sentences),
-                max_sentences=cfg.max_quote_sentences,
-            )
-            span = set(range(lo, hi + 1))
-            if covered & span:
-                continue
-            covered |= span
-            chosen.append(s)
-            # The question's confidence goes with its best sentence; a reranker's first pick, or a
-            # later quote, gets the confidence of its own score.
-            first = not quotes and score >= top
-            score_conf = cand.confidence if first else confidence(cand.abstain, cfg.abstain_weights, score)
-            quotes.append(self._quote(lo, hi, score_conf, int(cand.passages[i])))
-        return Answer(cand.question, True, None, quotes)
-
-    def _near_duplicate(self, s: int, chosen: list[int]) -> bool:
-        if not chosen:
-            return False
-        vectors = self.data.sentence_vectors
-        return float(np.max(vectors[chosen] @ vectors[s])) >= self.config.duplicate_cosine
-
-    def _quote(self, lo: int, hi: int, confidence: float, passage: int) -> Quote:
-        data = self.data
-        a = int(data.sentences[lo, 0])
-        article = data.articles[a]
-        start, end = int(data.sentences[lo, 1]), int(data.sentences[hi, 2])
-        return Quote(
-            text=article.text[start:end], score=confidence, start=start, end=end,
-            context=_context(data, lo, hi), article=article.citation(), section=data.heading(passage),
-        )
+        return Answer(cand.question, True, None, select_quotes(self.data, cand, self.config))
 
 
 @dataclass
@@ -422,22 +373,6 @@ def _with_synonyms(synonyms: list[tuple[list[str], list[str]]]):
                         if a and set(a) <= present for t in b]
 
     return same
-
-
-def _context(data: IndexData, lo: int, hi: int) -> str:
-    """The paragraph around sentences lo..hi, trimmed to whole sentences near the quote if long."""
-    text = data.articles[int(data.sentences[lo, 0])].text
-    para = data.paragraphs[int(data.sentences[lo, 3])]
-    p_start, p_end = int(para[1]), int(data.paragraphs[int(data.sentences[hi, 3]), 2])
-    if p_end - p_start <= CONTEXT_CHARS:
-        return text[p_start:p_end]
-    first, last = lo, hi
-    same = lambda j: 0 <= j < len(data.sentences) and data.sentences[j, 3] == data.sentences[lo, 3]  # noqa: E731
-    if same(first - 1):
-        first -= 1
-    if same(last + 1):
-        last += 1
-    return text[int(data.sentences[first, 1]) : int(data.sentences[last, 2])]
 
 
 def _where(data: IndexData) -> str:
