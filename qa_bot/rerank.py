@@ -62,7 +62,8 @@ class CrossEncoderReranker:
                 ) from exc
             config = getattr(model, "config", None)
             architectures = getattr(config, "architectures", None) or []
-            if not any(a.endswith("ForSequenceClassification") for a in architectures):
+            # An embedding model loads too, with a fresh random head: its config names the bare model.
+            if architectures and not any(a.endswith("ForSequenceClassification") for a in architectures):
                 raise ModelLoadError(
                     f"{self.name!r} is not a cross-encoder (architectures {architectures}): its scoring head would "
                     "be untrained. Give a model trained to score (question, passage) pairs, such as an ms-marco "
