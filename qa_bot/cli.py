@@ -45,17 +45,6 @@ cross_encoder_option = click.option(
 )
 
 
-def make_reranker(cross_encoder: str | None):
-    """The reranker the --cross-encoder option names, loaded now so a bad name fails early."""
-    if cross_encoder is None:
-        return None
-    from .rerank import CrossEncoderReranker
-
-    reranker = CrossEncoderReranker(cross_encoder)
-    reranker.warm_up()
-    return reranker
-
-
 class _Group(click.Group):
     """Turns library errors into one clear line and a non-zero exit, never a traceback."""
 
@@ -188,8 +177,9 @@ def build(corpus_dir, index_dir, model, token_states) -> None:
 def load_bot(index_dir: Path, corpus_dir: Path, model: str | None, cross_encoder: str | None = None) -> QABot:
     """Load the index, building it from the corpus first if there is none yet."""
     from .bot import QABot
+    from .rerank import load_reranker
 
-    reranker = make_reranker(cross_encoder)
+    reranker = load_reranker(cross_encoder)
     try:
         return QABot.load(index_dir, model=model, reranker=reranker)
     except IndexMissingError:
@@ -321,13 +311,14 @@ def evaluate(data, index_dir, model, cross_encoder, k, limit, systems, include_f
     from .bot import QABot
     from .corpus import save_articles
     from .evaluate import load_eval_set, run_eval, without_fitted
+    from .rerank import load_reranker
 
     names = [s.value for s in System] if "all" in systems else list(systems)
     try:
         chosen = [System.from_str(n) for n in names]
     except ValueError as exc:
         raise click.BadParameter(str(exc), param_hint="--baseline") from None
-    reranker = make_reranker(cross_encoder)
+    reranker = load_reranker(cross_encoder)
     eval_set = load_eval_set(data)
     excluded = 0
     if not include_fitted:

@@ -131,6 +131,17 @@ def canonical_model_name(name: str) -> str:
     return str(path.resolve()) if path.exists() else name
 
 
+DOWNLOAD_HINT = (
+    "give a local model directory, or a name already in the Hugging Face cache "
+    "(set QA_BOT_ALLOW_DOWNLOAD=1 to let it download)"
+)
+
+
+def downloads_allowed(asked: bool = False) -> bool:
+    """Whether a model may come from a hub: only when asked for, in code or by QA_BOT_ALLOW_DOWNLOAD=1."""
+    return asked or os.environ.get("QA_BOT_ALLOW_DOWNLOAD") == "1"
+
+
 class SentenceTransformerEncoder:
     """A sentence-transformers model, loaded on first use (never at construction)."""
 
@@ -140,7 +151,7 @@ class SentenceTransformerEncoder:
         self.name = canonical_model_name(model)
         self._requested = model
         self._device = device
-        self._allow_download = allow_download or os.environ.get("QA_BOT_ALLOW_DOWNLOAD") == "1"
+        self._allow_download = downloads_allowed(allow_download)
         self._model = None
         self._lock = threading.Lock()
 
@@ -159,11 +170,9 @@ class SentenceTransformerEncoder:
                     target, device=self._device, local_files_only=not self._allow_download
                 )
             except Exception as exc:  # the library raises many kinds; all mean "cannot load"
-                hint = (
-                    "give a local model directory, or a name already in the Hugging Face cache "
-                    "(set QA_BOT_ALLOW_DOWNLOAD=1 to let it download)"
-                )
-                raise ModelLoadError(f"cannot load embedding model {self._requested!r}: {exc}. {hint}") from exc
+                raise ModelLoadError(
+                    f"cannot load embedding model {self._requested!r}: {exc}. {DOWNLOAD_HINT}"
+                ) from exc
 
     @property
     def dimension(self) -> int:

@@ -15,13 +15,13 @@ the first stage's features; a cross-encoder's scores are not calibrated alike ac
 
 from __future__ import annotations
 
-import os
 import threading
 from collections.abc import Sequence
 from typing import Protocol
 
 import numpy as np
 
+from .embedding import DOWNLOAD_HINT, downloads_allowed
 from .errors import ModelLoadError
 
 
@@ -40,7 +40,7 @@ class CrossEncoderReranker:
         self.name = model
         self._device = device
         self._batch_size = batch_size
-        self._allow_download = allow_download or os.environ.get("QA_BOT_ALLOW_DOWNLOAD") == "1"
+        self._allow_download = downloads_allowed(allow_download)
         self._model = None
         self._lock = threading.Lock()
 
@@ -56,10 +56,7 @@ class CrossEncoderReranker:
                 model = CrossEncoder(self.name, device=self._device,
                                      local_files_only=not self._allow_download)
             except Exception as exc:  # the library raises many kinds; all mean "cannot load"
-                raise ModelLoadError(
-                    f"cannot load cross-encoder {self.name!r}: {exc}. Give a local model directory, or a "
-                    "name already in the Hugging Face cache (set QA_BOT_ALLOW_DOWNLOAD=1 to let it download)"
-                ) from exc
+                raise ModelLoadError(f"cannot load cross-encoder {self.name!r}: {exc}. {DOWNLOAD_HINT}") from exc
             config = getattr(model, "config", None)
             architectures = getattr(config, "architectures", None) or []
             # An embedding model loads too, with a fresh random head: its config names the bare model.
@@ -105,3 +102,12 @@ def rerank_order(scores: np.ndarray, rerank_scores: np.ndarray, top: int, weight
 def _standardised(x: np.ndarray) -> np.ndarray:
     spread = float(x.std())
     return (x - x.mean()) / spread if spread > 0 else np.zeros_like(x)
+
+
+def load_reranker(model: str | None) -> CrossEncoderReranker | None:
+    """The cross-encoder ``model`` names, loaded now so that a bad name fails at once (None: none)."""
+    if model is None:
+        return None
+    reranker = CrossEncoderReranker(model)
+    reranker.warm_up()
+    return reranker
