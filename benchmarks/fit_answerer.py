@@ -12,7 +12,11 @@ half). XQuAD, NewsQA and the questions of the other half (HELD half) are never s
   the FIT questions asked against the corpus. Negatives: the same questions asked against the
   Wikinews corpus (another domain), and the questions of one half of the FIT paragraphs asked
   against an index of the other half only (same domain, not covered: the harder case).
-- Both are fitted twice from the same candidates: with every feature, for indexes that hold
+- Strict answerability (``strict``, opt-in: ``AnswerConfig(strict=True)``): the same model fitted
+  with a third kind of negative, questions whose topic the corpus covers but whose answer it
+  lacks (answer-cut: the sentences holding the answer cut from the question's paragraph, see
+  ``redacted_negatives``); the three kinds weigh alike in the fit and in the utility.
+- All are fitted twice from the same candidates: with every feature, for indexes that hold
   token states (MaxSim), and without the MaxSim ones (``without_tokens``), for indexes that don't.
 - Threshold: the table over thresholds is printed. Utility = right answers - wrong answers -
   answers to unanswerable questions (a wrong answer costs what a right one gains; as many
@@ -38,10 +42,12 @@ import numpy as np
 from sklearn.linear_model import LogisticRegression
 
 from qa_bot.bot import QABot
+from qa_bot.chunking import split_sentences
 from qa_bot.corpus import save_articles
 from qa_bot.evaluate import contains_gold, fingerprint, load_mrqa, load_squad
 from qa_bot.features import ABSTAIN_FEATURES, RANK_FEATURES, TOKEN_FEATURES, abstain_features, linear
 from qa_bot.ingest import read_sources
+from qa_bot.records import Article
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared" / "data"
@@ -81,6 +87,45 @@ def gold_labels(data, cands, questions) -> list[np.ndarray]:
             for c, q in zip(cands, questions)]
 
 
+def redact(article: Article, gold: list[str]) -> Article | None:
+    """``article`` without the sentences holding a gold string; None if too little is left."""
+    spans = split_sentences(article.text)
+    keep = [article.text[a:b] for a, b in spans if not contains_gold(article.text[a:b], gold)]
+    text = " ".join(keep)
+    if len(keep) < 2 or len(keep) == len(spans) or contains_gold(text, gold):
+        return None
+    return Article(id=article.id, title=article.title, text=text, source=article.source)
+
+
+def redacted_negatives(articles, questions, fit_ids: set[str], work: Path, encoder):
+    """Questions whose topic the corpus covers but whose answer it lacks: for one question of each
+    FIT paragraph (the first, in a shuffled order, whose answer can be cut), the sentences holding
+    its answer are cut from the paragraph; the corpus is every paragraph, the FIT ones so cut. A
+    question is kept only if none of its three best candidates still holds a gold string (the
+    answer may stand in another paragraph). Returns the bot over that corpus, the questions and
+    their candidates."""
+    rng = random.Random(1)
+    by_article: dict[str, list] = {}
+    for q in questions:
+        by_article.setdefault(q.article, []).append(q)
+    cut, asked = {}, []
+    for art in articles:
+        own = by_article.get(art.id, []) if art.id in fit_ids else []
+        for q in rng.sample(own, len(own)):
+            redacted = redact(art, q.gold)
+            if redacted is not None:
+                cut[art.id] = redacted
+                asked.append(q)
+                break
+    bot = QABot(build([cut.get(a.id, a) for a in articles], work, "squad-redacted").data, encoder)
+    cands = candidates(bot, [q.q for q in asked])
+    keep = [not any(contains_gold(bot.data.sentence_text(int(c.sentences[i])), q.gold)
+                    for i in np.argsort(-c.scores)[:3]) for c, q in zip(cands, asked)]
+    print(f"redacted negatives: {sum(keep)} of {len(keep)} FIT paragraphs "
+          f"({len(keep) - sum(keep)} dropped: a gold string among the 3 best candidates)", file=sys.stderr)
+    return bot, [q for q, k in zip(asked, keep) if k], [c for c, k in zip(cands, keep) if k]
+
+
 def fit_rank(features: list[np.ndarray], labels: list[np.ndarray], rng, names=RANK_FEATURES) -> dict[str, float]:
     """Pairwise logistic regression over the columns ``names`` of each question's candidates."""
     cols = [RANK_FEATURES.index(n) for n in names]
@@ -113,39 +158,61 @@ def abstain_rows(cands, rank: dict[str, float]) -> tuple[np.ndarray, list[np.nda
     return np.vstack(rows), scores
 
 
-def fit_set(pos_cands, neg_cands, labels, rng, names, title: str) -> dict:
-    """Ranking weights over ``names``, then the answerability model and threshold on top of them."""
-    print(f"\n## {title}")
-    rank = fit_rank([c.features for c in pos_cands], labels, rng, names)
-    print("rank weights:", json.dumps({k: round(v, 3) for k, v in rank.items()}))
+def fit_abstain(pos_cands, labels, rank: dict[str, float], neg_groups: dict[str, list], balance: bool) -> dict:
+    """The answerability model and its threshold over the ranking weights ``rank``. Negatives:
+    ``neg_groups``, pooled as they come, or (``balance``) each kind weighing alike, in the fit and
+    in the utility."""
     A_pos, pos_scores = abstain_rows(pos_cands, rank)
-    A_neg, _ = abstain_rows(neg_cands, rank)
+    A_neg = {kind: abstain_rows(cands, rank)[0] for kind, cands in neg_groups.items()}
     right = np.array([bool(len(sc)) and bool(labs[np.argmax(sc)]) for sc, labs in zip(pos_scores, labels)])
-    print(f"FIT accuracy@1 with the fitted ranking: {right.mean():.3f}")
-    X = np.vstack([A_pos, A_neg])
-    y = np.r_[np.ones(len(A_pos)), np.zeros(len(A_neg))]
-    print(f"answerability: {len(A_pos)} answerable, {len(A_neg)} unanswerable", file=sys.stderr)
-    model = LogisticRegression(C=1.0, max_iter=5000).fit(X, y)
+    # Per negative: its weight; all negatives together weigh as much as the answerable questions.
+    share = {kind: (len(A_pos) / len(A_neg) / len(a) if balance else len(A_pos) / sum(map(len, A_neg.values())))
+             for kind, a in A_neg.items()}
+    X = np.vstack([A_pos, *A_neg.values()])
+    y = np.r_[np.ones(len(A_pos)), np.zeros(len(X) - len(A_pos))]
+    weight = np.r_[np.ones(len(A_pos)), *[np.full(len(a), share[kind]) for kind, a in A_neg.items()]]
+    print(f"answerability: {len(A_pos)} answerable; unanswerable: "
+          + ", ".join(f"{len(a)} {kind}" for kind, a in A_neg.items()), file=sys.stderr)
+    model = LogisticRegression(C=1.0, max_iter=5000).fit(X, y, sample_weight=weight if balance else None)
     abstain = {"bias": float(model.intercept_[0])} | {n: float(w) for n, w in zip(ABSTAIN_FEATURES, model.coef_[0])
                                                       if n != "top_maxsim" or "maxsim" in rank}
     print("abstain weights:", json.dumps({k: round(v, 3) for k, v in abstain.items()}))
 
     p_pos = model.predict_proba(A_pos)[:, 1]
-    p_neg = model.predict_proba(A_neg)[:, 1]
-    print("\nthreshold  answered-right  answered-wrong  false-abstain  unanswerable-answered  utility")
+    p_neg = {kind: model.predict_proba(a)[:, 1] for kind, a in A_neg.items()}
+    print("\nthreshold  answered-right  answered-wrong  false-abstain  "
+          + "  ".join(f"{kind}-answered" for kind in p_neg) + "  utility")
     table = []
     for threshold in np.round(np.arange(0.05, 0.96, 0.05), 2):
         answered = p_pos >= threshold
         good, bad = (answered & right).mean(), (answered & ~right).mean()
         missed = (~answered & right).mean()
-        neg_answered = (p_neg >= threshold).mean()
-        utility = 0.5 * (good - bad) - 0.5 * neg_answered
-        print(f"{threshold:9.2f}  {good:14.3f}  {bad:14.3f}  {missed:13.3f}  {neg_answered:21.3f}  {utility:7.3f}")
+        neg_answered = {kind: (p >= threshold).mean() for kind, p in p_neg.items()}
+        unanswerable = sum(share[k] * len(A_neg[k]) * a for k, a in neg_answered.items()) / len(A_pos)
+        utility = 0.5 * (good - bad) - 0.5 * unanswerable
+        print(f"{threshold:9.2f}  {good:14.3f}  {bad:14.3f}  {missed:13.3f}  "
+              + "  ".join(f"{a:{len(k) + 9}.3f}" for k, a in neg_answered.items()) + f"  {utility:7.3f}")
         table.append((float(threshold), utility))
     top = max(u for _, u in table)
     best = min(t for t, u in table if u >= top - 0.01)
     print(f"\nchosen min_confidence: {best} (best utility {top:.3f})")
-    return {"rank": rank, "abstain": abstain, "min_confidence": best}
+    return {"abstain": abstain, "min_confidence": best}
+
+
+def fit_set(pos_cands, negatives: dict[str, list], labels, rng, names, title: str) -> dict:
+    """Ranking weights over ``names``; on top of them the answerability model fitted on the
+    other-topic negatives (the default), and the strict one, fitted with the answer-cut ones too."""
+    print(f"\n## {title}")
+    rank = fit_rank([c.features for c in pos_cands], labels, rng, names)
+    print("rank weights:", json.dumps({k: round(v, 3) for k, v in rank.items()}))
+    right = np.mean([bool(len(c.scores)) and bool(labs[np.argmax(linear(c.features, RANK_FEATURES, rank))])
+                     for c, labs in zip(pos_cands, labels)])
+    print(f"FIT accuracy@1 with the fitted ranking: {right:.3f}")
+    print("\n### answerability (default): negatives on another topic")
+    default = fit_abstain(pos_cands, labels, rank, {k: v for k, v in negatives.items() if k != "answer-cut"}, False)
+    print("\n### answerability (strict): the answer-cut negatives too, the three kinds weighing alike")
+    strict = fit_abstain(pos_cands, labels, rank, negatives, True)
+    return {"rank": rank, **default, "strict": strict}
 
 
 def pairwise_held_out(features: list[np.ndarray], labels: list[np.ndarray], n_fit: int = 2500) -> float:
@@ -173,7 +240,7 @@ def main() -> None:
 
     articles, questions, fit_ids = fit_split()
     random.Random(0).shuffle(questions)
-    questions = questions[: args.questions]
+    all_questions, questions = questions, questions[: args.questions]
     print(f"FIT: {len(questions)} questions on {len(fit_ids)} of {len(articles)} SQuAD dev paragraphs",
           file=sys.stderr)
     squad_bot = build(articles, args.work, "squad-fit")
@@ -187,21 +254,24 @@ def main() -> None:
     pos_cands = candidates(squad_bot, texts)
     labels = gold_labels(squad_bot.data, pos_cands, questions)
     news_bot = QABot(news_data, squad_bot.encoder)
-    neg_cands = candidates(news_bot, texts[:2000])
+    negatives = {"other-domain": candidates(news_bot, texts[:2000])}
     # Same domain, not covered: questions on FIT-A paragraphs against an index of FIT-B only.
     fit_order = [a for a in articles if a.id in fit_ids]
     half_b = fit_order[len(fit_order) // 2 :]
     half_b_ids = {a.id for a in half_b}
     b_bot = QABot(build(half_b, args.work, "squad-fit-b").data, squad_bot.encoder)
-    neg_cands += candidates(b_bot, [q.q for q in questions if q.article not in half_b_ids])
+    negatives["not-covered"] = candidates(b_bot, [q.q for q in questions if q.article not in half_b_ids])
+    # Topic present, answer absent: the sentences answering a FIT question cut from its paragraph.
+    negatives["answer-cut"] = redacted_negatives(articles, all_questions, fit_ids, args.work, squad_bot.encoder)[2]
 
-    full = fit_set(pos_cands, neg_cands, labels, rng, RANK_FEATURES, "with token states (MaxSim)")
-    plain = fit_set(pos_cands, neg_cands, labels, np.random.default_rng(0),
+    full = fit_set(pos_cands, negatives, labels, rng, RANK_FEATURES, "with token states (MaxSim)")
+    plain = fit_set(pos_cands, negatives, labels, np.random.default_rng(0),
                     [n for n in RANK_FEATURES if n not in TOKEN_FEATURES], "without token states")
     if args.write:
         out = {
             "fitted_on": "SQuAD v1.1 dev (MRQA): questions of the first half of the paragraphs not in XQuAD; "
-                         "negatives: the same questions against Wikinews",
+                         "negatives: the same questions against Wikinews, against the other half of the FIT paragraphs, "
+                         "and against the corpus with their answering sentences cut",
             "command": "python benchmarks/fit_answerer.py --write",
             **full,
             "without_tokens": plain,

@@ -32,17 +32,20 @@ FALLBACK_ABSTAIN = {"bias": -6.0, "top_score": 1.0}
 WEIGHTS_FILE = Path(__file__).with_name("weights.json")
 
 
-@lru_cache(maxsize=2)
-def fitted(tokens: bool = True) -> tuple[dict[str, float], dict[str, float], float]:
+@lru_cache(maxsize=4)
+def fitted(tokens: bool = True, strict: bool = False) -> tuple[dict[str, float], dict[str, float], float]:
     """Ranking weights, answerability weights and threshold from weights.json: the set for an
-    index with token states, or (``tokens=False``) the one fitted without them."""
+    index with token states, or (``tokens=False``) the one fitted without them; with ``strict``,
+    the answerability model fitted to decline questions whose topic the corpus covers but whose
+    answer it lacks too."""
     try:
         data = json.loads(WEIGHTS_FILE.read_text(encoding="utf-8"))
         if not tokens:
             data = data["without_tokens"]
         rank = {k: float(v) for k, v in data["rank"].items()}
-        abstain = {k: float(v) for k, v in data["abstain"].items()}
-        return rank, abstain, float(data["min_confidence"])
+        mode = data["strict"] if strict else data
+        abstain = {k: float(v) for k, v in mode["abstain"].items()}
+        return rank, abstain, float(mode["min_confidence"])
     except (OSError, ValueError, KeyError, AttributeError):
         return dict(FALLBACK_RANK), dict(FALLBACK_ABSTAIN), 0.5
 
@@ -60,7 +63,10 @@ class AnswerConfig:
     """Knobs of the answerer. ``min_confidence`` is the abstention threshold.
 
     The weights and the threshold left as None are the fitted ones for the index asked
-    (``resolved``; QABot does this), which differ with and without token states.
+    (``resolved``; QABot does this), which differ with and without token states. ``strict``
+    chooses the answerability model that also declines questions on a topic the articles cover
+    whose answer they lack ("Who leads the BLA?" of an article naming no leader), at the cost of
+    declining more answerable questions (docs/quality.md, "Strict abstention").
     """
 
     passages: int = 24  # retrieved passages whose sentences are ranked (benchmarks/depth_study.py)
@@ -69,6 +75,7 @@ class AnswerConfig:
     min_confidence: float | None = None
     extra_quote_margin: float = 1.5  # later quotes may score at most this much below the first
     duplicate_cosine: float = 0.92  # a sentence this close to a chosen one is a near-duplicate
+    strict: bool = False  # the strict answerability model and threshold (see above)
     expand_acronyms: bool = True  # search with "BLA (Baloch Liberation Army)" too (acronyms.py)
     rerank_top: int = 16  # with a reranker (rerank.py): how many of the best candidates it reads
     rerank_weight: float = 0.75  # its standardised score's weight against the ranker's (benchmarks/rerank_study.py)
@@ -92,7 +99,7 @@ class AnswerConfig:
     def resolved(self, tokens: bool = True) -> AnswerConfig:
         """This config with every weight and threshold left as None set to the fitted one for an
         index with (or without) token states."""
-        rank, abstain, threshold = fitted(tokens)
+        rank, abstain, threshold = fitted(tokens, self.strict)
         return replace(
             self,
             rank_weights=dict(rank) if self.rank_weights is None else self.rank_weights,

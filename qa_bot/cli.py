@@ -43,6 +43,10 @@ cross_encoder_option = click.option(
     "--cross-encoder", "cross_encoder", default=None, metavar="MODEL",
     help="Re-order the best candidates with this sentence-transformers cross-encoder (name or path; off by default).",
 )
+strict_option = click.option(
+    "--strict", is_flag=True,
+    help="Also decline questions on a topic the articles cover but do not answer (declines more answerable ones too).",
+)
 
 
 class _Group(click.Group):
@@ -174,18 +178,21 @@ def build(corpus_dir, index_dir, model, token_states) -> None:
     run_build(corpus_dir, index_dir, model, token_states)
 
 
-def load_bot(index_dir: Path, corpus_dir: Path, model: str | None, cross_encoder: str | None = None) -> QABot:
+def load_bot(
+    index_dir: Path, corpus_dir: Path, model: str | None, cross_encoder: str | None = None, strict: bool = False
+) -> QABot:
     """Load the index, building it from the corpus first if there is none yet."""
+    from .answer import AnswerConfig
     from .bot import QABot
     from .rerank import load_reranker
 
-    reranker = load_reranker(cross_encoder)
+    options = {"model": model, "reranker": load_reranker(cross_encoder), "config": AnswerConfig(strict=strict)}
     try:
-        return QABot.load(index_dir, model=model, reranker=reranker)
+        return QABot.load(index_dir, **options)
     except IndexMissingError:
         click.echo(f"no index in {index_dir} yet", err=True)
         run_build(corpus_dir, index_dir, model)
-        return QABot.load(index_dir, model=model, reranker=reranker)
+        return QABot.load(index_dir, **options)
 
 
 # ---------------------------------------------------------------------------- ask / search
@@ -230,14 +237,15 @@ def format_answer(answer: Answer) -> str:
 @corpus_option
 @model_option
 @cross_encoder_option
+@strict_option
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object (the library's Answer.to_dict()).")
-def ask(question, index_dir, corpus_dir, model, cross_encoder, as_json) -> None:
+def ask(question, index_dir, corpus_dir, model, cross_encoder, strict, as_json) -> None:
     """Answer QUESTION with verbatim quotes and citations."""
     from .bot import clean_question
 
     question = argument_text(question)
     clean_question(question)  # reject a bad question before loading anything
-    bot = load_bot(index_dir, corpus_dir, model, cross_encoder)
+    bot = load_bot(index_dir, corpus_dir, model, cross_encoder, strict)
     answer = bot.ask(question)
     if as_json:
         click.echo(json.dumps(answer.to_dict(), ensure_ascii=False))
@@ -291,6 +299,7 @@ def list_articles(index_dir, as_json) -> None:
 @index_option
 @model_option
 @cross_encoder_option
+@strict_option
 @click.option("--k", "k", default=5, show_default=True, type=click.IntRange(1, 20), help="Largest k for accuracy@k.")
 @click.option("--limit", type=click.IntRange(1), help="Ask only the first N questions.")
 @click.option(
@@ -299,7 +308,7 @@ def list_articles(index_dir, as_json) -> None:
 )
 @click.option("--include-fitted", is_flag=True, help="Also score questions on paragraphs the answerer was fitted on.")
 @click.option("--json", "as_json", is_flag=True, help="Print the figures as JSON (one object per system).")
-def evaluate(data, index_dir, model, cross_encoder, k, limit, systems, include_fitted, as_json) -> None:
+def evaluate(data, index_dir, model, cross_encoder, strict, k, limit, systems, include_fitted, as_json) -> None:
     """Score answers on DATA: a question file (JSONL of {"q", "gold"}) asked against --index, or a
     SQuAD JSON / MRQA JSONL(.gz) / NewsQA file whose paragraphs are first indexed as one corpus
     (in --index if given, else a temporary directory)."""
@@ -326,7 +335,7 @@ def evaluate(data, index_dir, model, cross_encoder, k, limit, systems, include_f
     if limit:
         eval_set = dataclasses.replace(eval_set, questions=eval_set.questions[:limit])
     # accuracy@k needs k quotes: no margin may cut the list short (abstention still applies).
-    config = AnswerConfig(max_quotes=k, extra_quote_margin=float("inf"))
+    config = AnswerConfig(max_quotes=k, extra_quote_margin=float("inf"), strict=strict)
     with tempfile.TemporaryDirectory(prefix="qa-bot-eval-") as tmp:
         if eval_set.articles:
             work = Path(tmp)
@@ -379,13 +388,14 @@ def format_eval(reports, k: int, excluded: int) -> str:
 @corpus_option
 @model_option
 @cross_encoder_option
+@strict_option
 @click.option("--host", default="127.0.0.1", show_default=True, help="Interface to bind (0.0.0.0 exposes it).")
 @click.option("--port", default=7860, show_default=True, type=click.IntRange(1, 65535))
-def serve(index_dir, corpus_dir, model, cross_encoder, host, port) -> None:
+def serve(index_dir, corpus_dir, model, cross_encoder, strict, host, port) -> None:
     """Start the web chat (builds the index first if it is missing)."""
     from .web import launch
 
-    bot = load_bot(index_dir, corpus_dir, model, cross_encoder)
+    bot = load_bot(index_dir, corpus_dir, model, cross_encoder, strict)
     launch(bot, host=host, port=port)
 
 

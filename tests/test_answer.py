@@ -10,7 +10,7 @@ from conftest import SMALL_ARTICLES, FakeEncoder, make_corpus
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from qa_bot.answer import AnswerConfig, quote_span
+from qa_bot.answer import WEIGHTS_FILE, AnswerConfig, quote_span
 from qa_bot.features import answer_type, coverage, has_type
 from qa_bot.bot import MAX_QUESTION_CHARS, QABot, clean_question
 from qa_bot.builder import build_index
@@ -524,3 +524,18 @@ def test_answer_config_validation():
         AnswerConfig(rank_weights={"sent_cosine": 1.0})
     with pytest.raises(ValueError, match=r"unknown weight\(s\) \['margins'\]"):
         AnswerConfig(abstain_weights={"margins": 1.0})
+
+
+def test_strict_abstention_resolves_to_its_own_fitted_model():
+    """strict keeps the ranking weights and swaps the answerability model and threshold for the
+    ones fitted with the answer-cut negatives (weights.json "strict"), with and without token
+    states; a threshold given explicitly still wins."""
+    weights = json.loads(WEIGHTS_FILE.read_text(encoding="utf-8"))
+    for tokens, fitted_set in ((True, weights), (False, weights["without_tokens"])):
+        default, strict = AnswerConfig().resolved(tokens), AnswerConfig(strict=True).resolved(tokens)
+        assert strict.rank_weights == default.rank_weights == fitted_set["rank"]
+        assert default.abstain_weights == fitted_set["abstain"]
+        assert strict.abstain_weights == fitted_set["strict"]["abstain"] != default.abstain_weights
+        assert strict.min_confidence == fitted_set["strict"]["min_confidence"]
+    assert AnswerConfig(strict=True, min_confidence=0.1).resolved().min_confidence == 0.1
+

@@ -109,3 +109,13 @@ def test_ask_builds_missing_index_then_answers_json(tmp_path):
     other = run("ask", "What does the BLA want?", "--index", str(index), "--model", str(tmp_path / "other-model"))
     assert other.returncode == 1
     assert "qa-bot build --model" in other.stderr and "Traceback" not in other.stderr
+
+
+def test_ask_strict_declines_what_the_default_answers(tmp_path):
+    """--strict reaches the answerer: the article names no leader of the BLA."""
+    index = tmp_path / "index"
+    args = ("ask", "Who leads the BLA?", "--json", "--index", str(index), "--corpus", str(ROOT / "corpus"))
+    assert json.loads(run(*args).stdout)["answered"] is True
+    strict = run(*args, "--strict")
+    assert strict.returncode == 0, strict.stderr
+    assert json.loads(strict.stdout)["answered"] is False
