@@ -28,7 +28,9 @@ def select_quotes(data: IndexData, cand: Candidates, cfg: AnswerConfig) -> list[
         s, score = int(cand.sentences[i]), float(cand.scores[i])
         if len(quotes) >= cfg.max_quotes:
             break
-        if score < top - cfg.extra_quote_margin or s in covered:
+        # The margin bounds the *extra* quotes: the first is the best in ``order``, which with a
+        # reranker may stand further below the ranker's best.
+        if (quotes and score < top - cfg.extra_quote_margin) or s in covered:
             continue
         if _near_duplicate(data, s, chosen, cfg.duplicate_cosine):
             continue

@@ -95,6 +95,15 @@ def test_reranker_picks_the_first_quote_among_the_best_candidates(data):
         check_quote(quote, articles)
 
 
+def test_margin_never_skips_the_rerankers_first_pick(data):
+    """extra_quote_margin bounds the quotes after the first; the reranker's first pick is quoted
+    however far below the ranker's best it scored."""
+    question = "What did the mayor of Riverton do about the flood?"
+    answer = ask(data, WordReranker("boat"), question, rerank_weight=10.0, extra_quote_margin=0.0)
+    assert "by boat" in answer.quotes[0].text
+    assert len(answer.quotes) == 1, "no extra quote may score below the ranker's best with a zero margin"
+
+
 def test_reranker_reads_only_rerank_top_candidates(data):
     reranker = WordReranker("boat")
     ask(data, reranker, "What did the mayor of Riverton do about the flood?", rerank_top=2)
