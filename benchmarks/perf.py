@@ -43,7 +43,8 @@ import corpora  # noqa: E402
 
 from qa_bot import ann, retrieve  # noqa: E402
 from qa_bot.bot import QABot  # noqa: E402
-from qa_bot.builder import BATCH_SIZE, _chunk, _passage_texts, _sentence_texts, build_index  # noqa: E402
+from qa_bot.builder import BATCH_SIZE, build_index  # noqa: E402
+from qa_bot.parts import chunk, passage_texts, sentence_texts  # noqa: E402
 from qa_bot.corpus import save_articles  # noqa: E402
 from qa_bot.embedding import make_encoder, resolve_model  # noqa: E402
 from qa_bot.index import current_generation  # noqa: E402
@@ -76,9 +77,9 @@ def embedded_texts(articles) -> tuple[list[str], list[str]]:
     on their own for a model that cannot pool sentences from passages (SEPARATE)."""
     passages, sentences = [], []
     for article in articles:
-        part = _chunk(article, _default_params())
-        passages += _passage_texts(article, part)[0]
-        sentences += _sentence_texts(article, part)
+        part = chunk(article, _default_params())
+        passages += passage_texts(article, part)[0]
+        sentences += sentence_texts(article, part)
     return passages, sentences
 
 

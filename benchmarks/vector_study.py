@@ -29,7 +29,8 @@ from fit_answerer import candidates, fit_split, gold_labels, pairwise_held_out  
 
 from qa_bot.answer import AnswerConfig  # noqa: E402
 from qa_bot.bot import QABot  # noqa: E402
-from qa_bot.builder import _chunk, _passage_texts, build_index  # noqa: E402
+from qa_bot.builder import build_index  # noqa: E402
+from qa_bot.parts import chunk, passage_texts  # noqa: E402
 from qa_bot.chunking import ChunkParams  # noqa: E402
 from qa_bot.corpus import save_articles  # noqa: E402
 from qa_bot.embedding import make_encoder  # noqa: E402
@@ -52,11 +53,11 @@ class Separate:
 
 def passage_inputs(data) -> tuple[list[str], list[list[tuple[int, int]]]]:
     """The passage texts of an index as the builder embeds them, with their sentences' spans
-    (``builder._passage_texts`` on each article, chunked again with the index's parameters)."""
+    (``parts.passage_texts`` on each article, chunked again with the index's parameters)."""
     params = ChunkParams(**data.manifest["chunking"])
     texts, spans = [], []
     for article in data.articles:
-        article_texts, article_spans = _passage_texts(article, _chunk(article, params))
+        article_texts, article_spans = passage_texts(article, chunk(article, params))
         texts += article_texts
         spans += article_spans
     if len(texts) != len(data.passages):
