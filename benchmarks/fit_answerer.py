@@ -101,8 +101,8 @@ def redacted_negatives(articles, questions, fit_ids: set[str], work: Path, encod
     """Questions whose topic the corpus covers but whose answer it lacks: for one question of each
     FIT paragraph (the first, in a shuffled order, whose answer can be cut), the sentences holding
     its answer are cut from the paragraph; the corpus is every paragraph, the FIT ones so cut. A
-    question is kept only if none of its three best candidates still holds a gold string (the
-    answer may stand in another paragraph). Returns the bot over that corpus, the questions and
+    question is kept only if none of its three candidates closest by cosine still holds a gold
+    string (the answer may stand in another paragraph). Returns the bot over that corpus, the questions and
     their candidates."""
     rng = random.Random(1)
     by_article: dict[str, list] = {}
@@ -119,10 +119,12 @@ def redacted_negatives(articles, questions, fit_ids: set[str], work: Path, encod
                 break
     bot = QABot(build([cut.get(a.id, a) for a in articles], work, "squad-redacted").data, encoder)
     cands = candidates(bot, [q.q for q in asked])
+    # The three closest by cosine (not by the ranker, whose weights this script refits).
+    cosine = RANK_FEATURES.index("sent_cos")
     keep = [not any(contains_gold(bot.data.sentence_text(int(c.sentences[i])), q.gold)
-                    for i in np.argsort(-c.scores)[:3]) for c, q in zip(cands, asked)]
+                    for i in np.argsort(-c.features[:, cosine])[:3]) for c, q in zip(cands, asked)]
     print(f"redacted negatives: {sum(keep)} of {len(keep)} FIT paragraphs "
-          f"({len(keep) - sum(keep)} dropped: a gold string among the 3 best candidates)", file=sys.stderr)
+          f"({len(keep) - sum(keep)} dropped: a gold string among the 3 closest candidates)", file=sys.stderr)
     return bot, [q for q, k in zip(asked, keep) if k], [c for c, k in zip(cands, keep) if k]
 
 

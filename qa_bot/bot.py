@@ -305,13 +305,15 @@ class QABot:
             tokens.append(sent_tokens[i] + heading_tokens[p])
             context_tokens.append(passage_context[p])
         qvecs = np.vstack([v for v, _ in readings])
+        # Per reading: (plain MaxSim, MaxSim through the query adapter); each sentence takes the better.
         maxsims = [data.tokens.maxsim(st, sent_ids) for _, st in readings if st is not None]
         evidence = Evidence(
             question, qtokens, texts, tokens, context_tokens,
             sentence_cos=(data.sentence_vectors[sent_ids] @ qvecs.T).max(axis=1),
             neighbour_cos=self._neighbour_cos(sent_ids, qvecs),
             passage_cos=ranked.dense[ranks], passage_rrf=ranked.fused[ranks], passage_bm25=ranked.bm25[ranks],
-            maxsim=np.max(maxsims, axis=0) if maxsims else None,
+            maxsim=np.max([m for m, _ in maxsims], axis=0) if maxsims else None,
+            maxsim_adapted=np.max([a for _, a in maxsims], axis=0) if maxsims else None,
         )
         features = rank_features(evidence, data.lexical.idf)
         scores = linear(features, RANK_FEATURES, cfg.rank_weights)

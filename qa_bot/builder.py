@@ -30,7 +30,7 @@ from .parts import (
     token_plan,
 )
 from .records import Article
-from .tokens import PackedTokens, TokenStore
+from .tokens import PackedTokens, TokenStore, adapter_for
 
 # Bump when what is embedded for a passage or sentence changes: vectors of an older recipe are
 # stale even where the article text is not.
@@ -269,6 +269,7 @@ def _assemble(
         data.tokens = TokenStore(
             packed.vectors, packed.scales, packed.ids, TokenStore.bounds_of(packed.counts),
             TokenStore.document_frequency(packed.ids, packed.counts), tokens.projection,
+            adapter_for(tokens.projection),
         )
     data.acronyms = Acronyms.learn(text for a in articles for text in (a.title, a.text))
     data.manifest["token_vectors"] = dict(tokens.spec, tokens=len(data.tokens.ids)) if tokens is not None else None

@@ -30,8 +30,10 @@ RANK_FEATURES = (
     "short",  # the sentence is very short
     "maxsim",  # token-level late interaction of question and sentence (tokens.py; 0 without token states)
     "maxsim_gap",  # that minus the best among the candidates
+    "maxsim_adapted",  # MaxSim with the question's tokens through the query adapter (tokens.py)
+    "maxsim_adapted_gap",  # that minus the best among the candidates
 )
-TOKEN_FEATURES = ("maxsim", "maxsim_gap")  # what an index without token states cannot give
+TOKEN_FEATURES = ("maxsim", "maxsim_gap", "maxsim_adapted", "maxsim_adapted_gap")  # need token states
 
 ABSTAIN_FEATURES = (
     "top_score",  # ranking score of the best candidate
@@ -120,6 +122,7 @@ class Evidence:
     passage_rrf: np.ndarray
     passage_bm25: np.ndarray
     maxsim: np.ndarray | None = None  # None: the index holds no token states
+    maxsim_adapted: np.ndarray | None = None  # None: likewise (the plain MaxSim where there is no adapter)
 
 
 def coverage(query_terms: Sequence[str], tokens: set[str], idf: Callable[[str], float]) -> float:
@@ -165,6 +168,9 @@ def rank_features(ev: Evidence, idf: Callable[[str], float]) -> np.ndarray:
     if ev.maxsim is not None:
         rows[:, 14] = ev.maxsim
         rows[:, 15] = ev.maxsim - ev.maxsim.max()
+        adapted = ev.maxsim_adapted if ev.maxsim_adapted is not None else ev.maxsim
+        rows[:, 16] = adapted
+        rows[:, 17] = adapted - adapted.max()
     return rows
 
 

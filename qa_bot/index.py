@@ -45,7 +45,7 @@ from .acronyms import Acronyms
 from .errors import BuildInProgressError, IndexCorruptError, IndexIncompatibleError, IndexMissingError
 from .lexical import LexicalIndex
 from .records import Article
-from .tokens import Projection, TokenStore
+from .tokens import Projection, TokenStore, adapter_for
 
 FORMAT = "qa-bot-index"
 FORMAT_VERSION = 1
@@ -367,7 +367,7 @@ def _load_tokens(gen_dir: Path, manifest: dict[str, Any], n_sentences: int) -> T
     )
     if not ok:
         raise IndexCorruptError(f"{gen_dir}: the token_*.npy files disagree with each other; {REBUILD}")
-    return TokenStore(vectors, scales, ids, bounds, df, projection)
+    return TokenStore(vectors, scales, ids, bounds, df, projection, adapter_for(projection))
 
 
 def new_manifest(model: str, dimension: int, chunking: dict[str, Any], articles: list[dict[str, Any]], built_at: str) -> dict[str, Any]:

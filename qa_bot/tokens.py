@@ -28,6 +28,8 @@ from .pooling import TokenStates, normalise_rows
 
 BASIS_FILE = Path(__file__).with_name("token_basis.npy")
 """The default model's projection: float32 (384, 129), the mean token state, then the basis's columns."""
+ADAPTER_FILE = Path(__file__).with_name("token_adapter.npy")
+"""The query adapter for that projection: float32 (128, 128), fitted by benchmarks/fit_token_adapter.py."""
 
 
 @dataclass(frozen=True)
@@ -59,6 +61,21 @@ def projection_for(model: str, dimension: int) -> Projection | None:
         return None
     projection = Projection.from_array(np.load(BASIS_FILE, allow_pickle=False))
     return projection if len(projection.mean) == dimension else None
+
+
+def adapter_for(projection: Projection | None) -> np.ndarray | None:
+    """The bundled query adapter, for the bundled projection only (else None)."""
+    if projection is None or not ADAPTER_FILE.is_file() or not BASIS_FILE.is_file():
+        return None
+    if projection.key != Projection.from_array(np.load(BASIS_FILE, allow_pickle=False)).key:
+        return None
+    adapter = np.load(ADAPTER_FILE, allow_pickle=False).astype(np.float32)
+    return adapter if adapter.shape == (projection.basis.shape[1],) * 2 else None
+
+
+def adapt(states: np.ndarray, adapter: np.ndarray) -> np.ndarray:
+    """Question token states (projected) through the query adapter: ``q + q @ adapter``, unit length."""
+    return normalise_rows(states + states @ adapter).astype(np.float32)
 
 
 def quantise(states: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -114,6 +131,7 @@ class TokenStore:
     bounds: np.ndarray  # (n, 2) int64: each sentence's rows [start, end)
     df: np.ndarray  # (V,) int64: how many sentences hold each vocabulary id
     projection: Projection | None
+    adapter: np.ndarray | None = None  # the query adapter (adapter_for), or None
 
     @property
     def dimension(self) -> int:
@@ -147,24 +165,28 @@ class TokenStore:
         df[known] = self.df[ids[known]]
         return np.log1p((n - df + 0.5) / (df + 0.5))
 
-    def maxsim(self, question: TokenStates, sentences: np.ndarray) -> np.ndarray:
-        """MaxSim of the question against each of ``sentences`` (0 for a sentence without tokens)."""
+    def maxsim(self, question: TokenStates, sentences: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """MaxSim of the question against each of ``sentences`` (0 for a sentence without tokens),
+        and the same with the question's tokens through the query adapter (the plain MaxSim again
+        where there is no adapter)."""
         states, ids = question
-        out = np.zeros(len(sentences))
+        out = np.zeros((2, len(sentences)))
         if not len(ids) or not len(sentences):
-            return out
+            return out[0], out[1]
         q = self.projection(states) if self.projection is not None else states
+        both = np.vstack([q, adapt(q, self.adapter)]) if self.adapter is not None else q
         weights = self.idf(ids)
         weights = weights / weights.sum() if weights.sum() > 0 else np.full(len(ids), 1 / len(ids))
         spans = self.bounds[sentences]
         lengths = spans[:, 1] - spans[:, 0]
         filled = lengths > 0
         if not filled.any():
-            return out
+            return out[0], out[1]
         rows = np.concatenate([np.arange(a, b) for a, b in spans[filled]])
         tokens = self.vectors[rows].astype(np.float32) * self.scales[rows, None]
-        sims = q @ tokens.T  # (question tokens, sentence tokens)
+        sims = both @ tokens.T  # (question tokens [plain, adapted], sentence tokens)
         starts = np.r_[0, np.cumsum(lengths[filled])[:-1]]
-        out[filled] = weights @ np.maximum.reduceat(sims, starts, axis=1)
-        return out
-
+        best = np.maximum.reduceat(sims, starts, axis=1)
+        out[0, filled] = weights @ best[: len(ids)]
+        out[1, filled] = weights @ best[len(ids) :] if self.adapter is not None else out[0, filled]
+        return out[0], out[1]

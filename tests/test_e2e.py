@@ -83,6 +83,10 @@ def test_unanswerable_and_clutter_questions_are_declined(bot, question):
     assert "do not answer" in answer.message
 
 
+def test_the_default_model_scores_with_the_query_adapter(bot):
+    assert bot.data.tokens is not None and bot.data.tokens.adapter is not None
+
+
 @pytest.fixture(scope="session")
 def strict_bot(bot) -> QABot:
     return QABot(bot.data, bot.encoder, AnswerConfig(strict=True))

@@ -15,7 +15,9 @@ from qa_bot.builder import build_index
 from qa_bot.errors import IndexCorruptError
 from qa_bot.features import RANK_FEATURES
 from qa_bot.index import current_generation, load_index
-from qa_bot.tokens import PackedTokens, Projection, TokenStore, projection_for, quantise
+from qa_bot.tokens import (
+    BASIS_FILE, PackedTokens, Projection, TokenStore, adapter_for, projection_for, quantise,
+)
 
 MAXSIM = RANK_FEATURES.index("maxsim")
 
@@ -51,7 +53,8 @@ def test_maxsim_is_the_idf_weighted_mean_of_each_question_tokens_best_match():
     assert store.df[:6].tolist() == [3, 1, 1, 1, 1, 1]  # id 0 is in three of the four sentences
     question = (words[[0, 1]], np.array([0, 1], np.int32))
 
-    scores = store.maxsim(question, np.array([0, 1, 2, 3]))
+    scores, adapted = store.maxsim(question, np.array([0, 1, 2, 3]))
+    np.testing.assert_array_equal(adapted, scores)  # no adapter: the plain MaxSim twice
     idf = np.log1p((4 - np.array([3, 1]) + 0.5) / (np.array([3, 1]) + 0.5))
     w = idf / idf.sum()
     expected = []
@@ -64,8 +67,40 @@ def test_maxsim_is_the_idf_weighted_mean_of_each_question_tokens_best_match():
     assert scores[0] == pytest.approx(1.0, abs=0.01)  # holds both question tokens
     assert scores[0] > scores[1] > scores[2] == 0.0
     # Order and repetition of the sentences asked about do not matter.
-    np.testing.assert_allclose(store.maxsim(question, np.array([3, 0, 0])), scores[[3, 0, 0]])
-    assert store.maxsim((words[:0], np.empty(0, np.int32)), np.array([0])).tolist() == [0.0]
+    np.testing.assert_allclose(store.maxsim(question, np.array([3, 0, 0]))[0], scores[[3, 0, 0]])
+    assert [m.tolist() for m in store.maxsim((words[:0], np.empty(0, np.int32)), np.array([0]))] == [[0.0], [0.0]]
+
+
+def test_the_adapted_maxsim_reads_the_question_through_the_adapter():
+    """With an adapter A, each question token q becomes q + q A (unit length) before its best
+    match is found; the sentence tokens are as stored. A zero adapter changes nothing."""
+    rng = np.random.default_rng(3)
+    words = unit_rows(rng, 6, 16)
+    sentences = [(words[[0, 1, 2]], np.array([0, 1, 2], np.int32)), (words[[3, 4]], np.array([3, 4], np.int32))]
+    store = store_of(sentences)
+    question = (words[[0, 3]], np.array([0, 3], np.int32))
+    plain, _ = store.maxsim(question, np.array([0, 1]))
+    store.adapter = np.zeros((16, 16), np.float32)
+    np.testing.assert_allclose(store.maxsim(question, np.array([0, 1]))[1], plain, atol=1e-6)
+    # An adapter that mixes what tokens 0 and 3 mean.
+    swap = np.outer(words[0], words[3] - words[0]) + np.outer(words[3], words[0] - words[3])
+    store.adapter = swap.astype(np.float32)
+    again, adapted = store.maxsim(question, np.array([0, 1]))
+    np.testing.assert_allclose(again, plain)  # the plain MaxSim does not see the adapter
+    q = words[[0, 3]] + words[[0, 3]] @ store.adapter
+    q /= np.linalg.norm(q, axis=1, keepdims=True)
+    idf = store.idf(np.array([0, 3]))
+    expected = [float((idf / idf.sum()) @ (q @ states.T).max(axis=1)) for states, _ in sentences]
+    np.testing.assert_allclose(adapted, expected, atol=0.01)
+
+
+def test_the_bundled_adapter_goes_with_the_bundled_projection_only():
+    bundled = Projection.from_array(np.load(BASIS_FILE))
+    adapter = adapter_for(bundled)
+    assert adapter is not None and adapter.shape == (128, 128) and np.abs(adapter).max() > 0
+    rng = np.random.default_rng(4)
+    other = Projection(bundled.mean, np.linalg.qr(rng.normal(size=(384, 128)))[0].astype(np.float32))
+    assert adapter_for(other) is None and adapter_for(None) is None
 
 
 def test_a_projection_is_applied_to_stored_and_question_tokens_alike():
@@ -75,7 +110,7 @@ def test_a_projection_is_applied_to_stored_and_question_tokens_alike():
     projection = Projection(states.mean(axis=0), basis)
     store = store_of([(states, np.arange(5, dtype=np.int32))], projection)
     assert store.vectors.shape == (5, 8)
-    assert store.maxsim((states[:2], np.arange(2, dtype=np.int32)), np.array([0]))[0] == pytest.approx(1.0, abs=0.01)
+    assert store.maxsim((states[:2], np.arange(2, dtype=np.int32)), np.array([0]))[0][0] == pytest.approx(1.0, abs=0.01)
     assert Projection.from_array(projection.to_array()).key == projection.key
 
 
@@ -230,8 +265,9 @@ def test_question_text_reaches_maxsim_through_the_encoders_token_states(small_co
     bot = QABot(load_index(tmp_path / "index"), encoder)
     question = "How many homes were flooded?"
     cand = bot.candidates_batch([question])[0]
-    expected = bot.data.tokens.maxsim(encoder.word_tokens(question), cand.sentences)
+    expected, adapted = bot.data.tokens.maxsim(encoder.word_tokens(question), cand.sentences)
     np.testing.assert_allclose(cand.features[:, MAXSIM], expected)
+    np.testing.assert_allclose(cand.features[:, RANK_FEATURES.index("maxsim_adapted")], adapted)
     assert expected.max() > 0.5
 
 
