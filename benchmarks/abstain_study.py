@@ -37,7 +37,9 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import roc_auc_score
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from fit_answerer import SHARED, build, candidates, fit_split, gold_labels, redacted_negatives  # noqa: E402
+from fit_answerer import (  # noqa: E402
+    SHARED, build, candidates, fit_split, gold_labels, pick_threshold, redacted_negatives,
+)
 
 from qa_bot.answer import fitted  # noqa: E402
 from qa_bot.bot import QABot  # noqa: E402
@@ -95,9 +97,8 @@ def utility(p_pos, right, p_neg: dict[str, np.ndarray], share: dict[str, float],
 
 def choose(p_pos, right, p_neg, share) -> float:
     """fit_answerer.py's rule: the lowest threshold within 0.01 of the best utility."""
-    table = [(float(t), utility(p_pos, right, p_neg, share, t)) for t in np.round(np.arange(0.05, 0.96, 0.05), 2)]
-    top = max(u for _, u in table)
-    return min(t for t, u in table if u >= top - 0.01)
+    return pick_threshold([(float(t), utility(p_pos, right, p_neg, share, t))
+                           for t in np.round(np.arange(0.05, 0.96, 0.05), 2)])
 
 
 def main() -> None:

@@ -160,6 +160,13 @@ def abstain_rows(cands, rank: dict[str, float]) -> tuple[np.ndarray, list[np.nda
     return np.vstack(rows), scores
 
 
+def pick_threshold(table: list[tuple[float, float]]) -> float:
+    """The rule: of (threshold, utility) rows, the lowest threshold within 0.01 of the best utility
+    (where the curve is flat, answering is preferred)."""
+    top = max(u for _, u in table)
+    return min(t for t, u in table if u >= top - 0.01)
+
+
 def fit_abstain(pos_cands, labels, rank: dict[str, float], neg_groups: dict[str, list], balance: bool) -> dict:
     """The answerability model and its threshold over the ranking weights ``rank``. Negatives:
     ``neg_groups``, pooled as they come, or (``balance``) each kind weighing alike, in the fit and
@@ -195,9 +202,8 @@ def fit_abstain(pos_cands, labels, rank: dict[str, float], neg_groups: dict[str,
         print(f"{threshold:9.2f}  {good:14.3f}  {bad:14.3f}  {missed:13.3f}  "
               + "  ".join(f"{a:{len(k) + 9}.3f}" for k, a in neg_answered.items()) + f"  {utility:7.3f}")
         table.append((float(threshold), utility))
-    top = max(u for _, u in table)
-    best = min(t for t, u in table if u >= top - 0.01)
-    print(f"\nchosen min_confidence: {best} (best utility {top:.3f})")
+    best = pick_threshold(table)
+    print(f"\nchosen min_confidence: {best} (best utility {max(u for _, u in table):.3f})")
     return {"abstain": abstain, "min_confidence": best}
 
 
