@@ -40,9 +40,12 @@ ADAPTED = [RANK_FEATURES.index("maxsim_adapted"), RANK_FEATURES.index("maxsim_ad
 TEMPERATURE, PENALTY, EPOCHS, RATE = 0.05, 1e-2, 30, 2e-3
 
 
-def train(store: TokenStore, questions, cands, labels, fit: list[int], stop: list[int]) -> tuple[np.ndarray, int]:
+def train(store: TokenStore, questions, cands, labels, fit: list[int], stop: list[int],
+          joint: bool = False) -> tuple[np.ndarray, int]:
     """The adapter minimising the candidates' softmax loss on ``fit``, at the epoch where the loss
-    on ``stop`` was lowest."""
+    on ``stop`` was lowest. With ``joint``, a candidate's logit is not its adapted MaxSim alone but
+    a linear score of it and the other ranking features, learnt together with the adapter, so the
+    adapter learns what those features miss."""
     torch.manual_seed(0)
     packed = {}
     for i in fit + stop:
@@ -55,19 +58,23 @@ def train(store: TokenStore, questions, cands, labels, fit: list[int], stop: lis
         states, ids = questions[i]
         w = store.idf(ids)
         packed[i] = (torch.tensor(store.projection(states)), torch.tensor(w / w.sum(), dtype=torch.float32),
-                     torch.tensor(X), torch.tensor(mask), torch.tensor(labels[i]))
+                     torch.tensor(X), torch.tensor(mask), torch.tensor(labels[i]),
+                     torch.tensor(np.delete(cands[i].features, ADAPTED, axis=1), dtype=torch.float32))
 
     A = torch.zeros(store.dimension, store.dimension, requires_grad=True)
-    optimiser = torch.optim.Adam([A], lr=RATE)
+    others = torch.zeros(len(RANK_FEATURES) - len(ADAPTED), requires_grad=joint)
+    scale = torch.tensor(1 / TEMPERATURE, requires_grad=joint)
+    optimiser = torch.optim.Adam([A, others, scale] if joint else [A], lr=RATE)
 
     def loss(rows: list[int]) -> torch.Tensor:
         total = torch.zeros(())
         for i in rows:
-            q, w, X, mask, y = packed[i]
+            q, w, X, mask, y, features = packed[i]
             qa = q + q @ A
             qa = qa / qa.norm(dim=1, keepdim=True)
             sims = torch.einsum("td,nld->ntl", qa, X).masked_fill(~mask[:, None, :], -1e4)
-            logits = (sims.max(dim=2).values @ w) / TEMPERATURE
+            maxsim = sims.max(dim=2).values @ w
+            logits = features @ others + scale * maxsim if joint else maxsim / TEMPERATURE
             total = total + torch.logsumexp(logits, 0) - torch.logsumexp(logits[y], 0)
         return total / len(rows)
 
@@ -92,6 +99,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--work", type=Path, default=Path("/tmp/qa-fit"))
     parser.add_argument("--write", action="store_true", help="write qa_bot/token_adapter.npy")
+    parser.add_argument("--joint", action="store_true",
+                        help="train the adapter together with a linear score of the other features (see train)")
     args = parser.parse_args()
     torch.set_num_threads(2)
 
@@ -108,7 +117,8 @@ def main() -> None:
 
     usable = [i for i in range(2500) if labels[i].any() and not labels[i].all()]
     fit = [i for i in usable if i < 2200]
-    adapter, epoch = train(bot.data.tokens, states, cands, labels, fit, [i for i in usable if i >= 2200])
+    adapter, epoch = train(bot.data.tokens, states, cands, labels, fit, [i for i in usable if i >= 2200],
+                           joint=args.joint)
     store = dataclasses.replace(bot.data.tokens, adapter=adapter)
 
     plain = [np.delete(c.features, ADAPTED, axis=1) for c in cands]
