@@ -1,6 +1,6 @@
 """Fit the query adapter of MaxSim, and measure what it adds (docs/quality.md, "Query adapter").
 
-    python benchmarks/fit_token_adapter.py [--work /tmp/qa-fit] [--write]
+    python benchmarks/fit_token_adapter.py [--work /tmp/qa-fit] [--joint] [--write]
 
 MaxSim (tokens.py) matches each question token with its most similar token of a sentence, both as
 the model read them. The model was never taught that a question's "who founded" should find a
@@ -8,7 +8,11 @@ sentence's "was established by": the adapter is a learnt linear map of the quest
 states (``q + q @ A``, A 128 x 128, in the stored projection's space; sentence tokens untouched, so
 no index is rebuilt) trained so that MaxSim puts the sentence answering a FIT question above the
 other candidates (softmax over each question's candidates, temperature 0.05, L2 penalty on A).
-Both the plain and the adapted MaxSim are ranking features.
+Both the plain and the adapted MaxSim are ranking features. With --joint (what ships) the
+training logit is a learnt linear score of the adapted MaxSim and the other ranking features, so
+the adapter learns what they miss:
+
+    python benchmarks/fit_token_adapter.py --joint --work /tmp/qa-fit2 --write
 
 Data: the FIT questions of fit_answerer.py, shuffled as there. The adapter is trained on the
 first 2,200, with the next 300 to stop training when their loss stops falling; the ranker is then
