@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -55,21 +56,31 @@ class Projection:
         return normalise_rows((states - self.mean) @ self.basis).astype(np.float32)
 
 
-def projection_for(model: str, dimension: int) -> Projection | None:
-    """The bundled projection for the default model (also on the int8 backend), else None."""
-    if model.removesuffix(INT8_SUFFIX) != DEFAULT_MODEL or not BASIS_FILE.is_file():
+@lru_cache(maxsize=1)
+def _bundled() -> tuple[Projection, str, np.ndarray | None] | None:
+    """The bundled projection, its key and its query adapter (None where there is no adapter
+    file), read once per process; None without a bundled projection."""
+    if not BASIS_FILE.is_file():
         return None
     projection = Projection.from_array(np.load(BASIS_FILE, allow_pickle=False))
-    return projection if len(projection.mean) == dimension else None
+    adapter = np.load(ADAPTER_FILE, allow_pickle=False).astype(np.float32) if ADAPTER_FILE.is_file() else None
+    return projection, projection.key, adapter
+
+
+def projection_for(model: str, dimension: int) -> Projection | None:
+    """The bundled projection for the default model (also on the int8 backend), else None."""
+    bundled = _bundled()
+    if model.removesuffix(INT8_SUFFIX) != DEFAULT_MODEL or bundled is None:
+        return None
+    return bundled[0] if len(bundled[0].mean) == dimension else None
 
 
 def adapter_for(projection: Projection | None) -> np.ndarray | None:
     """The bundled query adapter, for the bundled projection only (else None)."""
-    if projection is None or not ADAPTER_FILE.is_file() or not BASIS_FILE.is_file():
+    bundled = _bundled()
+    if projection is None or bundled is None or bundled[2] is None or projection.key != bundled[1]:
         return None
-    if projection.key != Projection.from_array(np.load(BASIS_FILE, allow_pickle=False)).key:
-        return None
-    adapter = np.load(ADAPTER_FILE, allow_pickle=False).astype(np.float32)
+    adapter = bundled[2]
     return adapter if adapter.shape == (projection.basis.shape[1],) * 2 else None
 
 
