@@ -45,7 +45,7 @@ TEMPERATURE, PENALTY, EPOCHS, RATE = 0.05, 1e-2, 30, 2e-3
 
 
 def train(store: TokenStore, questions, cands, labels, fit: list[int], stop: list[int],
-          joint: bool = False) -> tuple[np.ndarray, int]:
+          joint: bool = False, epochs: int = EPOCHS) -> tuple[np.ndarray, int]:
     """The adapter minimising the candidates' softmax loss on ``fit``, at the epoch where the loss
     on ``stop`` was lowest. With ``joint``, a candidate's logit is not its adapted MaxSim alone but
     a linear score of it and the other ranking features, learnt together with the adapter, so the
@@ -84,7 +84,7 @@ def train(store: TokenStore, questions, cands, labels, fit: list[int], stop: lis
 
     best, best_epoch, best_loss = np.zeros((store.dimension,) * 2, np.float32), -1, float("inf")
     order = list(fit)
-    for epoch in range(EPOCHS):
+    for epoch in range(epochs):
         started = time.perf_counter()
         random.Random(epoch).shuffle(order)
         for b in range(0, len(order), 64):
@@ -105,6 +105,7 @@ def main() -> None:
     parser.add_argument("--write", action="store_true", help="write qa_bot/token_adapter.npy")
     parser.add_argument("--joint", action="store_true",
                         help="train the adapter together with a linear score of the other features (see train)")
+    parser.add_argument("--epochs", type=int, default=EPOCHS, help=f"at most this many epochs (default {EPOCHS})")
     args = parser.parse_args()
     torch.set_num_threads(2)
 
@@ -122,7 +123,7 @@ def main() -> None:
     usable = [i for i in range(2500) if labels[i].any() and not labels[i].all()]
     fit = [i for i in usable if i < 2200]
     adapter, epoch = train(bot.data.tokens, states, cands, labels, fit, [i for i in usable if i >= 2200],
-                           joint=args.joint)
+                           joint=args.joint, epochs=args.epochs)
     store = dataclasses.replace(bot.data.tokens, adapter=adapter)
 
     plain = [np.delete(c.features, ADAPTED, axis=1) for c in cands]
@@ -140,7 +141,7 @@ def main() -> None:
             alone_plain.append(labels[i][np.argmax(m)])
             alone_adapted.append(labels[i][np.argmax(a)])
     print(f"adapter: {len(usable)} questions ({len(fit)} to train, the rest to stop), "
-          f"best epoch {epoch} of {EPOCHS}\n")
+          f"best epoch {epoch} of {args.epochs}\n")
     print("| ranking features | FIT held-out accuracy@1 (1,500 q) |")
     print("|---|---|")
     print(f"| MaxSim alone, plain | {np.mean(alone_plain):.3f} |")
