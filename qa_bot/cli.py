@@ -319,7 +319,7 @@ def evaluate(data, index_dir, model, cross_encoder, strict, k, limit, systems, i
     from .baselines import System, make_system
     from .bot import QABot
     from .corpus import save_articles
-    from .evaluate import load_eval_set, run_eval, without_fitted
+    from .evaluate import format_table, load_eval_set, run_eval, without_fitted
     from .rerank import load_reranker
 
     names = [s.value for s in System] if "all" in systems else list(systems)
@@ -354,30 +354,7 @@ def evaluate(data, index_dir, model, cross_encoder, strict, k, limit, systems, i
         for report in reports:
             click.echo(json.dumps(report.to_dict() | {"excluded_fitted_questions": excluded}))
         return
-    click.echo(format_eval(reports, k, excluded))
-
-
-def format_eval(reports, k: int, excluded: int) -> str:
-    """A plain-text table of evaluation reports, one row per system."""
-    first = reports[0]
-    lines = [
-        f"{first.name}: {first.questions} questions ({first.answerable} answerable, {first.unanswerable} not)"
-        + (f"; {excluded} questions on paragraphs used for fitting not scored" if excluded else "")
-    ]
-    ks = sorted(first.accuracy)
-    head = "system   " + "".join(f"acc@{kk:<4}" for kk in ks) + f"recall@{k}  abstain  false-abst  quote-chars  p50 ms  p95 ms"
-    lines += [head, "-" * len(head)]
-
-    def fmt(value) -> str:
-        return "   -  " if value is None else f"{value:6.3f}"
-
-    for r in reports:
-        lines.append(
-            f"{r.system:<9}" + "".join(f"{r.accuracy[kk]:<8.3f}" for kk in ks)
-            + f"{fmt(r.passage_recall):>9}  {fmt(r.abstention):>7}  {fmt(r.false_abstention):>10}"
-            + f"  {r.mean_quote_chars:11.0f}  {r.latency_ms_p50:6.1f}  {r.latency_ms_p95:6.1f}"
-        )
-    return "\n".join(lines)
+    click.echo(format_table(reports, k, excluded))
 
 
 # ---------------------------------------------------------------------------- serve

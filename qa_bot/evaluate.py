@@ -228,3 +228,26 @@ def run_eval(system, eval_set: EvalSet, *, k: int = 5, progress=None) -> EvalRep
         latency_ms_p50=float(np.percentile(lat, 50)),
         latency_ms_p95=float(np.percentile(lat, 95)),
     )
+
+
+def format_table(reports: list[EvalReport], k: int, excluded: int) -> str:
+    """A plain-text table of evaluation reports, one row per system."""
+    first = reports[0]
+    lines = [
+        f"{first.name}: {first.questions} questions ({first.answerable} answerable, {first.unanswerable} not)"
+        + (f"; {excluded} questions on paragraphs used for fitting not scored" if excluded else "")
+    ]
+    ks = sorted(first.accuracy)
+    head = "system   " + "".join(f"acc@{kk:<4}" for kk in ks) + f"recall@{k}  abstain  false-abst  quote-chars  p50 ms  p95 ms"
+    lines += [head, "-" * len(head)]
+
+    def fmt(value) -> str:
+        return "   -  " if value is None else f"{value:6.3f}"
+
+    for r in reports:
+        lines.append(
+            f"{r.system:<9}" + "".join(f"{r.accuracy[kk]:<8.3f}" for kk in ks)
+            + f"{fmt(r.passage_recall):>9}  {fmt(r.abstention):>7}  {fmt(r.false_abstention):>10}"
+            + f"  {r.mean_quote_chars:11.0f}  {r.latency_ms_p50:6.1f}  {r.latency_ms_p95:6.1f}"
+        )
+    return "\n".join(lines)

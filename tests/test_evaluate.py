@@ -13,9 +13,8 @@ from conftest import SMALL_ARTICLES, FakeEncoder, make_corpus
 from qa_bot.answer import AnswerConfig
 from qa_bot.baselines import FullSystem, SentenceBaseline, System, make_system
 from qa_bot.bot import QABot
-from qa_bot.cli import format_eval
 from qa_bot.evaluate import (
-    EvalQuestion, EvalSet, contains_gold, fingerprint, load_eval_set, run_eval, without_fitted,
+    EvalQuestion, EvalSet, contains_gold, fingerprint, format_table, load_eval_set, run_eval, without_fitted,
 )
 from qa_bot.records import Article
 
@@ -104,7 +103,7 @@ def test_run_eval_scores_every_system(bot):
     full = run_eval(FullSystem(bot), eval_set, k=5)
     baseline = run_eval(SentenceBaseline(bot, System.DENSE), eval_set, k=5)
     assert baseline.abstention == 0.0, "baselines never abstain"
-    text = format_eval([baseline, full], 5, excluded=2)
+    text = format_table([baseline, full], 5, excluded=2)
     assert "dense" in text and "full" in text and "2 questions on paragraphs used for fitting" in text
 
 
