@@ -1,0 +1,147 @@
+"""Does the answerability model hold on small corpora? (docs/quality.md, "The abstention threshold")
+
+    python benchmarks/corpus_size_study.py --work /tmp/qa-fit2
+
+The answerability model is fitted on FIT questions asked of the whole FIT corpus (1,827
+paragraphs), and its negatives of another topic are asked of 43 Wikinews articles. A newsroom's
+corpus may hold a few articles. Some of its features change with the corpus's size: the share of
+question terms the corpus has never seen (``unknown_terms``) is larger in a small corpus for
+answerable questions too, and BM25 and the leads over other candidates read a different field.
+
+Held out here: the FIT questions after the first 4,000 (used by no fit: not the ranker, not the
+answerability model, not the query adapter), asked of the whole FIT corpus and of runs of 50 and
+240 consecutive FIT paragraphs (SQuAD keeps a Wikipedia article's paragraphs together, so a run
+covers a few articles). Answerable: the questions on a run's paragraphs; unanswerable: the
+questions on the paragraphs half the FIT corpus away (other Wikipedia articles). Rows:
+
+- shipped: ``qa_bot/weights.json`` as it is;
+- the same fit (the ranking weights shipped, negatives pooled as ``fit_answerer.py`` pools them)
+  without ``unknown_terms``;
+- the same fit with examples from small corpora added: FIT questions asked of runs of 25, 100 and
+  400 paragraphs holding their paragraph (answerable) and of the run half the corpus away.
+
+Each refit picks its threshold by the rule of fit_answerer.py on its own fitting data. Run
+``fit_answerer.py --work DIR`` first (its indexes are reused).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import sys
+from pathlib import Path
+
+import numpy as np
+from sklearn.linear_model import LogisticRegression
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from fit_answerer import SHARED, abstain_rows, build, candidates, fit_split, gold_labels, pick_threshold  # noqa: E402
+
+from qa_bot.bot import QABot  # noqa: E402
+from qa_bot.answer import confidence  # noqa: E402
+from qa_bot.features import ABSTAIN_FEATURES  # noqa: E402
+from qa_bot.ingest import read_sources  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[1]
+FIT_RUNS = (25, 100, 400)  # sizes of the small corpora added to the fit, in turn
+HELD_OUT_RUNS = ((50, 100), (50, 600), (240, 200), (240, 650))  # (paragraphs, first paragraph)
+
+
+def group(bot: QABot, questions, rank: dict, answerable: bool = True):
+    """The abstention features of ``questions`` asked of ``bot``, and (answerable) whether the
+    best candidate is right."""
+    cands = candidates(bot, [q.q for q in questions])
+    rows, scores = abstain_rows(cands, rank)
+    if not answerable:
+        return rows, None
+    labels = gold_labels(bot.data, cands, questions)
+    return rows, np.array([bool(len(s)) and bool(lab[np.argmax(s)]) for s, lab in zip(scores, labels)])
+
+
+def refit(pos: list, neg: list, drop: tuple[str, ...] = ()):
+    """The answerability model over answerable groups ``pos`` and unanswerable ``neg`` (pooled,
+    unweighted, as fit_answerer's default), its threshold by the same utility and rule."""
+    keep = [i for i, name in enumerate(ABSTAIN_FEATURES) if name not in drop]
+    A_pos, right = np.vstack([a for a, _ in pos])[:, keep], np.concatenate([r for _, r in pos])
+    A_neg = np.vstack([a for a, _ in neg])[:, keep]
+    model = LogisticRegression(C=1.0, max_iter=5000).fit(
+        np.vstack([A_pos, A_neg]), np.r_[np.ones(len(A_pos)), np.zeros(len(A_neg))])
+    p_pos, p_neg = model.predict_proba(A_pos)[:, 1], model.predict_proba(A_neg)[:, 1]
+    table = []
+    for t in np.round(np.arange(0.05, 0.96, 0.05), 2):
+        answered = p_pos >= t
+        good, bad = (answered & right).mean(), (answered & ~right).mean()
+        table.append((float(t), 0.5 * (good - bad) - 0.5 * (p_neg >= t).mean()))
+    threshold = pick_threshold(table)
+    return lambda rows: model.predict_proba(rows[:, keep])[:, 1] >= threshold, threshold
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--work", type=Path, default=Path("/tmp/qa-fit"))
+    args = parser.parse_args()
+    weights = json.loads((ROOT / "qa_bot" / "weights.json").read_text())
+    rank = weights["rank"]
+
+    articles, questions, fit_ids = fit_split()
+    random.Random(0).shuffle(questions)  # as fit_answerer.py: its first 4,000 are the FIT questions
+    fit_q, held_q = questions[:4000], questions[4000:]
+    by_id = {a.id: a for a in articles}
+    order = [a.id for a in articles if a.id in fit_ids]  # consecutive paragraphs, as in SQuAD
+    n = len(order)
+    whole = build(articles, args.work, "squad-fit")
+    encoder = whole.encoder
+    news = QABot(build([s.article for s in read_sources([str(SHARED / "gum_wikinews.jsonl")])[0]],
+                       args.work, "wikinews").data, encoder)
+    half_b = {a for a in order[n // 2 :]}
+    not_b = QABot(build([by_id[i] for i in order[n // 2 :]], args.work, "squad-fit-b").data, encoder)
+
+    def run(start: int, size: int, name: str) -> tuple[QABot, set[str], set[str]]:
+        ids = order[start : start + size]
+        away = start + n // 2
+        far = set((order + order)[away : away + min(size, 240)])
+        return QABot(build([by_id[i] for i in ids], args.work, name).data, encoder), set(ids), far
+
+    # Fitting data: as fit_answerer.py's default, and the small-corpus examples.
+    fit = {"answerable": group(whole, fit_q, rank),
+           "other-domain": group(news, fit_q[:2000], rank, False),
+           "not-covered": group(not_b, [q for q in fit_q if q.article not in half_b], rank, False)}
+    small_pos, small_neg, start = [], [], 0
+    while start < n:
+        size = FIT_RUNS[len(small_pos) % len(FIT_RUNS)]
+        bot, own, far = run(start, size, f"run-fit-{start}-{size}")
+        small_pos.append(group(bot, [q for q in fit_q if q.article in own], rank))
+        small_neg.append(group(bot, [q for q in fit_q if q.article in far][:400], rank, False))
+        start += size
+
+    held = {"whole FIT corpus": (group(whole, held_q, rank),
+                                 group(not_b, [q for q in held_q if q.article not in half_b], rank, False)),
+            "Wikinews": (None, group(news, held_q, rank, False))}
+    for size, start in HELD_OUT_RUNS:
+        bot, own, far = run(start, size, f"run-{size}-{start}")
+        held[f"{size} paragraphs from {start}"] = (group(bot, [q for q in held_q if q.article in own], rank),
+                                                   group(bot, [q for q in held_q if q.article in far], rank, False))
+
+    def shipped(rows: np.ndarray) -> np.ndarray:
+        return np.array([confidence(r, weights["abstain"]) for r in rows]) >= weights["min_confidence"]
+
+    base_pos, base_neg = [fit["answerable"]], [fit["other-domain"], fit["not-covered"]]
+    models = {f"shipped (threshold {weights['min_confidence']})": shipped}
+    for label, model in (("refit without unknown_terms", refit(base_pos, base_neg, ("unknown_terms",))),
+                         ("refit with small-corpus examples", refit(base_pos + small_pos, base_neg + small_neg))):
+        models[f"{label} (threshold {model[1]})"] = model[0]
+
+    print(f"held out: {len(held_q)} FIT questions used by no fit. Each cell: false abstention on the "
+          "answerable questions / share answered of the unanswerable ones (their numbers in the header)\n")
+    print("| model | " + " | ".join(f"{name} ({len(p[0]) if p else 0} / {len(g[0]) if g else 0})"
+                                   for name, (p, g) in held.items()) + " |")
+    print("|---|" + "---|" * len(held))
+    for label, model in models.items():
+        cells = [" / ".join(f"{1 - model(p[0]).mean():.3f}" if kind == 0 else f"{model(p[0]).mean():.3f}"
+                            for kind, p in enumerate(pair) if p is not None) for pair in held.values()]
+        print(f"| {label} | " + " | ".join(cells) + " |")
+
+
+if __name__ == "__main__":
+    main()
