@@ -38,7 +38,7 @@ from sklearn.metrics import roc_auc_score
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from fit_answerer import (  # noqa: E402
-    SHARED, build, candidates, fit_split, gold_labels, pick_threshold, redacted_negatives,
+    SHARED, build, candidates, fit_split, gold_labels, pick_threshold, redacted_negatives, utility,
 )
 
 from qa_bot.answer import fitted  # noqa: E402
@@ -88,16 +88,14 @@ def weakest(bot: QABot, cands, texts: list[str]) -> np.ndarray:
     return np.vstack(out)
 
 
-def utility(p_pos, right, p_neg: dict[str, np.ndarray], share: dict[str, float], t: float) -> float:
+def utility_at(p_pos, right, p_neg: dict[str, np.ndarray], share: dict[str, float], t: float) -> float:
     """fit_answerer.py's utility at threshold ``t``; ``share``: each kind's part of the unanswerable."""
-    answered = p_pos >= t
-    return 0.5 * ((answered & right).mean() - (answered & ~right).mean()) - 0.5 * sum(
-        share[k] * (p >= t).mean() for k, p in p_neg.items())
+    return utility(p_pos >= t, right, sum(share[k] * (p >= t).mean() for k, p in p_neg.items()))
 
 
 def choose(p_pos, right, p_neg, share) -> float:
     """fit_answerer.py's rule: the lowest threshold within 0.01 of the best utility."""
-    return pick_threshold([(float(t), utility(p_pos, right, p_neg, share, t))
+    return pick_threshold([(float(t), utility_at(p_pos, right, p_neg, share, t))
                            for t in np.round(np.arange(0.05, 0.96, 0.05), 2)])
 
 

@@ -36,7 +36,9 @@ import numpy as np
 from sklearn.linear_model import LogisticRegression
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from fit_answerer import SHARED, abstain_rows, build, candidates, fit_split, gold_labels, pick_threshold  # noqa: E402
+from fit_answerer import (  # noqa: E402
+    SHARED, abstain_rows, build, candidates, fit_split, gold_labels, pick_threshold, utility,
+)
 
 from qa_bot.bot import QABot  # noqa: E402
 from qa_bot.answer import confidence  # noqa: E402
@@ -68,12 +70,8 @@ def refit(pos: list, neg: list, drop: tuple[str, ...] = ()):
     model = LogisticRegression(C=1.0, max_iter=5000).fit(
         np.vstack([A_pos, A_neg]), np.r_[np.ones(len(A_pos)), np.zeros(len(A_neg))])
     p_pos, p_neg = model.predict_proba(A_pos)[:, 1], model.predict_proba(A_neg)[:, 1]
-    table = []
-    for t in np.round(np.arange(0.05, 0.96, 0.05), 2):
-        answered = p_pos >= t
-        good, bad = (answered & right).mean(), (answered & ~right).mean()
-        table.append((float(t), 0.5 * (good - bad) - 0.5 * (p_neg >= t).mean()))
-    threshold = pick_threshold(table)
+    threshold = pick_threshold([(float(t), utility(p_pos >= t, right, (p_neg >= t).mean()))
+                                for t in np.round(np.arange(0.05, 0.96, 0.05), 2)])
     return lambda rows: model.predict_proba(rows[:, keep])[:, 1] >= threshold, threshold
 
 
@@ -94,7 +92,7 @@ def main() -> None:
     encoder = whole.encoder
     news = QABot(build([s.article for s in read_sources([str(SHARED / "gum_wikinews.jsonl")])[0]],
                        args.work, "wikinews").data, encoder)
-    half_b = {a for a in order[n // 2 :]}
+    half_b = set(order[n // 2 :])
     not_b = QABot(build([by_id[i] for i in order[n // 2 :]], args.work, "squad-fit-b").data, encoder)
 
     def run(start: int, size: int, name: str) -> tuple[QABot, set[str], set[str]]:

@@ -160,6 +160,13 @@ def abstain_rows(cands, rank: dict[str, float]) -> tuple[np.ndarray, list[np.nda
     return np.vstack(rows), scores
 
 
+def utility(answered: np.ndarray, right: np.ndarray, unanswerable: float) -> float:
+    """What the threshold rule maximises: right answers minus wrong ones among the answerable
+    questions (``answered``, ``right``: per question), minus the share ``unanswerable`` of
+    unanswerable questions answered; as many unanswerable questions as answerable ones."""
+    return 0.5 * ((answered & right).mean() - (answered & ~right).mean()) - 0.5 * unanswerable
+
+
 def pick_threshold(table: list[tuple[float, float]]) -> float:
     """The rule: of (threshold, utility) rows, the lowest threshold within 0.01 of the best utility
     (where the curve is flat, answering is preferred)."""
@@ -198,10 +205,10 @@ def fit_abstain(pos_cands, labels, rank: dict[str, float], neg_groups: dict[str,
         missed = (~answered & right).mean()
         neg_answered = {kind: (p >= threshold).mean() for kind, p in p_neg.items()}
         unanswerable = sum(share[k] * len(A_neg[k]) * a for k, a in neg_answered.items()) / len(A_pos)
-        utility = 0.5 * (good - bad) - 0.5 * unanswerable
+        value = utility(answered, right, unanswerable)
         print(f"{threshold:9.2f}  {good:14.3f}  {bad:14.3f}  {missed:13.3f}  "
-              + "  ".join(f"{a:{len(k) + 9}.3f}" for k, a in neg_answered.items()) + f"  {utility:7.3f}")
-        table.append((float(threshold), utility))
+              + "  ".join(f"{a:{len(k) + 9}.3f}" for k, a in neg_answered.items()) + f"  {value:7.3f}")
+        table.append((float(threshold), value))
     best = pick_threshold(table)
     print(f"\nchosen min_confidence: {best} (best utility {max(u for _, u in table):.3f})")
     return {"abstain": abstain, "min_confidence": best}
