@@ -38,13 +38,13 @@ from sklearn.metrics import roc_auc_score
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from fit_answerer import (  # noqa: E402
-    SHARED, build, candidates, fit_split, gold_labels, pick_threshold, redacted_negatives, utility,
+    THRESHOLDS, build, candidates, fit_split, gold_labels, pick_threshold, redacted_negatives, top_right,
+    topic_negatives, utility,
 )
 
 from qa_bot.answer import fitted  # noqa: E402
 from qa_bot.bot import QABot  # noqa: E402
 from qa_bot.features import ABSTAIN_FEATURES, RANK_FEATURES, abstain_features  # noqa: E402
-from qa_bot.ingest import read_sources  # noqa: E402
 
 EXTRA = ("top_type_miss", "top_ctx_lex", "top_bigram", "best_lex", "top_neighbour_cos", "second_maxsim")
 WEAK = ("weak_share@0.4", "weak_share@0.5", "weak_share@0.6", "weak_share@0.7", "min_of_3_heaviest", "min")
@@ -96,7 +96,7 @@ def utility_at(p_pos, right, p_neg: dict[str, np.ndarray], share: dict[str, floa
 def choose(p_pos, right, p_neg, share) -> float:
     """fit_answerer.py's rule: the lowest threshold within 0.01 of the best utility."""
     return pick_threshold([(float(t), utility_at(p_pos, right, p_neg, share, t))
-                           for t in np.round(np.arange(0.05, 0.96, 0.05), 2)])
+                           for t in THRESHOLDS])
 
 
 def main() -> None:
@@ -114,14 +114,10 @@ def main() -> None:
     pos_q = questions[:4000]
     pos = candidates(squad_bot, [q.q for q in pos_q])
     labels = gold_labels(squad_bot.data, pos, pos_q)
-    right = np.array([bool(len(c.scores)) and bool(l[np.argmax(c.scores)]) for c, l in zip(pos, labels)])
+    right = top_right([c.scores for c in pos], labels)
 
     # The three kinds of unanswerable question, as fit_answerer.py makes them.
-    news = [n.article for n in read_sources([str(SHARED / "gum_wikinews.jsonl")])[0]]
-    news_bot = QABot(build(news, args.work, "wikinews").data, squad_bot.encoder)
-    half_b = fit_order[len(fit_order) // 2 :]
-    half_b_ids = {a.id for a in half_b}
-    b_bot = QABot(build(half_b, args.work, "squad-fit-b").data, squad_bot.encoder)
+    news_bot, b_bot, half_b_ids = topic_negatives(articles, fit_ids, args.work, squad_bot.encoder)
     cut_bot, cut_q, cut = redacted_negatives(articles, questions, fit_ids, args.work, squad_bot.encoder)
     neg_q = {"other-domain": pos_q[:2000], "not-covered": [q for q in pos_q if q.article not in half_b_ids],
              "answer-cut": cut_q}
@@ -177,7 +173,7 @@ def main() -> None:
           + " | ".join(f"{k} answered" for k in KINDS) + " |")
     print("|---|---|---|---|---|---|---|")
     _, _, p = models["strict"]
-    for t in np.round(np.arange(0.05, 0.96, 0.05), 2):
+    for t in THRESHOLDS:
         a, r = p["answerable"][~fit["answerable"]] >= t, right[~fit["answerable"]]
         print(f"| {t:.2f} | {(a & r).mean():.3f} | {(a & ~r).mean():.3f} | {(~a).mean():.3f} | "
               + " | ".join(f"{(p[k][~fit[k]] >= t).mean():.3f}" for k in KINDS) + " |")

@@ -37,13 +37,13 @@ from sklearn.linear_model import LogisticRegression
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from fit_answerer import (  # noqa: E402
-    SHARED, abstain_rows, build, candidates, fit_split, gold_labels, pick_threshold, utility,
+    THRESHOLDS, abstain_rows, build, candidates, fit_split, gold_labels, pick_threshold, top_right,
+    topic_negatives, utility,
 )
 
 from qa_bot.bot import QABot  # noqa: E402
 from qa_bot.answer import confidence  # noqa: E402
 from qa_bot.features import ABSTAIN_FEATURES  # noqa: E402
-from qa_bot.ingest import read_sources  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 FIT_RUNS = (25, 100, 400)  # sizes of the small corpora added to the fit, in turn
@@ -57,8 +57,7 @@ def group(bot: QABot, questions, rank: dict, answerable: bool = True):
     rows, scores = abstain_rows(cands, rank)
     if not answerable:
         return rows, None
-    labels = gold_labels(bot.data, cands, questions)
-    return rows, np.array([bool(len(s)) and bool(lab[np.argmax(s)]) for s, lab in zip(scores, labels)])
+    return rows, top_right(scores, gold_labels(bot.data, cands, questions))
 
 
 def refit(pos: list, neg: list, drop: tuple[str, ...] = ()):
@@ -71,7 +70,7 @@ def refit(pos: list, neg: list, drop: tuple[str, ...] = ()):
         np.vstack([A_pos, A_neg]), np.r_[np.ones(len(A_pos)), np.zeros(len(A_neg))])
     p_pos, p_neg = model.predict_proba(A_pos)[:, 1], model.predict_proba(A_neg)[:, 1]
     threshold = pick_threshold([(float(t), utility(p_pos >= t, right, (p_neg >= t).mean()))
-                                for t in np.round(np.arange(0.05, 0.96, 0.05), 2)])
+                                for t in THRESHOLDS])
     return lambda rows: model.predict_proba(rows[:, keep])[:, 1] >= threshold, threshold
 
 
@@ -90,10 +89,7 @@ def main() -> None:
     n = len(order)
     whole = build(articles, args.work, "squad-fit")
     encoder = whole.encoder
-    news = QABot(build([s.article for s in read_sources([str(SHARED / "gum_wikinews.jsonl")])[0]],
-                       args.work, "wikinews").data, encoder)
-    half_b = set(order[n // 2 :])
-    not_b = QABot(build([by_id[i] for i in order[n // 2 :]], args.work, "squad-fit-b").data, encoder)
+    news, not_b, half_b = topic_negatives(articles, fit_ids, args.work, encoder)
 
     def run(start: int, size: int, name: str) -> tuple[QABot, set[str], set[str]]:
         ids = order[start : start + size]

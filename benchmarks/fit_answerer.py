@@ -87,6 +87,26 @@ def gold_labels(data, cands, questions) -> list[np.ndarray]:
             for c, q in zip(cands, questions)]
 
 
+THRESHOLDS = np.round(np.arange(0.05, 0.96, 0.05), 2)  # where the threshold rule reads the curve
+
+
+def top_right(scores: list[np.ndarray], labels: list[np.ndarray]) -> np.ndarray:
+    """Per question, whether its best-scored candidate holds a gold answer."""
+    return np.array([bool(len(sc)) and bool(labs[np.argmax(sc)]) for sc, labs in zip(scores, labels)])
+
+
+def topic_negatives(articles, fit_ids: set[str], work: Path, encoder) -> tuple[QABot, QABot, set[str]]:
+    """The corpora the default model's unanswerable questions are asked of: Wikinews (another
+    topic), and the second half of the FIT paragraphs (same domain; FIT questions on the first half
+    are not covered), with the ids of that half."""
+    news = [n.article for n in read_sources([str(SHARED / "gum_wikinews.jsonl")])[0]]
+    news_bot = QABot(build(news, work, "wikinews").data, encoder)
+    fit_order = [a for a in articles if a.id in fit_ids]
+    half_b = fit_order[len(fit_order) // 2 :]
+    b_bot = QABot(build(half_b, work, "squad-fit-b").data, encoder)
+    return news_bot, b_bot, {a.id for a in half_b}
+
+
 def redact(article: Article, gold: list[str]) -> Article | None:
     """``article`` without the sentences holding a gold string; None if too little is left."""
     spans = split_sentences(article.text)
@@ -180,7 +200,7 @@ def fit_abstain(pos_cands, labels, rank: dict[str, float], neg_groups: dict[str,
     in the utility."""
     A_pos, pos_scores = abstain_rows(pos_cands, rank)
     A_neg = {kind: abstain_rows(cands, rank)[0] for kind, cands in neg_groups.items()}
-    right = np.array([bool(len(sc)) and bool(labs[np.argmax(sc)]) for sc, labs in zip(pos_scores, labels)])
+    right = top_right(pos_scores, labels)
     # Per negative: its weight; all negatives together weigh as much as the answerable questions.
     share = {kind: (len(A_pos) / len(A_neg) / len(a) if balance else len(A_pos) / sum(map(len, A_neg.values())))
              for kind, a in A_neg.items()}
@@ -199,7 +219,7 @@ def fit_abstain(pos_cands, labels, rank: dict[str, float], neg_groups: dict[str,
     print("\nthreshold  answered-right  answered-wrong  false-abstain  "
           + "  ".join(f"{kind}-answered" for kind in p_neg) + "  utility")
     table = []
-    for threshold in np.round(np.arange(0.05, 0.96, 0.05), 2):
+    for threshold in THRESHOLDS:
         answered = p_pos >= threshold
         good, bad = (answered & right).mean(), (answered & ~right).mean()
         missed = (~answered & right).mean()
@@ -259,8 +279,6 @@ def main() -> None:
     print(f"FIT: {len(questions)} questions on {len(fit_ids)} of {len(articles)} SQuAD dev paragraphs",
           file=sys.stderr)
     squad_bot = build(articles, args.work, "squad-fit")
-    news = [n.article for n in read_sources([str(SHARED / "gum_wikinews.jsonl")])[0]]
-    news_data = build(news, args.work, "wikinews").data
     texts = [q.q for q in questions]
     if squad_bot.data.tokens is None:
         sys.exit("the FIT index holds no token states: build it with an encoder that gives them (the default)")
@@ -268,13 +286,9 @@ def main() -> None:
     # Candidates and their features do not depend on the weights: computed once, fitted twice.
     pos_cands = candidates(squad_bot, texts)
     labels = gold_labels(squad_bot.data, pos_cands, questions)
-    news_bot = QABot(news_data, squad_bot.encoder)
+    news_bot, b_bot, half_b_ids = topic_negatives(articles, fit_ids, args.work, squad_bot.encoder)
     negatives = {"other-domain": candidates(news_bot, texts[:2000])}
     # Same domain, not covered: questions on FIT-A paragraphs against an index of FIT-B only.
-    fit_order = [a for a in articles if a.id in fit_ids]
-    half_b = fit_order[len(fit_order) // 2 :]
-    half_b_ids = {a.id for a in half_b}
-    b_bot = QABot(build(half_b, args.work, "squad-fit-b").data, squad_bot.encoder)
     negatives["not-covered"] = candidates(b_bot, [q.q for q in questions if q.article not in half_b_ids])
     # Topic present, answer absent: the sentences answering a FIT question cut from its paragraph.
     negatives["answer-cut"] = redacted_negatives(articles, all_questions, fit_ids, args.work, squad_bot.encoder)[2]
