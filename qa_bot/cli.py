@@ -43,10 +43,20 @@ cross_encoder_option = click.option(
     "--cross-encoder", "cross_encoder", default=None, metavar="MODEL",
     help="Re-order the best candidates with this sentence-transformers cross-encoder (name or path; off by default).",
 )
-strict_option = click.option(
-    "--strict", is_flag=True,
-    help="Also decline questions on a topic the articles cover but do not answer (declines more answerable ones too).",
-)
+
+
+def abstention_options(command):
+    """--strict and --min-confidence: which answerability model decides to decline, and its threshold."""
+    command = click.option(
+        "--min-confidence", type=click.FloatRange(0, 1), default=None, metavar="P",
+        help="Decline questions whose answerability confidence is below P (0 to 1; 0 never declines) "
+             "[default: the threshold fitted with the model, see docs/quality.md].",
+    )(command)
+    return click.option(
+        "--strict", is_flag=True,
+        help="Also decline questions on a topic the articles cover but do not answer "
+             "(declines more answerable ones too).",
+    )(command)
 
 
 class _Group(click.Group):
@@ -179,14 +189,16 @@ def build(corpus_dir, index_dir, model, token_states) -> None:
 
 
 def load_bot(
-    index_dir: Path, corpus_dir: Path, model: str | None, cross_encoder: str | None = None, strict: bool = False
+    index_dir: Path, corpus_dir: Path, model: str | None, cross_encoder: str | None = None, strict: bool = False,
+    min_confidence: float | None = None,
 ) -> QABot:
     """Load the index, building it from the corpus first if there is none yet."""
     from .answer import AnswerConfig
     from .bot import QABot
     from .rerank import load_reranker
 
-    options = {"model": model, "reranker": load_reranker(cross_encoder), "config": AnswerConfig(strict=strict)}
+    config = AnswerConfig(strict=strict, min_confidence=min_confidence)
+    options = {"model": model, "reranker": load_reranker(cross_encoder), "config": config}
     try:
         return QABot.load(index_dir, **options)
     except IndexMissingError:
@@ -237,15 +249,15 @@ def format_answer(answer: Answer) -> str:
 @corpus_option
 @model_option
 @cross_encoder_option
-@strict_option
+@abstention_options
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object (the library's Answer.to_dict()).")
-def ask(question, index_dir, corpus_dir, model, cross_encoder, strict, as_json) -> None:
+def ask(question, index_dir, corpus_dir, model, cross_encoder, strict, min_confidence, as_json) -> None:
     """Answer QUESTION with verbatim quotes and citations."""
     from .bot import clean_question
 
     question = argument_text(question)
     clean_question(question)  # reject a bad question before loading anything
-    bot = load_bot(index_dir, corpus_dir, model, cross_encoder, strict)
+    bot = load_bot(index_dir, corpus_dir, model, cross_encoder, strict, min_confidence)
     answer = bot.ask(question)
     if as_json:
         click.echo(json.dumps(answer.to_dict(), ensure_ascii=False))
@@ -299,7 +311,7 @@ def list_articles(index_dir, as_json) -> None:
 @index_option
 @model_option
 @cross_encoder_option
-@strict_option
+@abstention_options
 @click.option("--k", "k", default=5, show_default=True, type=click.IntRange(1, 20), help="Largest k for accuracy@k.")
 @click.option("--limit", type=click.IntRange(1), help="Ask only the first N questions.")
 @click.option(
@@ -308,7 +320,9 @@ def list_articles(index_dir, as_json) -> None:
 )
 @click.option("--include-fitted", is_flag=True, help="Also score questions on paragraphs the answerer was fitted on.")
 @click.option("--json", "as_json", is_flag=True, help="Print the figures as JSON (one object per system).")
-def evaluate(data, index_dir, model, cross_encoder, strict, k, limit, systems, include_fitted, as_json) -> None:
+def evaluate(
+    data, index_dir, model, cross_encoder, strict, min_confidence, k, limit, systems, include_fitted, as_json
+) -> None:
     """Score answers on DATA: a question file (JSONL of {"q", "gold"}) asked against --index, or a
     SQuAD JSON / MRQA JSONL(.gz) / NewsQA file whose paragraphs are first indexed as one corpus
     (in --index if given, else a temporary directory)."""
@@ -335,7 +349,9 @@ def evaluate(data, index_dir, model, cross_encoder, strict, k, limit, systems, i
     if limit:
         eval_set = dataclasses.replace(eval_set, questions=eval_set.questions[:limit])
     # accuracy@k needs k quotes: no margin may cut the list short (abstention still applies).
-    config = AnswerConfig(max_quotes=k, extra_quote_margin=float("inf"), strict=strict)
+    config = AnswerConfig(
+        max_quotes=k, extra_quote_margin=float("inf"), strict=strict, min_confidence=min_confidence
+    )
     with tempfile.TemporaryDirectory(prefix="qa-bot-eval-") as tmp:
         if eval_set.articles:
             work = Path(tmp)
@@ -365,14 +381,14 @@ def evaluate(data, index_dir, model, cross_encoder, strict, k, limit, systems, i
 @corpus_option
 @model_option
 @cross_encoder_option
-@strict_option
+@abstention_options
 @click.option("--host", default="127.0.0.1", show_default=True, help="Interface to bind (0.0.0.0 exposes it).")
 @click.option("--port", default=7860, show_default=True, type=click.IntRange(1, 65535))
-def serve(index_dir, corpus_dir, model, cross_encoder, strict, host, port) -> None:
+def serve(index_dir, corpus_dir, model, cross_encoder, strict, min_confidence, host, port) -> None:
     """Start the web chat (builds the index first if it is missing)."""
     from .web import launch
 
-    bot = load_bot(index_dir, corpus_dir, model, cross_encoder, strict)
+    bot = load_bot(index_dir, corpus_dir, model, cross_encoder, strict, min_confidence)
     launch(bot, host=host, port=port)
 
 

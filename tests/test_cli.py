@@ -111,11 +111,16 @@ def test_ask_builds_missing_index_then_answers_json(tmp_path):
     assert "qa-bot build --model" in other.stderr and "Traceback" not in other.stderr
 
 
-def test_ask_strict_declines_what_the_default_answers(tmp_path):
-    """--strict reaches the answerer: the article names no leader of the BLA."""
+def test_ask_strict_and_min_confidence_reach_the_answerer(tmp_path):
+    """--strict declines what the default answers: the article names no leader of the BLA."""
     index = tmp_path / "index"
     args = ("ask", "Who leads the BLA?", "--json", "--index", str(index), "--corpus", str(ROOT / "corpus"))
     assert json.loads(run(*args).stdout)["answered"] is True
     strict = run(*args, "--strict")
     assert strict.returncode == 0, strict.stderr
     assert json.loads(strict.stdout)["answered"] is False
+    # --min-confidence sets the threshold of whichever model decides: 0 never declines.
+    assert json.loads(run(*args, "--strict", "--min-confidence", "0").stdout)["answered"] is True
+    assert json.loads(run(*args, "--min-confidence", "0.99").stdout)["answered"] is False
+    bad = run(*args, "--min-confidence", "1.5")
+    assert bad.returncode == 2 and "--min-confidence" in bad.stderr and "0<=x<=1" in bad.stderr
