@@ -45,11 +45,13 @@ TEMPERATURE, PENALTY, EPOCHS, RATE = 0.05, 1e-2, 30, 2e-3
 
 
 def train(store: TokenStore, questions, cands, labels, fit: list[int], stop: list[int],
-          joint: bool = False, epochs: int = EPOCHS) -> tuple[np.ndarray, int]:
+          joint: bool = False, epochs: int = EPOCHS, tuned=None) -> tuple[np.ndarray, int]:
     """The adapter minimising the candidates' softmax loss on ``fit``, at the epoch where the loss
     on ``stop`` was lowest. With ``joint``, a candidate's logit is not its adapted MaxSim alone but
     a linear score of it and the other ranking features, learnt together with the adapter, so the
-    adapter learns what those features miss."""
+    adapter learns what those features miss. ``tuned`` (bitfit_study.py) trains part of the encoder
+    too: the question states come from ``tuned.states(rows)`` (projected, unit rows), its
+    ``parameters`` learn at its ``rate``, and ``tuned.keep()`` marks the best epoch's."""
     torch.manual_seed(0)
     packed = {}
     for i in fit + stop:
@@ -68,12 +70,16 @@ def train(store: TokenStore, questions, cands, labels, fit: list[int], stop: lis
     A = torch.zeros(store.dimension, store.dimension, requires_grad=True)
     others = torch.zeros(len(RANK_FEATURES) - len(ADAPTED), requires_grad=joint)
     scale = torch.tensor(1 / TEMPERATURE, requires_grad=joint)
-    optimiser = torch.optim.Adam([A, others, scale] if joint else [A], lr=RATE)
+    groups = [{"params": [A, others, scale] if joint else [A]}]
+    if tuned is not None:
+        groups.append({"params": tuned.parameters, "lr": tuned.rate})
+    optimiser = torch.optim.Adam(groups, lr=RATE)
 
     def loss(rows: list[int]) -> torch.Tensor:
         total = torch.zeros(())
-        for i in rows:
-            q, w, X, mask, y, features = packed[i]
+        states = tuned.states(rows) if tuned is not None else [packed[i][0] for i in rows]
+        for i, q in zip(rows, states):
+            _, w, X, mask, y, features = packed[i]
             qa = q + q @ A
             qa = qa / qa.norm(dim=1, keepdim=True)
             sims = torch.einsum("td,nld->ntl", qa, X).masked_fill(~mask[:, None, :], -1e4)
@@ -96,7 +102,27 @@ def train(store: TokenStore, questions, cands, labels, fit: list[int], stop: lis
         print(f"epoch {epoch}: stopping-set loss {stop_loss:.4f} ({time.perf_counter() - started:.0f} s)", file=sys.stderr)
         if stop_loss < best_loss:
             best, best_epoch, best_loss = A.detach().numpy().copy(), epoch, stop_loss
+            if tuned is not None:
+                tuned.keep()
     return best, best_epoch
+
+
+def prepare(work: Path):
+    """The FIT index (built in ``work`` if missing), the 4,000 FIT questions, their candidates, gold
+    labels and token states, and which of the first 2,500 train and stop the adapter (those with
+    a right and a wrong candidate)."""
+    articles, questions, _ = fit_split()
+    random.Random(0).shuffle(questions)
+    questions = questions[:4000]
+    bot = build(articles, work, "squad-fit")
+    bot.config = AnswerConfig(min_confidence=0.0)
+    if bot.data.tokens is None or bot.data.tokens.projection is None:
+        sys.exit("the FIT index holds no projected token states: build it with the default model")
+    cands = candidates(bot, [q.q for q in questions])
+    labels = gold_labels(bot.data, cands, questions)
+    states = bot._read([q.q for q in questions], tokens=True).states
+    usable = [i for i in range(2500) if labels[i].any() and not labels[i].all()]
+    return bot, questions, cands, labels, states, [i for i in usable if i < 2200], [i for i in usable if i >= 2200]
 
 
 def main() -> None:
@@ -108,22 +134,8 @@ def main() -> None:
     parser.add_argument("--epochs", type=int, default=EPOCHS, help=f"at most this many epochs (default {EPOCHS})")
     args = parser.parse_args()
     torch.set_num_threads(2)
-
-    articles, questions, _ = fit_split()
-    random.Random(0).shuffle(questions)
-    questions = questions[:4000]
-    bot = build(articles, args.work, "squad-fit")
-    bot.config = AnswerConfig(min_confidence=0.0)
-    if bot.data.tokens is None or bot.data.tokens.projection is None:
-        sys.exit("the FIT index holds no projected token states: build it with the default model")
-    cands = candidates(bot, [q.q for q in questions])
-    labels = gold_labels(bot.data, cands, questions)
-    states = bot._read([q.q for q in questions], tokens=True).states
-
-    usable = [i for i in range(2500) if labels[i].any() and not labels[i].all()]
-    fit = [i for i in usable if i < 2200]
-    adapter, epoch = train(bot.data.tokens, states, cands, labels, fit, [i for i in usable if i >= 2200],
-                           joint=args.joint, epochs=args.epochs)
+    bot, _, cands, labels, states, fit, stop = prepare(args.work)
+    adapter, epoch = train(bot.data.tokens, states, cands, labels, fit, stop, joint=args.joint, epochs=args.epochs)
     store = dataclasses.replace(bot.data.tokens, adapter=adapter)
 
     plain = [np.delete(c.features, ADAPTED, axis=1) for c in cands]
@@ -140,7 +152,7 @@ def main() -> None:
         if i >= 2500 and len(labels[i]):
             alone_plain.append(labels[i][np.argmax(m)])
             alone_adapted.append(labels[i][np.argmax(a)])
-    print(f"adapter: {len(usable)} questions ({len(fit)} to train, the rest to stop), "
+    print(f"adapter: {len(fit) + len(stop)} questions ({len(fit)} to train, the rest to stop), "
           f"best epoch {epoch} of {args.epochs}\n")
     print("| ranking features | FIT held-out accuracy@1 (1,500 q) |")
     print("|---|---|")
