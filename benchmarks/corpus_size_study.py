@@ -18,7 +18,9 @@ questions on the paragraphs half the FIT corpus away (other Wikipedia articles).
 - the same fit (the ranking weights shipped, negatives pooled as ``fit_answerer.py`` pools them)
   without ``unknown_terms``;
 - the same fit with examples from small corpora added: FIT questions asked of runs of 25, 100 and
-  400 paragraphs holding their paragraph (answerable) and of the run half the corpus away.
+  400 paragraphs holding their paragraph (answerable) and of the run half the corpus away;
+- the same fit with more of the best candidate's evidence (``MORE``: ranking features the model
+  does not read, its lead over the third candidate, the number of candidates).
 
 Each refit picks its threshold by the rule of fit_answerer.py on its own fitting data. Run
 ``fit_answerer.py --work DIR`` first (its indexes are reused).
@@ -34,6 +36,7 @@ from pathlib import Path
 
 import numpy as np
 from sklearn.linear_model import LogisticRegression
+from sklearn.metrics import roc_auc_score
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from fit_answerer import (  # noqa: E402
@@ -43,18 +46,27 @@ from fit_answerer import (  # noqa: E402
 
 from qa_bot.bot import QABot  # noqa: E402
 from qa_bot.answer import confidence  # noqa: E402
-from qa_bot.features import ABSTAIN_FEATURES  # noqa: E402
+from qa_bot.features import ABSTAIN_FEATURES, RANK_FEATURES  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
+MORE = ("maxsim_adapted", "ctx_lex", "type_miss", "type_match", "bigram", "neighbour_cos", "pass_bm25", "pass_rrf")
+EVIDENCE = (*ABSTAIN_FEATURES, *MORE, "third_gap", "log_candidates")  # the columns group() gives
 FIT_RUNS = (25, 100, 400)  # sizes of the small corpora added to the fit, in turn
 HELD_OUT_RUNS = ((50, 100), (50, 600), (240, 200), (240, 650))  # (paragraphs, first paragraph)
 
 
 def group(bot: QABot, questions, rank: dict, answerable: bool = True):
-    """The abstention features of ``questions`` asked of ``bot``, and (answerable) whether the
-    best candidate is right."""
+    """The abstention features of ``questions`` asked of ``bot`` and the rest of ``EVIDENCE``,
+    and (answerable) whether the best candidate is right."""
     cands = candidates(bot, [q.q for q in questions])
     rows, scores = abstain_rows(cands, rank)
+    more = np.zeros((len(rows), len(EVIDENCE) - len(ABSTAIN_FEATURES)))
+    for i, (c, sc) in enumerate(zip(cands, scores)):
+        if len(sc):
+            order = np.argsort(-sc, kind="stable")
+            third = sc[order[0]] - sc[order[2]] if len(sc) > 2 else 1.0
+            more[i] = [*c.features[order[0], [RANK_FEATURES.index(n) for n in MORE]], third, np.log(len(sc))]
+    rows = np.hstack([rows, more])
     if not answerable:
         return rows, None
     return rows, top_right(scores, gold_labels(bot.data, cands, questions))
@@ -62,8 +74,9 @@ def group(bot: QABot, questions, rank: dict, answerable: bool = True):
 
 def refit(pos: list, neg: list, drop: tuple[str, ...] = ()):
     """The answerability model over answerable groups ``pos`` and unanswerable ``neg`` (pooled,
-    unweighted, as fit_answerer's default), its threshold by the same utility and rule."""
-    keep = [i for i, name in enumerate(ABSTAIN_FEATURES) if name not in drop]
+    unweighted, as fit_answerer's default) on the ``EVIDENCE`` columns not in ``drop``, its
+    threshold by the same utility and rule."""
+    keep = [i for i, name in enumerate(EVIDENCE) if name not in drop]
     A_pos, right = np.vstack([a for a, _ in pos])[:, keep], np.concatenate([r for _, r in pos])
     A_neg = np.vstack([a for a, _ in neg])[:, keep]
     model = LogisticRegression(C=1.0, max_iter=5000).fit(
@@ -71,7 +84,7 @@ def refit(pos: list, neg: list, drop: tuple[str, ...] = ()):
     p_pos, p_neg = model.predict_proba(A_pos)[:, 1], model.predict_proba(A_neg)[:, 1]
     threshold = pick_threshold([(float(t), utility(p_pos >= t, right, (p_neg >= t).mean()))
                                 for t in THRESHOLDS])
-    return lambda rows: model.predict_proba(rows[:, keep])[:, 1] >= threshold, threshold
+    return lambda rows: model.predict_proba(rows[:, keep])[:, 1], threshold
 
 
 def main() -> None:
@@ -118,23 +131,30 @@ def main() -> None:
                                                    group(bot, [q for q in held_q if q.article in far], rank, False))
 
     def shipped(rows: np.ndarray) -> np.ndarray:
-        return np.array([confidence(r, weights["abstain"]) for r in rows]) >= weights["min_confidence"]
+        return np.array([confidence(r[: len(ABSTAIN_FEATURES)], weights["abstain"]) for r in rows])
 
     base_pos, base_neg = [fit["answerable"]], [fit["other-domain"], fit["not-covered"]]
-    models = {f"shipped (threshold {weights['min_confidence']})": shipped}
-    for label, model in (("refit without unknown_terms", refit(base_pos, base_neg, ("unknown_terms",))),
-                         ("refit with small-corpus examples", refit(base_pos + small_pos, base_neg + small_neg))):
-        models[f"{label} (threshold {model[1]})"] = model[0]
+    models = {f"shipped (threshold {weights['min_confidence']})": (shipped, weights["min_confidence"])}
+    extra = EVIDENCE[len(ABSTAIN_FEATURES):]
+    for label, model in (("refit without unknown_terms", refit(base_pos, base_neg, ("unknown_terms", *extra))),
+                         ("refit with small-corpus examples", refit(base_pos + small_pos, base_neg + small_neg, extra)),
+                         ("refit with more evidence", refit(base_pos, base_neg))):
+        models[f"{label} (threshold {model[1]})"] = model
 
     print(f"held out: {len(held_q)} FIT questions used by no fit. Each cell: false abstention on the "
-          "answerable questions / share answered of the unanswerable ones (their numbers in the header)\n")
+          "answerable questions / share answered of the unanswerable ones (their numbers in the header). "
+          "AUC: how well the confidence ranks all the answerable above all the unanswerable (1 = perfectly)\n")
     print("| model | " + " | ".join(f"{name} ({len(p[0]) if p else 0} / {len(g[0]) if g else 0})"
-                                   for name, (p, g) in held.items()) + " |")
-    print("|---|" + "---|" * len(held))
-    for label, model in models.items():
-        cells = [" / ".join(f"{1 - model(p[0]).mean():.3f}" if kind == 0 else f"{model(p[0]).mean():.3f}"
+                                   for name, (p, g) in held.items()) + " | AUC |")
+    print("|---|" + "---|" * (len(held) + 1))
+    for label, (proba, threshold) in models.items():
+        cells = [" / ".join(f"{(proba(p[0]) < threshold).mean():.3f}" if kind == 0
+                            else f"{(proba(p[0]) >= threshold).mean():.3f}"
                             for kind, p in enumerate(pair) if p is not None) for pair in held.values()]
-        print(f"| {label} | " + " | ".join(cells) + " |")
+        pos = np.concatenate([proba(p[0]) for p, _ in held.values() if p is not None])
+        neg = np.concatenate([proba(g[0]) for _, g in held.values()])
+        auc = roc_auc_score(np.r_[np.ones(len(pos)), np.zeros(len(neg))], np.r_[pos, neg])
+        print(f"| {label} | " + " | ".join(cells) + f" | {auc:.4f} |")
 
 
 if __name__ == "__main__":
