@@ -148,11 +148,11 @@ def main() -> None:
                                    for name, (p, g) in held.items()) + " | AUC |")
     print("|---|" + "---|" * (len(held) + 1))
     for label, (proba, threshold) in models.items():
-        cells = [" / ".join(f"{(proba(p[0]) < threshold).mean():.3f}" if kind == 0
-                            else f"{(proba(p[0]) >= threshold).mean():.3f}"
-                            for kind, p in enumerate(pair) if p is not None) for pair in held.values()]
-        pos = np.concatenate([proba(p[0]) for p, _ in held.values() if p is not None])
-        neg = np.concatenate([proba(g[0]) for _, g in held.values()])
+        scored = [[None if g is None else proba(g[0]) for g in pair] for pair in held.values()]
+        cells = [" / ".join(f"{(p < threshold).mean():.3f}" if kind == 0 else f"{(p >= threshold).mean():.3f}"
+                            for kind, p in enumerate(pair) if p is not None) for pair in scored]
+        pos = np.concatenate([p for p, _ in scored if p is not None])
+        neg = np.concatenate([g for _, g in scored])
         auc = roc_auc_score(np.r_[np.ones(len(pos)), np.zeros(len(neg))], np.r_[pos, neg])
         print(f"| {label} | " + " | ".join(cells) + f" | {auc:.4f} |")
 
