@@ -77,6 +77,7 @@ class AnswerConfig:
     duplicate_cosine: float = 0.92  # a sentence this close to a chosen one is a near-duplicate
     strict: bool = False  # the strict answerability model and threshold (see above)
     expand_acronyms: bool = True  # search with "BLA (Baloch Liberation Army)" too (acronyms.py)
+    correct_spelling: bool = True  # search with "Sigimund" read as "Sigismund" too (spelling.py)
     rerank_top: int = 16  # with a reranker (rerank.py): how many of the best candidates it reads
     rerank_weight: float = 0.75  # its standardised score's weight against the ranker's (benchmarks/rerank_study.py)
     rank_weights: dict[str, float] | None = None
@@ -120,6 +121,7 @@ class Candidates:
     abstain: np.ndarray  # ABSTAIN_FEATURES of the question (zeros when there is no candidate)
     confidence: float  # probability that the best candidate answers the question
     order: np.ndarray | None = None  # rows best first, when a reranker re-ordered them (else by score)
+    read_as: tuple[tuple[str, str], ...] = ()  # misspelt words read as corpus words (spelling.py)
 
     def ranked(self) -> np.ndarray:
         """Candidate rows, best first."""

@@ -21,6 +21,7 @@ from .lexical import tokenize
 from .pooling import TokenStates
 from .quotes import select_quotes
 from .rerank import Reranker, rerank_order
+from .spelling import Spelling
 from .records import Answer, Article, ArticleFilter, SearchHit
 from .retrieve import Ranked, Retriever
 
@@ -76,6 +77,7 @@ class QABot:
         self._tokens = data.tokens is not None and gives_tokens(self.encoder)
         self.config = config or AnswerConfig()
         self.retriever = Retriever(data)
+        self.spelling = Spelling(lambda: (a.text for a in data.articles), data.lexical.knows)
         self._dimension_checked = False
 
     @property
@@ -186,9 +188,9 @@ class QABot:
         q = self._read(cleaned, tokens=self._tokens)
         ranked = self._retrieve(q, self.config.passages, where)
         cands = [
-            self._candidates(text, [(v, st)] + ([] if alt is None else [alt]), terms, r, pairs)
-            for text, v, st, alt, terms, r, pairs in zip(cleaned, q.vectors, q.states, q.expanded, q.terms, ranked,
-                                                          q.synonyms)
+            replace(self._candidates(text, [(v, st)] + ([] if alt is None else [alt]), terms, r, pairs), read_as=typos)
+            for text, v, st, alt, terms, r, pairs, typos in zip(
+                cleaned, q.vectors, q.states, q.expanded, q.terms, ranked, q.synonyms, q.read_as)
         ]
         return [self._rerank(c) for c in cands] if self.reranker is not None else cands
 
@@ -222,12 +224,22 @@ class QABot:
 
     def _read(self, questions: list[str], *, tokens: bool = False) -> _Readings:
         """The questions' vectors, token states and terms; for a question naming an acronym the
-        corpus defines (or spelling one out), also the reading with both forms and the pairs of
-        terms that name the same thing."""
+        corpus defines (or spelling one out) or misspelling a word of the corpus, also the reading
+        with the other form or the correction, and the pairs of terms that name the same thing."""
+        cfg, acronyms = self.config, self.data.acronyms
         rewritten: dict[int, tuple[str, list[tuple[str, str]]]] = {}
-        if self.config.expand_acronyms and len(self.data.acronyms):
-            read = {i: self.data.acronyms.read(q) for i, q in enumerate(questions)}
-            rewritten = {i: r for i, r in read.items() if r[1]}
+        read_as: list[tuple[tuple[str, str], ...]] = [()] * len(questions)
+        for i, text in enumerate(questions):
+            pairs: list[tuple[str, str]] = []
+            if cfg.correct_spelling:
+                text, typos = self.spelling.read(text)
+                pairs += typos
+                read_as[i] = tuple(typos)
+            if cfg.expand_acronyms and len(acronyms):
+                text, forms = acronyms.read(text)
+                pairs += forms
+            if pairs:
+                rewritten[i] = (text, pairs)
         # Both readings go through the model in one call.
         n = len(questions)
         vectors, states = self._encode(questions + [text for text, _ in rewritten.values()], tokens=tokens)
@@ -237,7 +249,7 @@ class QABot:
             expanded[i] = (vectors[row], states[row])
             synonyms[i] = [(tokenize([short])[0], tokenize([long])[0]) for short, long in pairs]
         vectors, states = vectors[:n], states[:n]
-        return _Readings(vectors, states, expanded, synonyms, tokenize(questions))
+        return _Readings(vectors, states, expanded, synonyms, tokenize(questions), read_as)
 
     def _encode(self, texts: list[str], *, tokens: bool = False) -> tuple[np.ndarray, list[TokenStates | None]]:
         """The question vectors, and (with ``tokens``) their token states from the same pass."""
@@ -317,7 +329,9 @@ class QABot:
         )
         features = rank_features(evidence, data.lexical.idf)
         scores = linear(features, RANK_FEATURES, cfg.rank_weights)
-        unknown = unknown_share(qtokens, data.lexical.knows, data.lexical.idf)
+        # A term read as another (a misspelling as its correction) is as known as that one.
+        read_as = {t for pair in synonyms for side in pair for t in side}
+        unknown = unknown_share(qtokens, lambda t: t in read_as or data.lexical.knows(t), data.lexical.idf)
         abstain = abstain_features(features, scores, unknown)
         return Candidates(
             question, sent_ids, ranked.passages[ranks], features, scores, abstain,
@@ -347,9 +361,10 @@ class QABot:
 
     def _select(self, cand: Candidates) -> Answer:
         """Turn scored candidates into ranked, non-overlapping, non-duplicate quotes (or abstain)."""
+        read_as = list(cand.read_as)
         if not len(cand.sentences) or cand.confidence < self.config.min_confidence:
-            return Answer(cand.question, False, NO_ANSWER, [])
-        return Answer(cand.question, True, None, select_quotes(self.data, cand, self.config))
+            return Answer(cand.question, False, NO_ANSWER, [], read_as)
+        return Answer(cand.question, True, None, select_quotes(self.data, cand, self.config), read_as)
 
 
 @dataclass
@@ -361,6 +376,7 @@ class _Readings:
     expanded: list[tuple[np.ndarray, TokenStates | None] | None]  # None: nothing to expand
     synonyms: list[list[tuple[list[str], list[str]]]]  # stemmed (short, long) term lists
     terms: list[list[str]]  # stemmed terms as written
+    read_as: list[tuple[tuple[str, str], ...]]  # misspelt words and the corpus words they were read as
 
 
 def _with_synonyms(synonyms: list[tuple[list[str], list[str]]]):

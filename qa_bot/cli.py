@@ -223,7 +223,7 @@ def argument_text(value: str) -> str:
 
 def format_answer(answer: Answer) -> str:
     """Readable terminal output for an answer."""
-    lines = [f"Q: {answer.question}", ""]
+    lines = [f"Q: {answer.question}", *([answer.read_as_note()] if answer.read_as else []), ""]
     if not answer.answered:
         lines.append(answer.message or "No answer.")
         return "\n".join(lines)

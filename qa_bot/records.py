@@ -120,6 +120,9 @@ class Answer:
     answered: bool
     message: str | None
     quotes: list[Quote] = field(default_factory=list)
+    # Words of the question the bot also read as corpus words: (as written, read as), e.g.
+    # ("Pehsawar", "Peshawar") (spelling.py). The question itself is never changed.
+    read_as: list[tuple[str, str]] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -127,7 +130,14 @@ class Answer:
             "answered": self.answered,
             "message": self.message,
             "quotes": [q.to_dict() for q in self.quotes],
+            "read_as": [{"written": written, "read_as": read} for written, read in self.read_as],
         }
+
+    def read_as_note(self) -> str:
+        """'Also read “Pehsawar” as “Peshawar”.' (plain text; empty when no word was)."""
+        if not self.read_as:
+            return ""
+        return "Also read " + ", ".join(f"“{w}” as “{r}”" for w, r in self.read_as) + "."
 
 
 @dataclass(frozen=True)

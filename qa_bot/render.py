@@ -46,8 +46,9 @@ def source_line(quote: Quote) -> str:
 def answer_markdown(answer: Answer) -> str:
     """The chat message for an answer: each quote as a block quote with a numbered marker, its
     source line underneath and a confidence cue; or the plain no-answer message."""
+    note = f'<span class="qa-read-as">{escape(answer.read_as_note())}</span>\n\n' if answer.read_as else ""
     if not answer.answered:
-        return f'<span class="qa-none">{escape(answer.message or "No answer.")}</span>'
+        return note + f'<span class="qa-none">{escape(answer.message or "No answer.")}</span>'
     parts = []
     for n, quote in enumerate(answer.quotes, 1):
         cue = f'<span class="qa-cue" title="confidence {quote.score:.0%}">{_meter(quote.score)} {confidence_label(quote.score)}</span>'
@@ -55,7 +56,7 @@ def answer_markdown(answer: Answer) -> str:
             f"> {escape(quote.text)} <sup>[{n}]</sup>\n\n"
             f'<span class="qa-source">[{n}] {source_line(quote)}</span> {cue}'
         )
-    return "\n\n".join(parts)
+    return note + "\n\n".join(parts)
 
 
 def sources_html(answer: Answer | None) -> str:
@@ -99,6 +100,7 @@ CSS = """
 .qa-cue { color: #555; font-size: 0.85em; white-space: nowrap; }
 .qa-source { font-size: 0.9em; }
 .qa-none { color: #8a4b00; }
+.qa-read-as { color: #555; font-style: italic; }
 .qa-card { border: 1px solid #ddd; border-radius: 8px; padding: 10px 12px; margin-bottom: 10px; }
 .qa-card-head { font-weight: 600; margin-bottom: 4px; }
 .qa-section { font-size: 0.85em; color: #666; margin-bottom: 4px; }

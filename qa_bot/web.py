@@ -24,6 +24,7 @@ import datetime as dt
 import logging
 import re
 import threading
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 # Imported at module level (web.py itself is imported only by `qa-bot serve`): Gradio resolves the
@@ -214,7 +215,7 @@ def build_app(bot: QABot | LiveBot):
         try:
             return live.current().ask(question).to_dict()
         except InvalidQuestionError as exc:
-            return {"question": str(question), "answered": False, "message": str(exc), "quotes": []}
+            return Answer(str(question), False, str(exc), []).to_dict()
 
     def respond(message, history, answers, asked, outlets, date_from, date_to):
         history, answers, asked = list(history or []), list(answers or []), list(asked or [])
@@ -227,7 +228,7 @@ def build_app(bot: QABot | LiveBot):
             effective = contextualize(message, asked)
             answer = live.current().ask(effective, where=where)
             # Show the reader their own words, not the completed question.
-            answer = Answer(message, answer.answered, answer.message, answer.quotes)
+            answer = replace(answer, question=message)
             asked.append(effective)
         except InvalidQuestionError as exc:
             answer = Answer(message, False, str(exc)[:1].upper() + str(exc)[1:] + ".", [])

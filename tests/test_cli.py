@@ -85,8 +85,8 @@ def test_ask_builds_missing_index_then_answers_json(tmp_path):
     assert result.returncode == 0, result.stderr
     assert "building the index" in result.stderr
     payload = json.loads(result.stdout)  # exactly one JSON object on stdout
-    assert set(payload) == {"question", "answered", "message", "quotes"}
-    assert payload["answered"] is True and payload["message"] is None
+    assert set(payload) == {"question", "answered", "message", "quotes", "read_as"}
+    assert payload["answered"] is True and payload["message"] is None and payload["read_as"] == []
     quote = payload["quotes"][0]
     assert set(quote) == {"text", "score", "start", "end", "context", "article"}
     assert set(quote["article"]) == {"id", "title", "source", "url", "published"}
@@ -99,6 +99,12 @@ def test_ask_builds_missing_index_then_answers_json(tmp_path):
     assert again.returncode == 0, again.stderr
     assert "building" not in again.stderr
     assert "do not answer" in again.stdout
+    assert "Also read" not in again.stdout
+
+    # A misspelt word is read as the article's word, and the reader is told.
+    typo = run("ask", "What does the BLA wnat?", "--index", str(index))
+    assert typo.returncode == 0, typo.stderr
+    assert "Also read “wnat” as “want”." in typo.stdout and "seeks independence" in typo.stdout
 
     # A no-op build re-embeds nothing.
     build = run("build", "--corpus", str(ROOT / "corpus"), "--index", str(index))

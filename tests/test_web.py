@@ -87,8 +87,8 @@ def test_api_ask_returns_the_json_contract(app_url):
 
     client = Client(app_url, verbose=False)
     result = client.predict("What does the BLA want?", api_name="/ask")
-    assert set(result) == {"question", "answered", "message", "quotes"}
-    assert result["answered"] is True
+    assert set(result) == {"question", "answered", "message", "quotes", "read_as"}
+    assert result["answered"] is True and result["read_as"] == []
     quote = result["quotes"][0]
     assert set(quote) == {"text", "score", "start", "end", "context", "article"}
     assert "seeks independence for Balochistan" in quote["text"]
@@ -184,6 +184,12 @@ def test_example_question_click(page):
         "() => [...document.querySelectorAll(\"#qa-chat [data-testid='bot']\")].some(e => e.innerText.includes('seeks independence'))",
         timeout=60_000,
     )
+
+
+def test_a_misspelt_word_is_read_as_the_article_word_and_the_reader_is_told(page):
+    reply = ask(page, "What does the BLA wnat?")
+    assert "Also read “wnat” as “want”." in reply
+    assert "seeks independence for Balochistan" in reply
 
 
 def test_unanswerable_question_says_so(page):

@@ -53,6 +53,16 @@ def test_answer_markdown_partial_match_and_no_answer():
     assert "do not answer &lt;this&gt; question" in md and "> " not in md  # no block quote
 
 
+def test_a_word_read_as_another_is_shown_escaped_with_the_answer_or_the_refusal():
+    pairs = [("Pehsawar", "Peshawar"), ("<b>x", "bx")]
+    answered = answer_markdown(Answer("q", True, None, [_quote("A.", "A.")], pairs))
+    assert answered.startswith('<span class="qa-read-as">Also read “Pehsawar” as “Peshawar”, “&lt;b&gt;x” as “bx”\\.</span>')
+    assert "<b>" not in answered and "> A\\." in answered
+    declined = answer_markdown(Answer("q", False, "The articles do not answer this question.", [], pairs[:1]))
+    assert "Also read “Pehsawar” as “Peshawar”" in declined and "qa-none" in declined
+    assert "qa-read-as" not in answer_markdown(Answer("q", True, None, [_quote("A.", "A.")]))
+
+
 def test_non_http_links_are_not_links():
     quote = dataclasses.replace(_quote("A.", "A."), article=dataclasses.replace(CITATION, url="javascript:alert(1)"))
     md = answer_markdown(Answer("q", True, None, [quote]))
