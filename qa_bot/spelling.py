@@ -4,13 +4,14 @@ A word of a question is taken as misspelt when it has four letters or more, neit
 an English word list holds it (symspellpy's frequency dictionary, 82,765 words, so that "tore" is
 not read as "more"), and none of its stems is a term of the corpus. Its correction is the corpus
 word within one edit of it (two for a word of eight letters or more) that the corpus uses most
-and that is not a stop word, found with SymSpell (Garbe 2012, symmetric delete; the symspellpy package). A word with no such
-neighbour is left as it is.
+and that is not a stop word, found with SymSpell (Garbe 2012, symmetric delete; the symspellpy
+package). A word with no such neighbour is left as it is.
 
 Like an expanded acronym (acronyms.py), the corrected question is a second reading: the bot
 searches with both, scores each sentence by the better one, and counts a sentence holding the
 correction as holding the reader's word. A wrong correction therefore adds a reading; it cannot
-take away the question as written. The question shown to the reader is never changed.
+take away the question as written. The question shown to the reader is never changed; the
+answer names the words so read (``Answer.read_as``: "Also read “Pehsawar” as “Peshawar”.").
 """
 
 from __future__ import annotations
@@ -93,7 +94,8 @@ class Spelling:
                     if len(w) >= MIN_LETTERS - 1:
                         symspell.create_dictionary_entry(w, n)
                 self._symspell = symspell
-        found = self._symspell.lookup(word, Verbosity.CLOSEST, max_edit_distance=2 if len(word) >= self.long_word else 1)
+        reach = 2 if len(word) >= self.long_word else 1
+        found = self._symspell.lookup(word, Verbosity.CLOSEST, max_edit_distance=reach)
         # The most used of the nearest words that is not a stop word ("wnat" is not "what").
         return next((f.term for f in found if tokenize([f.term])[0]), None)
 
