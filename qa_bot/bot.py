@@ -329,9 +329,9 @@ class QABot:
         )
         features = rank_features(evidence, data.lexical.idf)
         scores = linear(features, RANK_FEATURES, cfg.rank_weights)
-        # A term read as another (a misspelling as its correction) is as known as that one.
-        read_as = {t for pair in synonyms for side in pair for t in side}
-        unknown = unknown_share(qtokens, lambda t: t in read_as or data.lexical.knows(t), data.lexical.idf)
+        # A term paired with another (a misspelling with its correction) is as known as that one.
+        paired = {t for pair in synonyms for side in pair for t in side}
+        unknown = unknown_share(qtokens, lambda t: t in paired or data.lexical.knows(t), data.lexical.idf)
         abstain = abstain_features(features, scores, unknown)
         return Candidates(
             question, sent_ids, ranked.passages[ranks], features, scores, abstain,
