@@ -36,10 +36,16 @@ LONG_WORD = 8  # a word this long may be two edits from its correction
 
 
 @cache
-def english_words() -> frozenset[str]:
-    """The lower-cased words of symspellpy's English frequency dictionary."""
+def english_by_frequency() -> tuple[str, ...]:
+    """The lower-cased words of symspellpy's English frequency dictionary, most frequent first."""
     text = files("symspellpy").joinpath(_ENGLISH).read_text(encoding="utf-8")
-    return frozenset(line.split(" ", 1)[0] for line in text.splitlines() if line)
+    return tuple(line.split(" ", 1)[0] for line in text.splitlines() if line)
+
+
+@cache
+def english_words() -> frozenset[str]:
+    """The same words as a set."""
+    return frozenset(english_by_frequency())
 
 
 def words(text: str) -> list[str]:
