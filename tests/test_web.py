@@ -190,6 +190,9 @@ def test_a_misspelt_word_is_read_as_the_article_word_and_the_reader_is_told(page
     reply = ask(page, "What does the BLA wnat?")
     assert "Also read “wnat” as “want”." in reply
     assert "seeks independence for Balochistan" in reply
+    last = page.locator(BOT).last
+    assert last.locator(".qa-read-as").inner_text() == "Also read “wnat” as “want”."
+    assert last.locator("blockquote").count() >= 1  # the note does not swallow the quotes' markup
 
 
 def test_unanswerable_question_says_so(page):
