@@ -53,7 +53,7 @@ def main() -> None:
     whole.spelling.correct("warmup")
     seconds = time.perf_counter() - started
     tracemalloc.start()  # again, to count what it holds (tracing slows it down)
-    whole.spelling = Spelling(lambda: (a.text for a in whole.data.articles), whole.data.lexical.knows)
+    whole.spelling = Spelling.of(whole.data)
     whole.spelling.correct("warmup")
     holds = tracemalloc.get_traced_memory()[0]
     tracemalloc.stop()
@@ -69,9 +69,9 @@ def main() -> None:
         c = candidates(whole, [q.q for q in held])
         answered = np.array([x.confidence >= whole.config.min_confidence for x in c])
         right = top_right([x.scores for x in c], gold_labels(whole.data, c, held))
-        rewritten = [q.q for q in held if whole.spelling.read(q.q)[1]] if on else []
+        rewritten = [pairs for pairs in (whole.spelling.read(q.q)[1] for q in held) if pairs] if on else []
         if on and long_word == 8:
-            examples = [whole.spelling.read(q)[1] for q in rewritten]
+            examples = rewritten
         neg = [np.mean([x.confidence >= bot.config.min_confidence for x in candidates(bot, [q.q for q in qs])])
                for bot, qs in ((not_b, uncovered), (news, held))]
         print(f"| {name} | {len(rewritten)} | {(answered & right).mean():.3f} | {answered.mean():.3f} "

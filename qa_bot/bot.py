@@ -77,7 +77,7 @@ class QABot:
         self._tokens = data.tokens is not None and gives_tokens(self.encoder)
         self.config = config or AnswerConfig()
         self.retriever = Retriever(data)
-        self.spelling = Spelling(lambda: (a.text for a in data.articles), data.lexical.knows)
+        self.spelling = Spelling.of(data)
         self._dimension_checked = False
 
     @property

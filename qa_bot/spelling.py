@@ -22,10 +22,14 @@ from collections import Counter
 from collections.abc import Callable, Iterable
 from functools import cache
 from importlib.resources import files
+from typing import TYPE_CHECKING
 
 from symspellpy import SymSpell, Verbosity
 
 from .lexical import tokenize
+
+if TYPE_CHECKING:
+    from .index import IndexData
 
 # A word: letters, with an inner apostrophe ("Sigismund's", "don't").
 _WORD = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)*")
@@ -70,6 +74,11 @@ class Spelling:
         self._counts: Counter[str] | None = None
         self._symspell: SymSpell | None = None
         self._lock = threading.Lock()  # the web app asks from several threads
+
+    @classmethod
+    def of(cls, data: IndexData) -> Spelling:
+        """The corrections for an index: its articles' words, its BM25 terms."""
+        return cls(lambda: (a.text for a in data.articles), data.lexical.knows)
 
     @property
     def counts(self) -> Counter[str]:
