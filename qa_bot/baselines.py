@@ -4,14 +4,17 @@
 - ``bm25``: the sentences BM25 ranks highest.
 - ``hybrid``: both sentence rankings fused by reciprocal rank fusion, no answerer.
 - ``full``: qa-bot itself (passage retrieval, sentence ranking, quote spans, abstention).
+- ``answer-all``: qa-bot with its abstention threshold at 0: the ranking and quotes of ``full``
+  for every question, declined or not.
 
 All use the same index, sentence splits and model, so a table of them compares like with like.
-The baselines never abstain.
+The baselines never abstain, and neither does ``answer-all``: it is the row to set beside them
+for the quality of the ranking alone, while ``full`` is what a reader gets.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import Enum
 
 import numpy as np
@@ -35,6 +38,7 @@ class System(Enum):
     BM25 = "bm25"
     HYBRID = "hybrid"
     FULL = "full"
+    ANSWER_ALL = "answer-all"
 
     @classmethod
     def from_str(cls, name: str) -> System:
@@ -45,10 +49,8 @@ class System(Enum):
 
 
 class FullSystem:
-    name = System.FULL.value
-
-    def __init__(self, bot: QABot) -> None:
-        self.bot = bot
+    def __init__(self, bot: QABot, name: str = System.FULL.value) -> None:
+        self.bot, self.name = bot, name
 
     def warm_up(self) -> None:
         self.bot.warm_up()
@@ -98,4 +100,10 @@ class SentenceBaseline:
 
 
 def make_system(bot: QABot, system: System):
-    return FullSystem(bot) if system is System.FULL else SentenceBaseline(bot, system)
+    if system is System.FULL:
+        return FullSystem(bot)
+    if system is System.ANSWER_ALL:
+        # Only the threshold differs, so where `full` answers, both give the same quotes.
+        never_declines = QABot(bot.data, bot.encoder, replace(bot.config, min_confidence=0.0), reranker=bot.reranker)
+        return FullSystem(never_declines, System.ANSWER_ALL.value)
+    return SentenceBaseline(bot, system)

@@ -316,7 +316,8 @@ def list_articles(index_dir, as_json) -> None:
 @click.option("--limit", type=click.IntRange(1), help="Ask only the first N questions.")
 @click.option(
     "--baseline", "systems", multiple=True, default=("full",), show_default=True,
-    help="Systems to compare in this run: dense, bm25, hybrid, full, or all (repeatable).",
+    help="Systems to compare in this run: dense, bm25, hybrid, full, answer-all (full, never declining), "
+             "or all (repeatable).",
 )
 @click.option("--include-fitted", is_flag=True, help="Also score questions on paragraphs the answerer was fitted on.")
 @click.option("--json", "as_json", is_flag=True, help="Print the figures as JSON (one object per system).")

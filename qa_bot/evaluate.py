@@ -169,6 +169,9 @@ class EvalReport:
     passage_recall: float | None  # gold article among the first k passages
     abstention: float | None  # answered=false rate on unanswerable questions
     false_abstention: float | None  # answered=false rate on answerable questions
+    # Of the answerable questions it answered, the share whose first quote holds a gold answer:
+    # how far a reader can trust what it says (None when it answered none).
+    answered_accuracy: float | None
     mean_quote_chars: float
     latency_ms_p50: float
     latency_ms_p95: float
@@ -191,7 +194,7 @@ def run_eval(system, eval_set: EvalSet, *, k: int = 5, progress=None) -> EvalRep
     ks = sorted({1, 3, k})
     hits = {kk: 0 for kk in ks}
     recall_hits = recall_total = 0
-    answered_neg = abstained_pos = 0
+    answered_neg = abstained_pos = answered_right = 0
     quote_chars: list[int] = []
     latencies: list[float] = []
     answerable = [q for q in eval_set.questions if q.gold]
@@ -205,6 +208,7 @@ def run_eval(system, eval_set: EvalSet, *, k: int = 5, progress=None) -> EvalRep
             abstained_pos += not response.answered
             for kk in ks:
                 hits[kk] += any(contains_gold(q, item.gold) for q in response.quotes[:kk])
+            answered_right += response.answered and any(contains_gold(q, item.gold) for q in response.quotes[:1])
             if item.article is not None:
                 recall_total += 1
                 recall_hits += item.article in system.passages(item.q, k)
@@ -224,6 +228,7 @@ def run_eval(system, eval_set: EvalSet, *, k: int = 5, progress=None) -> EvalRep
         passage_recall=recall_hits / recall_total if recall_total else None,
         abstention=1 - answered_neg / n_neg if n_neg else None,
         false_abstention=abstained_pos / n_pos if n_pos else None,
+        answered_accuracy=answered_right / (n_pos - abstained_pos) if n_pos > abstained_pos else None,
         mean_quote_chars=float(np.mean(quote_chars)) if quote_chars else 0.0,
         latency_ms_p50=float(np.percentile(lat, 50)),
         latency_ms_p95=float(np.percentile(lat, 95)),
@@ -238,7 +243,8 @@ def format_table(reports: list[EvalReport], k: int, excluded: int) -> str:
         + (f"; {excluded} questions on paragraphs used for fitting not scored" if excluded else "")
     ]
     ks = sorted(first.accuracy)
-    head = "system   " + "".join(f"acc@{kk:<4}" for kk in ks) + f"recall@{k}  abstain  false-abst  quote-chars  p50 ms  p95 ms"
+    head = ("system      " + "".join(f"acc@{kk:<4}" for kk in ks)
+            + f"recall@{k}  abstain  false-abst  answered-acc@1  quote-chars  p50 ms  p95 ms")
     lines += [head, "-" * len(head)]
 
     def fmt(value) -> str:
@@ -246,8 +252,9 @@ def format_table(reports: list[EvalReport], k: int, excluded: int) -> str:
 
     for r in reports:
         lines.append(
-            f"{r.system:<9}" + "".join(f"{r.accuracy[kk]:<8.3f}" for kk in ks)
+            f"{r.system:<12}" + "".join(f"{r.accuracy[kk]:<8.3f}" for kk in ks)
             + f"{fmt(r.passage_recall):>9}  {fmt(r.abstention):>7}  {fmt(r.false_abstention):>10}"
+            + f"  {fmt(r.answered_accuracy):>14}"
             + f"  {r.mean_quote_chars:11.0f}  {r.latency_ms_p50:6.1f}  {r.latency_ms_p95:6.1f}"
         )
     return "\n".join(lines)

@@ -103,8 +103,47 @@ def test_run_eval_scores_every_system(bot):
     full = run_eval(FullSystem(bot), eval_set, k=5)
     baseline = run_eval(SentenceBaseline(bot, System.DENSE), eval_set, k=5)
     assert baseline.abstention == 0.0, "baselines never abstain"
-    text = format_table([baseline, full], 5, excluded=2)
+    assert full.abstention == 1.0, "the bot declines the nonsense question"
+    every = run_eval(make_system(bot, System.ANSWER_ALL), eval_set, k=5)
+    assert every.system == "answer-all" and every.abstention == 0.0 and every.false_abstention == 0.0
+    assert bot.config.min_confidence > 0, "answer-all leaves the bot it was made from as it was"
+    text = format_table([baseline, full, every], 5, excluded=2)
     assert "dense" in text and "full" in text and "2 questions on paragraphs used for fitting" in text
+    assert "answered-acc@1" in text and "answer-all" in text
+
+
+class _Canned:
+    """A system with fixed responses, to check the scoring arithmetic by hand."""
+
+    name = "canned"
+
+    def __init__(self, responses):
+        self.responses = responses
+
+    def warm_up(self):
+        pass
+
+    def respond(self, question, k):
+        return self.responses[question]
+
+    def passages(self, question, k):
+        return self.responses[question].articles
+
+
+def test_accuracy_counts_a_decline_as_wrong_and_answered_accuracy_leaves_it_out():
+    from qa_bot.baselines import Response
+
+    right, wrong = Response(True, ["it was 42"], ["a"]), Response(True, ["no idea", "it was 42"], ["b", "a"])
+    declined = Response(False, [], [])
+    questions = [EvalQuestion(q, ["42"], "a") for q in ("r1", "r2", "w", "d")] + [EvalQuestion("n", None)]
+    system = _Canned({"r1": right, "r2": right, "w": wrong, "d": declined, "n": declined})
+    report = run_eval(system, EvalSet("canned", questions, []), k=3)
+    assert report.accuracy == {1: 0.5, 3: 0.75}  # 2 of 4 right at 1; the wrong one holds it second
+    assert report.false_abstention == 0.25 and report.abstention == 1.0
+    assert report.answered_accuracy == 2 / 3, "of the 3 answerable questions answered, 2 right"
+    assert report.passage_recall == 0.75
+    never = run_eval(_Canned({q.q: declined for q in questions}), EvalSet("none", questions, []), k=3)
+    assert never.answered_accuracy is None and never.accuracy[1] == 0.0
 
 
 def test_system_names():
@@ -126,8 +165,9 @@ FLOOR_AT_5 = 0.92
 def test_eval_cli_on_an_xquad_slice_stays_above_the_floor(shared_dir, tmp_path):
     """A regression in retrieval or answering shows up here before it reaches users."""
     result = subprocess.run(
-        [sys.executable, "-m", "qa_bot.cli", "eval", str(shared_dir / "data" / "xquad.en.json"),
-         "--limit", "50", "--baseline", "bm25", "--baseline", "full", "--json", "--index", str(tmp_path / "idx")],
+        [sys.executable, "-m", "qa_bot.cli", "eval", str(shared_dir / "data" / "xquad.en.json"), "--limit", "50",
+         "--baseline", "bm25", "--baseline", "full", "--baseline", "answer-all", "--json",
+         "--index", str(tmp_path / "idx")],
         capture_output=True, text=True, timeout=900,
     )
     assert result.returncode == 0, result.stderr
@@ -137,4 +177,8 @@ def test_eval_cli_on_an_xquad_slice_stays_above_the_floor(shared_dir, tmp_path):
     assert full["accuracy"]["1"] >= FLOOR_AT_1, full
     assert full["accuracy"]["5"] >= FLOOR_AT_5, full
     assert full["accuracy"]["1"] > bm25["accuracy"]["1"], "the full system beats its BM25 baseline"
+    # answer-all is the same ranking with no question declined, so never below full.
+    every = reports["answer-all"]
+    assert every["false_abstention"] == 0.0 and every["answered_accuracy"] == every["accuracy"]["1"]
+    assert all(every["accuracy"][k] >= full["accuracy"][k] for k in ("1", "3", "5")), (every, full)
 
