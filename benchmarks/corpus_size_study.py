@@ -24,7 +24,10 @@ questions on the paragraphs half the FIT corpus away (other Wikipedia articles).
 - the same fit with ``unknown_terms`` replaced by ``unknown_rare``, which counts the 5,000 most
   frequent English words (symspellpy's list) as known: a small corpus lacks many common words
   that a reader's paraphrase uses. 5,000 was picked by eye from a prototype's held-out cells for
-  5,000, 20,000 and all 82,765 words, before the rule below was applied.
+  5,000, 20,000 and all 82,765 words, before the rule below was applied;
+- the fit with small-corpus examples, and the corpus's size as evidence: the log of its number
+  of passages, alone and times ``unknown_terms``, so that the model can learn how much an unknown
+  term says at each size rather than one weight for all (added 2026-12-01, after the rule).
 
 Each refit picks its threshold by the rule of fit_answerer.py on its own fitting data. Run
 ``fit_answerer.py --work DIR`` first (its indexes are reused).
@@ -63,8 +66,10 @@ from qa_bot.spelling import english_by_frequency  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 MORE = ("maxsim_adapted", "ctx_lex", "type_miss", "type_match", "bigram", "neighbour_cos", "pass_bm25", "pass_rrf")
-# The columns group() gives; unknown_rare: unknown_terms without the COMMON most frequent English words.
-EVIDENCE = (*ABSTAIN_FEATURES, *MORE, "third_gap", "log_candidates", "unknown_rare")
+# The columns group() gives; unknown_rare: unknown_terms without the COMMON most frequent English words;
+# log_passages: the log of the corpus's number of passages, and unknown_terms times it.
+SIZE = ("log_passages", "unknown_x_log_passages")
+EVIDENCE = (*ABSTAIN_FEATURES, *MORE, "third_gap", "log_candidates", "unknown_rare", *SIZE)
 COMMON = 5000
 FIT_RUNS = (25, 100, 400)  # sizes of the small corpora added to the fit, in turn
 HELD_OUT_RUNS = ((50, 100), (50, 600), (240, 200), (240, 650))  # (paragraphs, first paragraph)
@@ -91,12 +96,15 @@ def group(bot: QABot, questions, rank: dict, answerable: bool = True):
     cands = candidates(bot, [q.q for q in questions])
     rows, scores = abstain_rows(cands, rank)
     more = np.zeros((len(rows), len(EVIDENCE) - len(ABSTAIN_FEATURES)))
+    log_passages = np.log(len(bot.data.passages))
+    unknown = rows[:, ABSTAIN_FEATURES.index("unknown_terms")]
     for i, (c, sc) in enumerate(zip(cands, scores)):
         if len(sc):
             order = np.argsort(-sc, kind="stable")
             third = sc[order[0]] - sc[order[2]] if len(sc) > 2 else 1.0
-            more[i, :-1] = [*c.features[order[0], [RANK_FEATURES.index(n) for n in MORE]], third, np.log(len(sc))]
-        more[i, -1] = unknown_rare(bot, c.question)
+            more[i, :len(MORE) + 2] = [*c.features[order[0], [RANK_FEATURES.index(n) for n in MORE]], third,
+                                       np.log(len(sc))]
+        more[i, len(MORE) + 2:] = [unknown_rare(bot, c.question), log_passages, unknown[i] * log_passages]
     rows = np.hstack([rows, more])
     if not answerable:
         return rows, None
@@ -170,9 +178,11 @@ def main() -> None:
     rare = ("unknown_rare",)
     for label, model in (("refit without unknown_terms", refit(base_pos, base_neg, ("unknown_terms", *extra))),
                          ("refit with small-corpus examples", refit(base_pos + small_pos, base_neg + small_neg, extra)),
-                         ("refit with more evidence", refit(base_pos, base_neg, rare)),
+                         ("refit with more evidence", refit(base_pos, base_neg, (*rare, *SIZE))),
                          (f"refit with the {COMMON:,} commonest English words known",
-                          refit(base_pos, base_neg, ("unknown_terms", *[n for n in extra if n not in rare])))):
+                          refit(base_pos, base_neg, ("unknown_terms", *[n for n in extra if n not in rare]))),
+                         ("refit with small-corpus examples and the corpus's size",
+                          refit(base_pos + small_pos, base_neg + small_neg, [n for n in extra if n not in SIZE]))):
         models[f"{label} (threshold {model[1]})"] = model
 
     print(f"held out: {len(held_q)} FIT questions used by no fit. Each cell: false abstention on the "
