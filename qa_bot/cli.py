@@ -317,7 +317,7 @@ def list_articles(index_dir, as_json) -> None:
 @click.option(
     "--baseline", "systems", multiple=True, default=("full",), show_default=True,
     help="Systems to compare in this run: dense, bm25, hybrid, full, answer-all (full, never declining), "
-             "or all (repeatable).",
+         "or all (repeatable).",
 )
 @click.option("--include-fitted", is_flag=True, help="Also score questions on paragraphs the answerer was fitted on.")
 @click.option("--json", "as_json", is_flag=True, help="Print the figures as JSON (one object per system).")
