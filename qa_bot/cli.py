@@ -321,12 +321,18 @@ def list_articles(index_dir, as_json) -> None:
 )
 @click.option("--include-fitted", is_flag=True, help="Also score questions on paragraphs the answerer was fitted on.")
 @click.option("--json", "as_json", is_flag=True, help="Print the figures as JSON (one object per system).")
+@click.option(
+    "--details", type=click.Path(dir_okay=False, path_type=Path), metavar="FILE",
+    help="Also write every question as asked and scored, one JSON object a line per system (JSONL).",
+)
 def evaluate(
-    data, index_dir, model, cross_encoder, strict, min_confidence, k, limit, systems, include_fitted, as_json
+    data, index_dir, model, cross_encoder, strict, min_confidence, k, limit, systems, include_fitted, as_json,
+    details,
 ) -> None:
     """Score answers on DATA: a question file (JSONL of {"q", "gold"}) asked against --index, or a
     SQuAD JSON / MRQA JSONL(.gz) / NewsQA file whose paragraphs are first indexed as one corpus
     (in --index if given, else a temporary directory)."""
+    import contextlib
     import dataclasses
     import tempfile
 
@@ -353,7 +359,12 @@ def evaluate(
     config = AnswerConfig(
         max_quotes=k, extra_quote_margin=float("inf"), strict=strict, min_confidence=min_confidence
     )
-    with tempfile.TemporaryDirectory(prefix="qa-bot-eval-") as tmp:
+    try:  # opened before the long part, so that a path that cannot be written fails at once
+        details_file = open(details, "w", encoding="utf-8") if details else None
+    except OSError as exc:
+        raise click.BadParameter(f"cannot write {details}: {exc.strerror}", param_hint="--details") from None
+    record = (lambda row: details_file.write(json.dumps(row, ensure_ascii=False) + "\n")) if details_file else None
+    with tempfile.TemporaryDirectory(prefix="qa-bot-eval-") as tmp, details_file or contextlib.nullcontext():
         if eval_set.articles:
             work = Path(tmp)
             index = index_dir if index_dir != Path(DEFAULT_INDEX) else work / "index"
@@ -364,7 +375,8 @@ def evaluate(
             loaded = load_bot(index_dir, Path(DEFAULT_CORPUS), model)
             bot = QABot(loaded.data, loaded.encoder, config, reranker=reranker)
         reports = [
-            run_eval(make_system(bot, system), eval_set, k=k, progress=_progress_bar(f"asking ({system.value})"))
+            run_eval(make_system(bot, system), eval_set, k=k, progress=_progress_bar(f"asking ({system.value})"),
+                     record=record)
             for system in chosen
         ]
     if as_json:

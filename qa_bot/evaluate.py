@@ -157,6 +157,26 @@ def contains_gold(text: str, gold: Sequence[str]) -> bool:
 
 
 @dataclass(frozen=True)
+class QuestionRecord:
+    """One question of an evaluation run as asked and scored (``qa-bot eval --details``)."""
+
+    system: str
+    q: str
+    gold: list[str] | None  # None: the corpus does not answer it
+    article: str | None  # the gold article's id, where the data names one
+    answered: bool
+    quotes: list[str]  # the first k, best first (none when it declined)
+    quote_articles: list[str]
+    right: dict[int, bool]  # k -> a gold string among the first k quotes (empty when unanswerable)
+    passage_hit: bool | None  # the gold article among the first k passages (None: no gold article)
+
+    def to_dict(self) -> dict:
+        from dataclasses import asdict
+
+        return asdict(self)
+
+
+@dataclass(frozen=True)
 class EvalReport:
     """Figures of one evaluation run (``None`` where a figure does not apply)."""
 
@@ -182,10 +202,12 @@ class EvalReport:
         return asdict(self)
 
 
-def run_eval(system, eval_set: EvalSet, *, k: int = 5, progress=None) -> EvalReport:
+def run_eval(system, eval_set: EvalSet, *, k: int = 5, progress=None, record=None) -> EvalReport:
     """Ask every question of ``eval_set`` one at a time (as a user would) and score the answers.
 
-    ``system`` is a ``baselines.FullSystem`` or ``baselines.SentenceBaseline``.
+    ``system`` is a ``baselines.FullSystem`` or ``baselines.SentenceBaseline``. ``record``, if
+    given, is called with a dict per question (``QuestionRecord``): what was asked and answered,
+    and how it scored, for reading the errors one by one.
     """
     import time
 
@@ -204,16 +226,23 @@ def run_eval(system, eval_set: EvalSet, *, k: int = 5, progress=None) -> EvalRep
         response = system.respond(item.q, k)
         latencies.append((time.perf_counter() - started) * 1000)
         quote_chars.extend(len(q) for q in response.quotes)
+        right: dict[int, bool] = {}
+        found = None
         if item.gold:
             abstained_pos += not response.answered
+            right = {kk: any(contains_gold(q, item.gold) for q in response.quotes[:kk]) for kk in ks}
             for kk in ks:
-                hits[kk] += any(contains_gold(q, item.gold) for q in response.quotes[:kk])
-            answered_right += response.answered and any(contains_gold(q, item.gold) for q in response.quotes[:1])
+                hits[kk] += right[kk]
+            answered_right += response.answered and right[1]
             if item.article is not None:
+                found = item.article in system.passages(item.q, k)
                 recall_total += 1
-                recall_hits += item.article in system.passages(item.q, k)
+                recall_hits += found
         else:
             answered_neg += response.answered
+        if record is not None:
+            record(QuestionRecord(system.name, item.q, item.gold, item.article, response.answered,
+                                  response.quotes, response.articles, right, found).to_dict())
         if progress is not None:
             progress(n, len(eval_set.questions))
     n_pos, n_neg = len(answerable), len(eval_set.questions) - len(answerable)

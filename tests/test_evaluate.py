@@ -145,6 +145,30 @@ def test_accuracy_counts_a_decline_as_wrong_and_answered_accuracy_leaves_it_out(
     never = run_eval(_Canned({q.q: declined for q in questions}), EvalSet("none", questions, []), k=3)
     assert never.answered_accuracy is None and never.accuracy[1] == 0.0
 
+    rows = []
+    run_eval(system, EvalSet("canned", questions, []), k=3, record=rows.append)
+    assert [(r["q"], r["answered"], r["right"], r["passage_hit"]) for r in rows] == [
+        ("r1", True, {1: True, 3: True}, True), ("r2", True, {1: True, 3: True}, True),
+        ("w", True, {1: False, 3: True}, True), ("d", False, {1: False, 3: False}, False),
+        ("n", False, {}, None),
+    ]
+    assert rows[2]["quotes"] == ["no idea", "it was 42"] and rows[2]["quote_articles"] == ["b", "a"]
+    assert rows[4]["gold"] is None and {r["system"] for r in rows} == {"canned"}
+
+
+def test_details_path_that_cannot_be_written_fails_before_any_work(tmp_path):
+    from click.testing import CliRunner
+
+    from qa_bot.cli import main
+
+    questions = tmp_path / "q.jsonl"
+    questions.write_text('{"q": "Why?", "gold": ["because"]}\n')
+    target = tmp_path / "missing" / "details.jsonl"
+    result = CliRunner().invoke(main, ["eval", str(questions), "--index", str(tmp_path / "none"),
+                                       "--details", str(target)])
+    assert result.exit_code == 2 and "--details" in result.output and "cannot write" in result.output
+    assert "Traceback" not in result.output and not (tmp_path / "none").exists()
+
 
 def test_system_names():
     assert System.from_str(" BM25 ") is System.BM25
@@ -167,7 +191,7 @@ def test_eval_cli_on_an_xquad_slice_stays_above_the_floor(shared_dir, tmp_path):
     result = subprocess.run(
         [sys.executable, "-m", "qa_bot.cli", "eval", str(shared_dir / "data" / "xquad.en.json"), "--limit", "50",
          "--baseline", "bm25", "--baseline", "full", "--baseline", "answer-all", "--json",
-         "--index", str(tmp_path / "idx")],
+         "--index", str(tmp_path / "idx"), "--details", str(tmp_path / "details.jsonl")],
         capture_output=True, text=True, timeout=900,
     )
     assert result.returncode == 0, result.stderr
@@ -181,4 +205,15 @@ def test_eval_cli_on_an_xquad_slice_stays_above_the_floor(shared_dir, tmp_path):
     every = reports["answer-all"]
     assert every["false_abstention"] == 0.0 and every["answered_accuracy"] == every["accuracy"]["1"]
     assert all(every["accuracy"][k] >= full["accuracy"][k] for k in ("1", "3", "5")), (every, full)
+    # --details: each question as asked and scored, adding up to the figures of the table.
+    rows = [json.loads(line) for line in (tmp_path / "details.jsonl").read_text().splitlines()]
+    assert [r["system"] for r in rows] == ["bm25"] * 50 + ["full"] * 50 + ["answer-all"] * 50
+    for system, report in reports.items():
+        mine = [r for r in rows if r["system"] == system]
+        for k in ("1", "3", "5"):
+            assert sum(r["right"][k] for r in mine) / 50 == report["accuracy"][k], (system, k)
+        assert sum(not r["answered"] for r in mine) / 50 == report["false_abstention"]
+        assert sum(r["passage_hit"] for r in mine) / 50 == report["passage_recall"]
+    first = next(r for r in rows if r["system"] == "full" and r["right"]["1"])
+    assert any(g.lower() in first["quotes"][0].lower() for g in first["gold"])
 
