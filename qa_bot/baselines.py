@@ -14,6 +14,7 @@ for the quality of the ranking alone, while ``full`` is what a reader gets.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from enum import Enum
 
@@ -46,6 +47,11 @@ class System(Enum):
             return cls(name.strip().lower())
         except ValueError:
             raise ValueError(f"unknown system {name!r}; choose from {[s.value for s in cls]}") from None
+
+    @classmethod
+    def named(cls, names: Sequence[str]) -> list[System]:
+        """The systems of ``names``, in order; "all" is every system."""
+        return list(cls) if "all" in names else [cls.from_str(name) for name in names]
 
 
 class FullSystem:

@@ -321,10 +321,8 @@ def list_articles(index_dir, as_json) -> None:
 )
 @click.option("--include-fitted", is_flag=True, help="Also score questions on paragraphs the answerer was fitted on.")
 @click.option("--json", "as_json", is_flag=True, help="Print the figures as JSON (one object per system).")
-@click.option(
-    "--details", type=click.Path(dir_okay=False, path_type=Path), metavar="FILE",
-    help="Also write every question as asked and scored, one JSON object a line per system (JSONL).",
-)
+@click.option("--details", type=click.Path(dir_okay=False, path_type=Path), metavar="FILE",
+              help="Also write every question as asked and scored, one JSON object a line (JSONL).")
 def evaluate(
     data, index_dir, model, cross_encoder, strict, min_confidence, k, limit, systems, include_fitted, as_json,
     details,
@@ -333,38 +331,30 @@ def evaluate(
     SQuAD JSON / MRQA JSONL(.gz) / NewsQA file whose paragraphs are first indexed as one corpus
     (in --index if given, else a temporary directory)."""
     import contextlib
-    import dataclasses
     import tempfile
 
-    from .answer import AnswerConfig, fitted_paragraphs
+    from .answer import AnswerConfig
     from .baselines import System, make_system
     from .bot import QABot
     from .corpus import save_articles
-    from .evaluate import format_table, load_eval_set, run_eval, without_fitted
+    from .evaluate import DetailsFile, format_table, questions_to_score, run_eval
     from .rerank import load_reranker
 
-    names = [s.value for s in System] if "all" in systems else list(systems)
     try:
-        chosen = [System.from_str(n) for n in names]
+        chosen = System.named(systems)
     except ValueError as exc:
         raise click.BadParameter(str(exc), param_hint="--baseline") from None
     reranker = load_reranker(cross_encoder)
-    eval_set = load_eval_set(data)
-    excluded = 0
-    if not include_fitted:
-        eval_set, excluded = without_fitted(eval_set, fitted_paragraphs())
-    if limit:
-        eval_set = dataclasses.replace(eval_set, questions=eval_set.questions[:limit])
+    eval_set, excluded = questions_to_score(data, include_fitted=include_fitted, limit=limit)
     # accuracy@k needs k quotes: no margin may cut the list short (abstention still applies).
     config = AnswerConfig(
         max_quotes=k, extra_quote_margin=float("inf"), strict=strict, min_confidence=min_confidence
     )
     try:  # opened before the long part, so that a path that cannot be written fails at once
-        details_file = open(details, "w", encoding="utf-8") if details else None
+        record = DetailsFile(details) if details else None
     except OSError as exc:
         raise click.BadParameter(f"cannot write {details}: {exc.strerror}", param_hint="--details") from None
-    record = (lambda row: details_file.write(json.dumps(row, ensure_ascii=False) + "\n")) if details_file else None
-    with tempfile.TemporaryDirectory(prefix="qa-bot-eval-") as tmp, details_file or contextlib.nullcontext():
+    with tempfile.TemporaryDirectory(prefix="qa-bot-eval-") as tmp, record or contextlib.nullcontext():
         if eval_set.articles:
             work = Path(tmp)
             index = index_dir if index_dir != Path(DEFAULT_INDEX) else work / "index"

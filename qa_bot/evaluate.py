@@ -10,7 +10,7 @@ from __future__ import annotations
 import gzip
 import json
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 from .errors import ArticleError
@@ -151,6 +151,20 @@ def without_fitted(eval_set: EvalSet, fitted: set[str]) -> tuple[EvalSet, int]:
     return EvalSet(eval_set.name, kept, eval_set.articles), len(eval_set.questions) - len(kept)
 
 
+def questions_to_score(path: Path, *, include_fitted: bool = False, limit: int | None = None) -> tuple[EvalSet, int]:
+    """The evaluation set in ``path`` as ``qa-bot eval`` scores it, and how many questions it
+    leaves out: those on paragraphs the answerer was fitted on (unless ``include_fitted``; the
+    paragraphs stay in the corpus), then all but the first ``limit``."""
+    from .answer import fitted_paragraphs
+
+    eval_set, excluded = load_eval_set(path), 0
+    if not include_fitted:
+        eval_set, excluded = without_fitted(eval_set, fitted_paragraphs())
+    if limit:
+        eval_set = replace(eval_set, questions=eval_set.questions[:limit])
+    return eval_set, excluded
+
+
 def contains_gold(text: str, gold: Sequence[str]) -> bool:
     low = text.lower()
     return any(g.lower() in low for g in gold)
@@ -171,9 +185,24 @@ class QuestionRecord:
     passage_hit: bool | None  # the gold article among the first k passages (None: no gold article)
 
     def to_dict(self) -> dict:
-        from dataclasses import asdict
-
         return asdict(self)
+
+
+class DetailsFile:
+    """Writes each ``QuestionRecord`` of a run as a JSON line (``qa-bot eval --details``): pass it
+    as ``run_eval(record=...)``. Opening raises ``OSError`` where ``path`` cannot be written."""
+
+    def __init__(self, path: Path) -> None:
+        self._file = open(path, "w", encoding="utf-8")
+
+    def __call__(self, row: dict) -> None:
+        self._file.write(json.dumps(row, ensure_ascii=False) + "\n")
+
+    def __enter__(self) -> DetailsFile:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._file.close()
 
 
 @dataclass(frozen=True)
@@ -197,8 +226,6 @@ class EvalReport:
     latency_ms_p95: float
 
     def to_dict(self) -> dict:
-        from dataclasses import asdict
-
         return asdict(self)
 
 

@@ -172,6 +172,8 @@ def test_details_path_that_cannot_be_written_fails_before_any_work(tmp_path):
 
 def test_system_names():
     assert System.from_str(" BM25 ") is System.BM25
+    assert System.named(["full", "answer-all"]) == [System.FULL, System.ANSWER_ALL]
+    assert System.named(["dense", "all"]) == list(System)
     with pytest.raises(ValueError, match="choose from"):
         System.from_str("bogus")
 
