@@ -249,7 +249,7 @@ class Stages:
         self._wrap(bot.data.lexical, "search", "BM25")
         self._wrap(retrieve, "rrf", "fusion")
         self._wrap(bot, "_candidates", "sentence scoring")
-        self._wrap(bot, "_select", "sentence scoring")
+        self._wrap(bot, "select", "sentence scoring")
 
     def _wrap(self, owner, attr: str, stage: str) -> None:
         inner = getattr(owner, attr)

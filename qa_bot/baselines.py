@@ -32,6 +32,7 @@ class Response:
     answered: bool
     quotes: list[str]
     articles: list[str]
+    confidence: float | None = None  # the answerability confidence, declined or not (None: the baselines)
 
 
 class System(Enum):
@@ -62,9 +63,10 @@ class FullSystem:
         self.bot.warm_up()
 
     def respond(self, question: str, k: int) -> Response:
-        answer = self.bot.ask(question)
+        cand = self.bot.candidates_batch([question])[0]  # what bot.ask(question) does, keeping the confidence
+        answer = self.bot.select(cand)
         quotes = answer.quotes[:k]
-        return Response(answer.answered, [q.text for q in quotes], [q.article.id for q in quotes])
+        return Response(answer.answered, [q.text for q in quotes], [q.article.id for q in quotes], cand.confidence)
 
     def passages(self, question: str, k: int) -> list[str]:
         return [hit.article.id for hit in self.bot.search(question, k)]

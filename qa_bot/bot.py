@@ -176,7 +176,7 @@ class QABot:
         Raises:
             InvalidQuestionError: a question is empty, whitespace only or too long.
         """
-        return [self._select(c) for c in self.candidates_batch(questions, where=where)]
+        return [self.select(c) for c in self.candidates_batch(questions, where=where)]
 
     def candidates_batch(
         self, questions: Sequence[str], *, where: ArticleFilter | None = None
@@ -359,8 +359,9 @@ class QABot:
                 out[i] = float(np.max(data.sentence_vectors[neighbours] @ qvecs.T))
         return out
 
-    def _select(self, cand: Candidates) -> Answer:
-        """Turn scored candidates into ranked, non-overlapping, non-duplicate quotes (or abstain)."""
+    def select(self, cand: Candidates) -> Answer:
+        """Turn scored candidates (``candidates_batch``) into ranked, non-overlapping,
+        non-duplicate quotes, or decline below the confidence threshold."""
         read_as = list(cand.read_as)
         if not len(cand.sentences) or cand.confidence < self.config.min_confidence:
             return Answer(cand.question, False, NO_ANSWER, [], read_as)

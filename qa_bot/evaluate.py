@@ -183,6 +183,9 @@ class QuestionRecord:
     quote_articles: list[str]
     right: dict[int, bool]  # k -> a gold string among the first k quotes (empty when unanswerable)
     passage_hit: bool | None  # the gold article among the first k passages (None: no gold article)
+    # The answerability confidence (qa-bot's systems; None for the baselines): it declines below
+    # its threshold, so these records show where a threshold of one's own would fall.
+    confidence: float | None
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -269,7 +272,7 @@ def run_eval(system, eval_set: EvalSet, *, k: int = 5, progress=None, record=Non
             answered_neg += response.answered
         if record is not None:
             record(QuestionRecord(system.name, item.q, item.gold, item.article, response.answered,
-                                  response.quotes, response.articles, right, found).to_dict())
+                                  response.quotes, response.articles, right, found, response.confidence).to_dict())
         if progress is not None:
             progress(n, len(eval_set.questions))
     n_pos, n_neg = len(answerable), len(eval_set.questions) - len(answerable)

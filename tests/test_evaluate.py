@@ -104,8 +104,14 @@ def test_run_eval_scores_every_system(bot):
     baseline = run_eval(SentenceBaseline(bot, System.DENSE), eval_set, k=5)
     assert baseline.abstention == 0.0, "baselines never abstain"
     assert full.abstention == 1.0, "the bot declines the nonsense question"
-    every = run_eval(make_system(bot, System.ANSWER_ALL), eval_set, k=5)
+    rows = []
+    every = run_eval(make_system(bot, System.ANSWER_ALL), eval_set, k=5, record=rows.append)
     assert every.system == "answer-all" and every.abstention == 0.0 and every.false_abstention == 0.0
+    run_eval(FullSystem(bot), eval_set, k=5, record=rows.append)
+    threshold = bot.config.min_confidence
+    for mine, theirs in zip(rows[3:], rows[:3]):  # full, answer-all: one confidence, two thresholds
+        assert mine["confidence"] == theirs["confidence"] and 0 <= mine["confidence"] <= 1
+        assert mine["answered"] == (mine["confidence"] >= threshold) and theirs["answered"]
     assert bot.config.min_confidence > 0, "answer-all leaves the bot it was made from as it was"
     text = format_table([baseline, full, every], 5, excluded=2)
     assert "dense" in text and "full" in text and "2 questions on paragraphs used for fitting" in text
@@ -154,6 +160,7 @@ def test_accuracy_counts_a_decline_as_wrong_and_answered_accuracy_leaves_it_out(
     ]
     assert rows[2]["quotes"] == ["no idea", "it was 42"] and rows[2]["quote_articles"] == ["b", "a"]
     assert rows[4]["gold"] is None and {r["system"] for r in rows} == {"canned"}
+    assert {r["confidence"] for r in rows} == {None}, "a system that gives none records none"
 
 
 def test_details_path_that_cannot_be_written_fails_before_any_work(tmp_path):
@@ -216,6 +223,9 @@ def test_eval_cli_on_an_xquad_slice_stays_above_the_floor(shared_dir, tmp_path):
             assert sum(r["right"][k] for r in mine) / 50 == report["accuracy"][k], (system, k)
         assert sum(not r["answered"] for r in mine) / 50 == report["false_abstention"]
         assert sum(r["passage_hit"] for r in mine) / 50 == report["passage_recall"]
+    threshold = AnswerConfig().resolved().min_confidence
+    assert all(r["confidence"] is None for r in rows if r["system"] == "bm25")
+    assert all(r["answered"] == (r["confidence"] >= threshold) for r in rows if r["system"] == "full")
     first = next(r for r in rows if r["system"] == "full" and r["right"]["1"])
     assert any(g.lower() in first["quotes"][0].lower() for g in first["gold"])
 
