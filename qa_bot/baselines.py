@@ -112,6 +112,5 @@ def make_system(bot: QABot, system: System):
         return FullSystem(bot)
     if system is System.ANSWER_ALL:
         # Only the threshold differs, so where `full` answers, both give the same quotes.
-        never_declines = QABot(bot.data, bot.encoder, replace(bot.config, min_confidence=0.0), reranker=bot.reranker)
-        return FullSystem(never_declines, System.ANSWER_ALL.value)
+        return FullSystem(bot.with_config(replace(bot.config, min_confidence=0.0)), System.ANSWER_ALL.value)
     return SentenceBaseline(bot, system)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import re
 import unicodedata
 from collections.abc import Sequence
@@ -94,6 +95,13 @@ class QABot:
         """A bot for another index (a newer build) with this one's encoder, reranker and config; the
         weights left unset are resolved again for it, which may hold token states where this did not."""
         return QABot(data, self.encoder, self._given_config, reranker=self.reranker)
+
+    def with_config(self, config: AnswerConfig) -> QABot:
+        """This bot with another config, sharing its index, encoder, reranker, retriever and
+        spelling corrections (which are built once); weights left unset are resolved as usual."""
+        other = copy.copy(self)
+        other.config = config
+        return other
 
     # ------------------------------------------------------------------ construction
 

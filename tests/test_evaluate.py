@@ -229,3 +229,12 @@ def test_eval_cli_on_an_xquad_slice_stays_above_the_floor(shared_dir, tmp_path):
     first = next(r for r in rows if r["system"] == "full" and r["right"]["1"])
     assert any(g.lower() in first["quotes"][0].lower() for g in first["gold"])
 
+
+
+def test_with_config_shares_the_built_parts_and_leaves_the_bot_as_it_was(bot):
+    from dataclasses import replace
+
+    other = bot.with_config(replace(bot.config, min_confidence=0.0))
+    assert other.config.min_confidence == 0.0 and bot.config.min_confidence > 0
+    assert other.retriever is bot.retriever and other.spelling is bot.spelling and other.data is bot.data
+    assert not bot.ask("Zxqv blorft marmalade?").answered and other.ask("Zxqv blorft marmalade?").answered
