@@ -3,7 +3,7 @@
 Same as ``qa-bot serve``; options: ``python app.py --port 7861``.
 """
 
-from qa_bot.cli import main
+from qa_bot.app.cli import main
 
 if __name__ == "__main__":
     import sys

@@ -161,7 +161,7 @@ def serve(index: Path, corpus: Path, work: Path) -> tuple[subprocess.Popen, str]
     env = dict(os.environ, HF_HUB_OFFLINE="1", TRANSFORMERS_OFFLINE="1", GRADIO_ANALYTICS_ENABLED="False")
     with open(log_path, "w") as log:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "qa_bot.cli", "serve", "--index", str(index), "--corpus", str(corpus),
+            [sys.executable, "-m", "qa_bot.app.cli", "serve", "--index", str(index), "--corpus", str(corpus),
              "--host", "127.0.0.1", "--port", str(port)],
             stdout=log, stderr=subprocess.STDOUT, env=env,
         )

@@ -38,16 +38,16 @@ from pathlib import Path
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-import corpora  # noqa: E402
+from benchmarks import corpora
 
-from qa_bot import ann, retrieve  # noqa: E402
-from qa_bot.bot import QABot  # noqa: E402
-from qa_bot.builder import BATCH_SIZE, build_index  # noqa: E402
-from qa_bot.parts import chunk, passage_texts, sentence_texts  # noqa: E402
-from qa_bot.corpus import save_articles  # noqa: E402
-from qa_bot.embedding import make_encoder, resolve_model  # noqa: E402
-from qa_bot.index import current_generation  # noqa: E402
+from qa_bot.retrieval import hybrid as retrieve
+from qa_bot.store.vectors import faiss as ann
+from qa_bot.bot import QABot
+from qa_bot.indexing.build import BATCH_SIZE, build_index
+from qa_bot.indexing.rows import chunk, passage_texts, sentence_texts
+from qa_bot.corpus.files import save_articles
+from qa_bot.encoders.base import make_encoder, resolve_model
+from qa_bot.store.files import current_generation
 
 SIZES = (2_000, 20_000, 200_000)
 QA_BOT = str(Path(sys.executable).with_name("qa-bot"))
@@ -84,7 +84,7 @@ def embedded_texts(articles) -> tuple[list[str], list[str]]:
 
 
 def _default_params():
-    from qa_bot.chunking import ChunkParams
+    from qa_bot.indexing.chunking import ChunkParams
 
     return ChunkParams()
 
@@ -188,7 +188,7 @@ class WithoutTokens:
 
 
 def bench_tokens(work: Path, n: int) -> str:
-    from qa_bot.index import load_index
+    from qa_bot.store.files import load_index
 
     articles, _ = corpora.squad()
     corpus = work / "tokens" / "corpus"
@@ -233,7 +233,7 @@ def scaled_index(work: Path, size: int) -> Path:
     base_dir = work / "scale" / "base"
     encoder = corpora.CachingEncoder(make_encoder(), work / "scale" / "vectors")
     base = corpora.build_corpus(articles, base_dir, encoder)
-    from qa_bot.index import load_index
+    from qa_bot.store.files import load_index
 
     per_article = len(load_index(base).passages) / len(articles)
     return corpora.build_corpus(corpora.scaled(articles, per_article, size), work / "scale" / f"n{size}", encoder)
@@ -301,8 +301,8 @@ def bench_query(work: Path, n: int) -> str:
     rows = []
     for size in SIZES:
         out = subprocess.run(
-            [sys.executable, __file__, "query-one", "--size", str(size), "--n", str(n), "--work", str(work)],
-            check=True, capture_output=True, text=True,
+            [sys.executable, "-m", "benchmarks.perf", "query-one", "--size", str(size), "--n", str(n), "--work", str(work)],
+            check=True, capture_output=True, text=True, cwd=corpora.ROOT,
         ).stdout
         r = json.loads(out.strip().splitlines()[-1])
         s = r["stages"]
@@ -319,7 +319,7 @@ def bench_query(work: Path, n: int) -> str:
 def bench_ann(work: Path, n: int) -> str:
     import faiss
 
-    from qa_bot.index import load_index
+    from qa_bot.store.files import load_index
 
     data = load_index(scaled_index(work, SIZES[-1]))
     vectors = data.passage_vectors()
@@ -529,7 +529,7 @@ def header() -> str:
                 if line.startswith("model name")), platform.processor())
     mem = int(Path("/proc/meminfo").read_text().split()[1]) / 2**20
     return (f"{dt.date.today().isoformat()}, {os.cpu_count()} cores ({cpu}), {mem:.0f} GiB, "
-            f"Python {platform.python_version()}, command: python benchmarks/{Path(__file__).name} {' '.join(sys.argv[1:])}")
+            f"Python {platform.python_version()}, command: python -m benchmarks.perf {' '.join(sys.argv[1:])}")
 
 
 def main() -> None:

@@ -11,20 +11,20 @@ from pathlib import Path
 
 import numpy as np
 
-from .answer import AnswerConfig, Candidates, confidence
-from .features import ABSTAIN_FEATURES, RANK_FEATURES, Evidence, abstain_features, linear, rank_features, unknown_share
-from .builder import BuildReport, Progress, build_index
-from .chunking import ChunkParams
-from .embedding import DEFAULT_MODEL, Encoder, gives_tokens, make_encoder
+from .answer.config import AnswerConfig, Candidates, confidence
+from .answer.features import ABSTAIN_FEATURES, RANK_FEATURES, Evidence, abstain_features, linear, rank_features, unknown_share
+from .indexing.build import BuildReport, Progress, build_index
+from .indexing.chunking import ChunkParams
+from .encoders.base import DEFAULT_MODEL, Encoder, gives_tokens, make_encoder
 from .errors import IndexIncompatibleError, InvalidQuestionError
-from .index import IndexData, load_index
-from .lexical import tokenize
-from .pooling import TokenStates
-from .quotes import select_quotes
-from .rerank import Reranker, rerank_order
-from .spelling import Spelling
+from .store.files import IndexData, load_index
+from .store.lexical import tokenize
+from .encoders.pooling import TokenStates
+from .answer.quotes import select_quotes
+from .answer.rerank import Reranker, rerank_order
+from .retrieval.spelling import Spelling
 from .records import Answer, Article, ArticleFilter, SearchHit
-from .retrieve import Ranked, Retriever
+from .retrieval.hybrid import Ranked, Retriever
 
 MAX_QUESTION_CHARS = 1000
 NO_ANSWER = (

@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from qa_bot.corpus import save_articles
+from qa_bot.corpus.files import save_articles
 from qa_bot.records import Article
 
 _WORD_RE = re.compile(r"\w+")

@@ -23,12 +23,11 @@ import sys
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from conftest import FakeEncoder
 
 import qa_bot.bot
-import qa_bot.index
+import qa_bot.store.files
 
 
 def pause() -> None:
@@ -44,26 +43,26 @@ class PausingEncoder(FakeEncoder):
 
 def install_pause(step: str) -> None:
     if step == "writing":
-        write_index = qa_bot.index.faiss.write_index
+        write_index = qa_bot.store.files.faiss.write_index
 
         def write_then_pause(*args):
             write_index(*args)
             pause()
 
-        qa_bot.index.faiss.write_index = write_then_pause
+        qa_bot.store.files.faiss.write_index = write_then_pause
     elif step == "publishing":
-        fsync_dir = qa_bot.index._fsync_dir
+        fsync_dir = qa_bot.store.files._fsync_dir
 
         def fsync_then_pause(path):
             fsync_dir(path)
             pause()  # first call: right after the generation directory is renamed into place
 
-        qa_bot.index._fsync_dir = fsync_then_pause
+        qa_bot.store.files._fsync_dir = fsync_then_pause
 
 
 if __name__ == "__main__":
     qa_bot.bot.make_encoder = lambda model=None, **kwargs: PausingEncoder()
     install_pause(os.environ.get("QA_BOT_TEST_PAUSE", ""))
-    from qa_bot.cli import main
+    from qa_bot.app.cli import main
 
     main(prog_name="qa-bot")

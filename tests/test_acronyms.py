@@ -8,12 +8,12 @@ from dataclasses import replace
 import pytest
 from conftest import FakeEncoder, make_corpus
 
-from qa_bot.acronyms import Acronyms, best_long_form
+from qa_bot.retrieval.acronyms import Acronyms, best_long_form
 from qa_bot.bot import QABot
-from qa_bot.builder import build_index
+from qa_bot.indexing.build import build_index
 from qa_bot.errors import IndexCorruptError
-from qa_bot.features import RANK_FEATURES
-from qa_bot.index import current_generation, load_index
+from qa_bot.answer.features import RANK_FEATURES
+from qa_bot.store.files import current_generation, load_index
 
 
 @pytest.mark.parametrize(
@@ -134,7 +134,7 @@ def test_an_index_from_before_acronyms_were_kept_learns_them_on_load(ttp_bot, tm
 def test_bm25_credits_a_passage_once_for_an_acronym_and_its_long_form():
     import numpy as np
 
-    from qa_bot.lexical import LexicalIndex, tokenize
+    from qa_bot.store.lexical import LexicalIndex, tokenize
 
     texts = ["The Baloch Liberation Army (BLA) wants independence.",  # both forms
              "The BLA wants independence.",  # the acronym only

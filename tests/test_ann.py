@@ -6,10 +6,10 @@ import faiss
 import numpy as np
 import pytest
 
-from qa_bot import ann
+from qa_bot.store.vectors import faiss as ann
 from qa_bot.bot import QABot
-from qa_bot.builder import build_index
-from qa_bot.index import load_index
+from qa_bot.indexing.build import build_index
+from qa_bot.store.files import load_index
 
 
 def clustered(n: int, dim: int = 32, clusters: int = 40, seed: int = 0) -> np.ndarray:

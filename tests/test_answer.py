@@ -10,14 +10,14 @@ from conftest import SMALL_ARTICLES, FakeEncoder, make_corpus
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from qa_bot.answer import WEIGHTS_FILE, AnswerConfig, quote_span
-from qa_bot.features import answer_type, coverage, has_type
+from qa_bot.answer.config import WEIGHTS_FILE, AnswerConfig, quote_span
+from qa_bot.answer.features import answer_type, coverage, has_type
 from qa_bot.bot import MAX_QUESTION_CHARS, QABot, clean_question
-from qa_bot.builder import build_index
-from qa_bot.chunking import chunk_text
-from qa_bot.corpus import load_corpus
+from qa_bot.indexing.build import build_index
+from qa_bot.indexing.chunking import chunk_text
+from qa_bot.corpus.files import load_corpus
 from qa_bot.errors import InvalidQuestionError
-from qa_bot.index import load_index
+from qa_bot.store.files import load_index
 
 # The shipped weights and threshold are fitted for the real model (qa_bot/weights.json). The fake
 # encoder's cosines are on another scale, so the behavioural tests pin the original hand-set

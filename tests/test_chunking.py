@@ -1,4 +1,4 @@
-"""Sentence offsets, headings and passage windows (qa_bot.chunking)."""
+"""Sentence offsets, headings and passage windows (qa_bot.indexing.chunking)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from qa_bot.chunking import MAX_SENTENCE_CHARS, ChunkParams, Chunks, chunk_text, split_sentences
+from qa_bot.indexing.chunking import MAX_SENTENCE_CHARS, ChunkParams, Chunks, chunk_text, split_sentences
 
 # ---------------------------------------------------------------------------- helpers
 

@@ -1,4 +1,4 @@
-"""Tests for qa_bot.clean: pasted news pages to the corpus body format."""
+"""Tests for qa_bot.corpus.clean: pasted news pages to the corpus body format."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from qa_bot.clean import Cleaned, Dropped, clean_lines_of_extracted, clean_pasted, paragraphs_to_body
+from qa_bot.corpus.clean import Cleaned, Dropped, clean_lines_of_extracted, clean_pasted, paragraphs_to_body
 
 SEED = Path(__file__).parents[1] / ".." / "shared" / "seeds" / "000_7b40b680bf4b2169.txt"
 

@@ -12,10 +12,10 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from qa_bot.cli import main
+from qa_bot.app.cli import main
 
 ROOT = Path(__file__).resolve().parents[1]
-QA_BOT = [sys.executable, "-m", "qa_bot.cli"]
+QA_BOT = [sys.executable, "-m", "qa_bot.app.cli"]
 
 
 def run(*args: str, cwd: Path | None = None, timeout: float = 300) -> subprocess.CompletedProcess:
@@ -35,7 +35,7 @@ def test_help_is_fast_and_lists_commands():
 
 
 def test_import_does_not_load_torch():
-    code = "import sys, qa_bot, qa_bot.cli; print('torch' in sys.modules, 'faiss' in sys.modules)"
+    code = "import sys, qa_bot, qa_bot.app.cli; print('torch' in sys.modules, 'faiss' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.split() == ["False", "False"]
 

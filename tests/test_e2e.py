@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 
 from qa_bot import QABot
-from qa_bot.answer import AnswerConfig
-from qa_bot.corpus import load_corpus
+from qa_bot.answer.config import AnswerConfig
+from qa_bot.corpus.files import load_corpus
 
 pytestmark = pytest.mark.e2e
 ROOT = Path(__file__).resolve().parents[1]

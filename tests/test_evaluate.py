@@ -10,10 +10,10 @@ import sys
 import pytest
 from conftest import SMALL_ARTICLES, FakeEncoder, make_corpus
 
-from qa_bot.answer import AnswerConfig
-from qa_bot.baselines import FullSystem, SentenceBaseline, System, make_system
+from qa_bot.answer.config import AnswerConfig
+from qa_bot.evaluation.baselines import FullSystem, SentenceBaseline, System, make_system
 from qa_bot.bot import QABot
-from qa_bot.evaluate import (
+from qa_bot.evaluation.datasets import (
     EvalQuestion, EvalSet, contains_gold, fingerprint, format_table, load_eval_set, run_eval, without_fitted,
 )
 from qa_bot.records import Article
@@ -137,7 +137,7 @@ class _Canned:
 
 
 def test_accuracy_counts_a_decline_as_wrong_and_answered_accuracy_leaves_it_out():
-    from qa_bot.baselines import Response
+    from qa_bot.evaluation.baselines import Response
 
     right, wrong = Response(True, ["it was 42"], ["a"]), Response(True, ["no idea", "it was 42"], ["b", "a"])
     declined = Response(False, [], [])
@@ -166,7 +166,7 @@ def test_accuracy_counts_a_decline_as_wrong_and_answered_accuracy_leaves_it_out(
 def test_details_path_that_cannot_be_written_fails_before_any_work(tmp_path):
     from click.testing import CliRunner
 
-    from qa_bot.cli import main
+    from qa_bot.app.cli import main
 
     questions = tmp_path / "q.jsonl"
     questions.write_text('{"q": "Why?", "gold": ["because"]}\n')
@@ -198,7 +198,7 @@ FLOOR_AT_5 = 0.92
 def test_eval_cli_on_an_xquad_slice_stays_above_the_floor(shared_dir, tmp_path):
     """A regression in retrieval or answering shows up here before it reaches users."""
     result = subprocess.run(
-        [sys.executable, "-m", "qa_bot.cli", "eval", str(shared_dir / "data" / "xquad.en.json"), "--limit", "50",
+        [sys.executable, "-m", "qa_bot.app.cli", "eval", str(shared_dir / "data" / "xquad.en.json"), "--limit", "50",
          "--baseline", "bm25", "--baseline", "full", "--baseline", "answer-all", "--json",
          "--index", str(tmp_path / "idx"), "--details", str(tmp_path / "details.jsonl")],
         capture_output=True, text=True, timeout=900,

@@ -20,11 +20,11 @@ import numpy as np
 import pytest
 from conftest import SMALL_ARTICLES, FakeEncoder, make_corpus
 
-from qa_bot.answer import FALLBACK_ABSTAIN, FALLBACK_RANK, AnswerConfig
+from qa_bot.answer.config import FALLBACK_ABSTAIN, FALLBACK_RANK, AnswerConfig
 from qa_bot.bot import QABot
-from qa_bot.builder import build_index
-from qa_bot.index import current_generation, load_index
-from qa_bot.web import LiveBot
+from qa_bot.indexing.build import build_index
+from qa_bot.store.files import current_generation, load_index
+from qa_bot.app.web import LiveBot
 
 FAKE_CLI = [sys.executable, str(Path(__file__).with_name("fake_cli.py"))]
 CONFIG = AnswerConfig(rank_weights=FALLBACK_RANK, abstain_weights=FALLBACK_ABSTAIN, min_confidence=0.05)
@@ -117,7 +117,7 @@ def test_real_build_sigkilled_while_embedding(tmp_path):
     corpus = make_corpus(tmp_path, SMALL_ARTICLES)
     index = tmp_path / "index"
     env = dict(os.environ, HF_HUB_OFFLINE="1", TRANSFORMERS_OFFLINE="1")
-    qa_bot = [sys.executable, "-m", "qa_bot.cli"]
+    qa_bot = [sys.executable, "-m", "qa_bot.app.cli"]
     ask = [*qa_bot, "ask", QUESTION, "--json", "--index", str(index), "--corpus", str(corpus)]
     before = subprocess.run(ask, check=False, capture_output=True, text=True, timeout=300, env=env)  # builds, then asks
     assert before.returncode == 0 and "building the index" in before.stderr, before.stderr
@@ -265,7 +265,7 @@ def test_app_keeps_serving_when_the_new_index_is_damaged(built, tmp_path):
 def test_cli_on_a_damaged_index_names_the_file_and_the_fix(built, monkeypatch, name, damage):
     from click.testing import CliRunner
 
-    from qa_bot.cli import main
+    from qa_bot.app.cli import main
 
     _, index, _ = built
     monkeypatch.setattr("qa_bot.bot.make_encoder", lambda model=None, **kw: FakeEncoder())

@@ -16,16 +16,16 @@ from conftest import SMALL_ARTICLES, FakeEncoder, make_corpus
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from qa_bot.answer import FALLBACK_ABSTAIN, FALLBACK_RANK, AnswerConfig
+from qa_bot.answer.config import FALLBACK_ABSTAIN, FALLBACK_RANK, AnswerConfig
 from qa_bot.bot import MAX_QUESTION_CHARS, QABot
-from qa_bot.builder import build_index
-from qa_bot.cli import main
-from qa_bot.corpus import load_corpus
+from qa_bot.indexing.build import build_index
+from qa_bot.app.cli import main
+from qa_bot.corpus.files import load_corpus
 from qa_bot.errors import InvalidQuestionError
-from qa_bot.index import load_index
-from qa_bot.ingest import MAX_ARTICLE_CHARS, Overrides, add_sources
+from qa_bot.store.files import load_index
+from qa_bot.corpus.ingest import MAX_ARTICLE_CHARS, Overrides, add_sources
 from qa_bot.records import Answer
-from qa_bot.render import answer_markdown, escape
+from qa_bot.app.render import answer_markdown, escape
 
 CONFIG = AnswerConfig(rank_weights=FALLBACK_RANK, abstain_weights=FALLBACK_ABSTAIN, min_confidence=0.05)
 INJECTIONS = [
@@ -277,7 +277,7 @@ def test_hostile_id_in_a_corpus_file_is_reported_not_followed(tmp_path):
 def test_launch_binds_loopback_without_share_link_and_limits_requests(bot, monkeypatch):
     import gradio as gr
 
-    from qa_bot import web
+    from qa_bot.app import web
 
     seen = {}
     monkeypatch.setattr(gr.Blocks, "launch", lambda self, **kwargs: seen.update(kwargs))

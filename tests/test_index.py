@@ -1,4 +1,4 @@
-"""Index builds, incremental updates, the on-disk format and its failure modes (qa_bot.index, builder)."""
+"""Index builds, incremental updates, the on-disk format and its failure modes (qa_bot.store.files, builder)."""
 
 from __future__ import annotations
 
@@ -16,9 +16,9 @@ from conftest import SMALL_ARTICLES, FakeEncoder, SpanFakeEncoder, make_corpus
 
 import qa_bot
 from qa_bot.bot import QABot
-from qa_bot.builder import build_index, content_hash
-from qa_bot.chunking import ChunkParams, chunk_text
-from qa_bot.corpus import load_corpus
+from qa_bot.indexing.build import build_index, content_hash
+from qa_bot.indexing.chunking import ChunkParams, chunk_text
+from qa_bot.corpus.files import load_corpus
 from qa_bot.errors import (
     BuildInProgressError,
     CorpusError,
@@ -26,7 +26,7 @@ from qa_bot.errors import (
     IndexIncompatibleError,
     IndexMissingError,
 )
-from qa_bot.index import FORMAT_VERSION, build_lock, current_generation, embed_text, load_index
+from qa_bot.store.files import FORMAT_VERSION, build_lock, current_generation, embed_text, load_index
 
 BLA = "pakistan-what-is-baloch-liberation-army"
 FLOOD = "riverton-floods"
@@ -371,7 +371,7 @@ def test_build_failing_while_writing_removes_its_staging_directory(built, fake_e
         (Path(directory) / "half-written.npy").write_bytes(b"\x93NUMPY")
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr("qa_bot.lexical.LexicalIndex.save", broken_save)
+    monkeypatch.setattr("qa_bot.store.lexical.LexicalIndex.save", broken_save)
     with pytest.raises(OSError, match="No space left"):
         build_index(corpus, index_dir, fake_encoder)
     assert not list(index_dir.glob(".build-*"))

@@ -1,4 +1,4 @@
-"""Tests for qa_bot.ingest: files, JSONL and URLs to corpus articles."""
+"""Tests for qa_bot.corpus.ingest: files, JSONL and URLs to corpus articles."""
 
 from __future__ import annotations
 
@@ -13,9 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from qa_bot.corpus import load_corpus, read_article
+from qa_bot.corpus.files import load_corpus, read_article
 from qa_bot.errors import ArticleError
-from qa_bot.ingest import Overrides, add_sources, fetch_url, read_sources
+from qa_bot.corpus.ingest import Overrides, add_sources, fetch_url, read_sources
 
 GUM = Path(__file__).parents[1] / ".." / "shared" / "data" / "gum_wikinews.jsonl"
 

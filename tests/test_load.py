@@ -21,10 +21,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from test_hostile import INJECTIONS, QUESTIONS
 
+from benchmarks import load_test
+
 pytestmark = pytest.mark.e2e
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "benchmarks"))
-import load_test
 
 
 @pytest.fixture(scope="module")
@@ -57,9 +57,9 @@ def ask(base: str, question) -> dict:
 def test_twenty_clients_for_ten_seconds(server):
     base, _ = server
     result = subprocess.run(
-        [sys.executable, str(ROOT / "benchmarks" / "load_test.py"), "--url", base, "--clients", "20",
+        [sys.executable, "-m", "benchmarks.load_test", "--url", base, "--clients", "20",
          "--seconds", "10", "--json"],
-        check=False, capture_output=True, text=True, timeout=300,
+        check=False, capture_output=True, text=True, timeout=300, cwd=ROOT,
     )
     report = json.loads(result.stdout)
     assert result.returncode == 0, report
@@ -125,7 +125,7 @@ def test_rebuilt_index_is_served_without_restart(server):
         encoding="utf-8")
     assert ask(base, "What does the BLA want?") == before, "an edited corpus file changes nothing by itself"
     env = dict(os.environ, HF_HUB_OFFLINE="1", TRANSFORMERS_OFFLINE="1")
-    build = subprocess.run([sys.executable, "-m", "qa_bot.cli", "build", "--corpus", str(work / "corpus"),
+    build = subprocess.run([sys.executable, "-m", "qa_bot.app.cli", "build", "--corpus", str(work / "corpus"),
                             "--index", str(work / "index")], check=False, capture_output=True, text=True, timeout=600, env=env)
     assert build.returncode == 0, build.stderr
     after = ask(base, "What does the BLA want?")

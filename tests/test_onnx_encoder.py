@@ -8,9 +8,9 @@ import os
 import numpy as np
 import pytest
 
-from qa_bot import onnx_encoder
-from qa_bot.embedding import AutoEncoder, SentenceTransformerEncoder, make_encoder, resolve_model
-from qa_bot.onnx_encoder import OnnxEncoder, UnsupportedModel, fingerprint, model_layout
+from qa_bot.encoders import onnx_encoder
+from qa_bot.encoders.base import AutoEncoder, SentenceTransformerEncoder, make_encoder, resolve_model
+from qa_bot.encoders.onnx_encoder import OnnxEncoder, UnsupportedModel, fingerprint, model_layout
 
 TEXTS = [
     "What does the BLA want?",

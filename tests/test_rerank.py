@@ -8,13 +8,13 @@ from click.testing import CliRunner
 from conftest import SMALL_ARTICLES, FakeEncoder, make_corpus
 from test_answer import HAND, check_quote
 
-from qa_bot.answer import AnswerConfig
+from qa_bot.answer.config import AnswerConfig
 from qa_bot.bot import QABot
-from qa_bot.builder import build_index
-from qa_bot.cli import main
+from qa_bot.indexing.build import build_index
+from qa_bot.app.cli import main
 from qa_bot.errors import ModelLoadError
-from qa_bot.index import load_index
-from qa_bot.rerank import CrossEncoderReranker, rerank_order
+from qa_bot.store.files import load_index
+from qa_bot.answer.rerank import CrossEncoderReranker, rerank_order
 
 
 class WordReranker:

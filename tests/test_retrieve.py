@@ -13,10 +13,10 @@ from conftest import SMALL_ARTICLES, FakeEncoder, make_corpus
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from qa_bot.builder import build_index
-from qa_bot.index import embed_text, load_index
-from qa_bot.lexical import tokenize
-from qa_bot.retrieve import Retriever, rrf
+from qa_bot.indexing.build import build_index
+from qa_bot.store.files import embed_text, load_index
+from qa_bot.store.lexical import tokenize
+from qa_bot.retrieval.hybrid import Retriever, rrf
 
 # ---------------------------------------------------------------------------- rrf
 

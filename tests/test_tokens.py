@@ -9,13 +9,13 @@ import numpy as np
 import pytest
 from conftest import SMALL_ARTICLES, FakeEncoder, SpanFakeEncoder, make_corpus
 
-from qa_bot.answer import AnswerConfig, fitted
+from qa_bot.answer.config import AnswerConfig, fitted
 from qa_bot.bot import QABot
-from qa_bot.builder import build_index
+from qa_bot.indexing.build import build_index
 from qa_bot.errors import IndexCorruptError
-from qa_bot.features import RANK_FEATURES
-from qa_bot.index import current_generation, load_index
-from qa_bot.tokens import (
+from qa_bot.answer.features import RANK_FEATURES
+from qa_bot.store.files import current_generation, load_index
+from qa_bot.store.token_states import (
     BASIS_FILE, PackedTokens, Projection, TokenStore, adapter_for, projection_for, quantise,
 )
 
@@ -295,7 +295,7 @@ def test_token_states_can_be_switched_off_and_the_choice_is_kept(small_corpus, t
 def test_the_cli_switches_token_states_off(small_corpus, tmp_path, monkeypatch):
     from click.testing import CliRunner
 
-    from qa_bot.cli import main
+    from qa_bot.app.cli import main
 
     monkeypatch.setattr("qa_bot.bot.make_encoder", lambda model=None, **kw: SpanFakeEncoder())
     index_dir = tmp_path / "index"

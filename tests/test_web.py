@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from qa_bot.corpus import save_articles
+from qa_bot.corpus.files import save_articles
 from qa_bot.records import Article
 
 pytestmark = pytest.mark.e2e
@@ -53,7 +53,7 @@ def app_url(tmp_path_factory):
     log = open(work / "server.log", "w")
     env = dict(os.environ, HF_HUB_OFFLINE="1", GRADIO_ANALYTICS_ENABLED="False")
     proc = subprocess.Popen(
-        [sys.executable, "-m", "qa_bot.cli", "serve", "--corpus", str(corpus), "--index", str(work / "index"),
+        [sys.executable, "-m", "qa_bot.app.cli", "serve", "--corpus", str(corpus), "--index", str(work / "index"),
          "--port", str(port)],
         stdout=log, stderr=subprocess.STDOUT, env=env,
     )

@@ -1,0 +1,1 @@
+"""Speed, memory and load benchmarks that print figures (run as ``python -m benchmarks.NAME``)."""

@@ -1,0 +1,1 @@
+"""The front-ends: the ``qa-bot`` command line and the Gradio web chat."""

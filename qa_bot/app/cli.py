@@ -1,0 +1,399 @@
+"""The ``qa-bot`` command line. Thin: it parses options, calls the library, prints results.
+
+Library errors (QABotError) become one ``error: ...`` line on stderr and exit status 1; usage
+errors exit with 2 (click's convention). Heavy imports happen inside the commands so that
+``qa-bot --help`` stays fast.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import textwrap
+from collections import Counter
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import click
+
+from .. import __version__
+from ..errors import IndexMissingError, QABotError
+
+if TYPE_CHECKING:
+    from ..bot import QABot
+    from ..records import Answer
+
+DEFAULT_CORPUS = "corpus"
+DEFAULT_INDEX = "index"
+
+corpus_option = click.option(
+    "--corpus", "corpus_dir", default=DEFAULT_CORPUS, show_default=True,
+    type=click.Path(file_okay=False, path_type=Path), help="Directory of article files.",
+)
+index_option = click.option(
+    "--index", "index_dir", default=DEFAULT_INDEX, show_default=True,
+    type=click.Path(file_okay=False, path_type=Path), help="Directory the index is written to / read from.",
+)
+model_option = click.option(
+    "--model", default=None,
+    help="Sentence-transformers model name or path [default: all-MiniLM-L6-v2, bundled; for ask: the index's].",
+)
+
+cross_encoder_option = click.option(
+    "--cross-encoder", "cross_encoder", default=None, metavar="MODEL",
+    help="Re-order the best candidates with this sentence-transformers cross-encoder (name or path; off by default).",
+)
+
+
+def abstention_options(command):
+    """--strict and --min-confidence: which answerability model decides to decline, and its threshold."""
+    command = click.option(
+        "--min-confidence", type=click.FloatRange(0, 1), default=None, metavar="P",
+        help="Decline questions whose answerability confidence is below P (0 to 1; 0 never declines) "
+             "[default: the threshold fitted with the model, see docs/quality.md].",
+    )(command)
+    return click.option(
+        "--strict", is_flag=True,
+        help="Also decline questions on a topic the articles cover but do not answer "
+             "(declines more answerable ones too).",
+    )(command)
+
+
+class _Group(click.Group):
+    """Turns library errors into one clear line and a non-zero exit, never a traceback."""
+
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except QABotError as exc:
+            raise click.ClickException(str(exc)) from None
+        except KeyboardInterrupt:
+            click.echo("interrupted; nothing half-written was kept", err=True)
+            sys.exit(130)
+
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="qa-bot")
+def main() -> None:
+    """Answer questions about a curated news corpus with verbatim, cited quotes.
+
+    \b
+    Typical use:
+      qa-bot add article.txt --source "The Indian Express" --published 2026-02-01
+      qa-bot build
+      qa-bot ask "What does the BLA want?"
+      qa-bot serve
+    """
+
+
+# ---------------------------------------------------------------------------- add
+
+
+@main.command()
+@click.argument("sources", nargs=-1, required=True)
+@corpus_option
+@click.option("--title", help="Headline (overrides what the source says).")
+@click.option("--source", "outlet", help="Outlet, e.g. 'The Indian Express'.")
+@click.option("--published", help="Publication date, YYYY-MM-DD.")
+@click.option("--url", help="Link to the article.")
+@click.option("--author", help="Author or desk.")
+@click.option("--id", "article_id", help="Article id (only with a single article).")
+@click.option("--replace", is_flag=True, help="Overwrite articles whose id already exists.")
+@click.option("--quiet", "-q", is_flag=True, help="Do not list what cleaning removed.")
+def add(sources, corpus_dir, title, outlet, published, url, author, article_id, replace, quiet) -> None:
+    """Add articles to the corpus.
+
+    SOURCE is a .txt/.md file pasted from a web page, an .html file, an http(s) URL, or a .jsonl
+    file of articles (fields text, title, and optional id, url, source, published/date, author).
+    Page clutter (ads, share prompts, author bio, link lists) is removed and reported. Invalid
+    sources are reported; the valid ones in the same call are still added.
+    """
+    from ..corpus.ingest import Overrides, add_sources
+
+    overrides = Overrides(title=title, source=outlet, published=published, url=url, author=author, id=article_id)
+    report = add_sources(corpus_dir, list(sources), overrides, replace=replace)
+    for ingested, path in report.added:
+        article = ingested.article
+        click.echo(f"added {path}  ({article.title!r}, {len(article.text):,} characters)")
+        if ingested.dropped and not quiet:
+            reasons = Counter(d.reason for d in ingested.dropped)
+            summary = ", ".join(f"{n} × {reason}" for reason, n in reasons.most_common())
+            click.echo(f"  removed {len(ingested.dropped)} line(s) of page clutter: {summary}")
+    for error in report.errors:
+        click.echo(f"error: {error}", err=True)
+    if report.added:
+        click.echo(f"{len(report.added)} article(s) added to {corpus_dir}; run 'qa-bot build' to index them")
+    if report.errors:
+        raise click.exceptions.Exit(1)
+
+
+# ---------------------------------------------------------------------------- build
+
+
+def _progress_bar(desc: str):
+    """A ``progress(done, total)`` callback drawing a tqdm bar on stderr, created on first call."""
+    from tqdm import tqdm
+
+    state: dict[str, tqdm] = {}
+
+    def progress(done: int, total: int) -> None:
+        bar = state.get("bar")
+        if bar is None:
+            bar = state["bar"] = tqdm(total=total, desc=desc, unit="text", file=sys.stderr, leave=False)
+        bar.update(done - bar.n)
+        if done >= total:
+            bar.close()
+
+    return progress
+
+
+def run_build(corpus_dir: Path, index_dir: Path, model: str | None, token_states: bool | None = None) -> None:
+    from ..bot import QABot
+    from ..encoders.base import DEFAULT_MODEL
+
+    click.echo(f"building the index of {corpus_dir} in {index_dir} ...", err=True)
+    try:
+        report = QABot.build(corpus_dir, index_dir, model=model or DEFAULT_MODEL, progress=_progress_bar("embedding"),
+                             token_states=token_states)
+    except OSError as exc:  # disk full, file size quota, read-only or unwritable directory
+        where = f": {exc.filename}" if exc.filename else ""
+        # numpy reports a short write without an errno ("5568 requested and 2016 written").
+        reason = exc.strerror or f"a file was cut short, {exc}: the disk is full or a file size limit was reached"
+        raise click.ClickException(
+            f"cannot write the index in {index_dir} ({reason}{where}); free some disk space or "
+            "choose another --index, then run 'qa-bot build' again. Any previous index was left as it was."
+        ) from None
+    if report.full_rebuild_reason:
+        click.echo(f"full rebuild: {report.full_rebuild_reason}", err=True)
+    click.echo(
+        f"index {report.generation}: {report.articles} articles, {report.passages} passages, "
+        f"{report.sentences} sentences; added {len(report.added)}, changed {len(report.changed)}, "
+        f"removed {len(report.removed)}, unchanged {len(report.unchanged)}; "
+        f"embedded {report.embedded_texts} texts in {report.seconds:.1f} s",
+        err=True,
+    )
+
+
+@main.command()
+@corpus_option
+@index_option
+@model_option
+@click.option(
+    "--token-states/--no-token-states", default=None,
+    help="Keep each sentence's token states for MaxSim ranking: better answers, about 2.75x the index "
+         "size. Default: as the index was built (on for a new index).",
+)
+def build(corpus_dir, index_dir, model, token_states) -> None:
+    """Build or update the index (only new and changed articles are embedded)."""
+    run_build(corpus_dir, index_dir, model, token_states)
+
+
+def load_bot(
+    index_dir: Path, corpus_dir: Path, model: str | None, cross_encoder: str | None = None, strict: bool = False,
+    min_confidence: float | None = None,
+) -> QABot:
+    """Load the index, building it from the corpus first if there is none yet."""
+    from ..answer.config import AnswerConfig
+    from ..bot import QABot
+    from ..answer.rerank import load_reranker
+
+    config = AnswerConfig(strict=strict, min_confidence=min_confidence)
+    options = {"model": model, "reranker": load_reranker(cross_encoder), "config": config}
+    try:
+        return QABot.load(index_dir, **options)
+    except IndexMissingError:
+        click.echo(f"no index in {index_dir} yet", err=True)
+        run_build(corpus_dir, index_dir, model)
+        return QABot.load(index_dir, **options)
+
+
+# ---------------------------------------------------------------------------- ask / search
+
+
+def argument_text(value: str) -> str:
+    """A command-line argument as text: bytes that are not UTF-8 (which Python keeps as lone
+    surrogates) become U+FFFD, so a question holding them is answered rather than crashing the
+    tokenizer."""
+    try:
+        raw = value.encode("utf-8", "surrogateescape")
+    except UnicodeEncodeError:  # surrogates that did not come from undecodable bytes
+        raw = value.encode("utf-8", "surrogatepass")
+    return raw.decode("utf-8", "replace")
+
+
+def format_answer(answer: Answer) -> str:
+    """Readable terminal output for an answer."""
+    lines = [f"Q: {answer.question}", *([answer.read_as_note()] if answer.read_as else []), ""]
+    if not answer.answered:
+        lines.append(answer.message or "No answer.")
+        return "\n".join(lines)
+    for n, quote in enumerate(answer.quotes, 1):
+        wrapped = textwrap.fill(f"“{quote.text}”", width=96, initial_indent=f"[{n}] ", subsequent_indent="    ")
+        lines.append(wrapped)
+        art = quote.article
+        meta = ", ".join(x for x in (art.source, art.published) if x)
+        lines.append(f"    — {art.title}" + (f" ({meta})" if meta else ""))
+        where = f"characters {quote.start}–{quote.end}"
+        if quote.section:
+            where = f"section “{quote.section}”, {where}"
+        lines.append(f"    {where}; confidence {quote.score:.2f}")
+        if art.url:
+            lines.append(f"    {art.url}")
+        lines.append("")
+    return "\n".join(lines).rstrip()
+
+
+@main.command()
+@click.argument("question")
+@index_option
+@corpus_option
+@model_option
+@cross_encoder_option
+@abstention_options
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object (the library's Answer.to_dict()).")
+def ask(question, index_dir, corpus_dir, model, cross_encoder, strict, min_confidence, as_json) -> None:
+    """Answer QUESTION with verbatim quotes and citations."""
+    from ..bot import clean_question
+
+    question = argument_text(question)
+    clean_question(question)  # reject a bad question before loading anything
+    bot = load_bot(index_dir, corpus_dir, model, cross_encoder, strict, min_confidence)
+    answer = bot.ask(question)
+    if as_json:
+        click.echo(json.dumps(answer.to_dict(), ensure_ascii=False))
+    else:
+        click.echo(format_answer(answer))
+
+
+@main.command()
+@click.argument("query")
+@index_option
+@corpus_option
+@model_option
+@click.option("-k", "k", default=5, show_default=True, type=click.IntRange(1, 100), help="Number of passages.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+def search(query, index_dir, corpus_dir, model, k, as_json) -> None:
+    """Show the passages that hybrid retrieval finds for QUERY (no answer selection)."""
+    from ..bot import clean_question
+
+    query = argument_text(query)
+    clean_question(query)
+    hits = load_bot(index_dir, corpus_dir, model).search(query, k)
+    if as_json:
+        click.echo(json.dumps([h.to_dict() for h in hits], ensure_ascii=False))
+        return
+    for n, hit in enumerate(hits, 1):
+        head = f" [{hit.heading}]" if hit.heading else ""
+        click.echo(f"{n}. {hit.article.title}{head}  (score {hit.score:.4f}, chars {hit.start}–{hit.end})")
+        click.echo(textwrap.indent(textwrap.fill(hit.text, 96), "   "))
+
+
+@main.command(name="list")
+@index_option
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+def list_articles(index_dir, as_json) -> None:
+    """List the articles in the index."""
+    from ..store.files import load_index
+
+    articles = load_index(index_dir).articles
+    if as_json:
+        click.echo(json.dumps([a.citation().to_dict() for a in articles], ensure_ascii=False))
+        return
+    for a in articles:
+        click.echo(f"{a.published or '----------'}  {a.source or '-':24.24}  {a.title}  [{a.id}]")
+
+
+# ---------------------------------------------------------------------------- eval
+
+
+@main.command(name="eval")
+@click.argument("data", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@index_option
+@model_option
+@cross_encoder_option
+@abstention_options
+@click.option("--k", "k", default=5, show_default=True, type=click.IntRange(1, 20), help="Largest k for accuracy@k.")
+@click.option("--limit", type=click.IntRange(1), help="Ask only the first N questions.")
+@click.option(
+    "--baseline", "systems", multiple=True, default=("full",), show_default=True,
+    help="Systems to compare in this run: dense, bm25, hybrid, full, answer-all (full, never declining), "
+         "or all (repeatable).",
+)
+@click.option("--include-fitted", is_flag=True, help="Also score questions on paragraphs the answerer was fitted on.")
+@click.option("--json", "as_json", is_flag=True, help="Print the figures as JSON (one object per system).")
+@click.option("--details", type=click.Path(dir_okay=False, path_type=Path), metavar="FILE",
+              help="Also write every question as asked and scored, one JSON object a line (JSONL).")
+def evaluate(
+    data, index_dir, model, cross_encoder, strict, min_confidence, k, limit, systems, include_fitted, as_json,
+    details,
+) -> None:
+    """Score answers on DATA: a question file (JSONL of {"q", "gold"}) asked against --index, or a
+    SQuAD JSON / MRQA JSONL(.gz) / NewsQA file whose paragraphs are first indexed as one corpus
+    (in --index if given, else a temporary directory)."""
+    import contextlib
+    import tempfile
+
+    from ..answer.config import AnswerConfig
+    from ..evaluation.baselines import System, make_system
+    from ..bot import QABot
+    from ..corpus.files import save_articles
+    from ..evaluation.datasets import DetailsFile, format_table, questions_to_score, run_eval
+    from ..answer.rerank import load_reranker
+
+    try:
+        chosen = System.named(systems)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--baseline") from None
+    reranker = load_reranker(cross_encoder)
+    eval_set, excluded = questions_to_score(data, include_fitted=include_fitted, limit=limit)
+    # accuracy@k needs k quotes: no margin may cut the list short (abstention still applies).
+    config = AnswerConfig(
+        max_quotes=k, extra_quote_margin=float("inf"), strict=strict, min_confidence=min_confidence
+    )
+    try:  # opened before the long part, so that a path that cannot be written fails at once
+        record = DetailsFile(details) if details else None
+    except OSError as exc:
+        raise click.BadParameter(f"cannot write {details}: {exc.strerror}", param_hint="--details") from None
+    with tempfile.TemporaryDirectory(prefix="qa-bot-eval-") as tmp, record or contextlib.nullcontext():
+        if eval_set.articles:
+            work = Path(tmp)
+            index = index_dir if index_dir != Path(DEFAULT_INDEX) else work / "index"
+            save_articles(work / "corpus", eval_set.articles)
+            run_build(work / "corpus", index, model)
+            bot = QABot.load(index, model=model, config=config, reranker=reranker)
+        else:
+            loaded = load_bot(index_dir, Path(DEFAULT_CORPUS), model)
+            bot = QABot(loaded.data, loaded.encoder, config, reranker=reranker)
+        reports = [
+            run_eval(make_system(bot, system), eval_set, k=k, progress=_progress_bar(f"asking ({system.value})"),
+                     record=record)
+            for system in chosen
+        ]
+    if as_json:
+        for report in reports:
+            click.echo(json.dumps(report.to_dict() | {"excluded_fitted_questions": excluded}))
+        return
+    click.echo(format_table(reports, k, excluded))
+
+
+# ---------------------------------------------------------------------------- serve
+
+
+@main.command()
+@index_option
+@corpus_option
+@model_option
+@cross_encoder_option
+@abstention_options
+@click.option("--host", default="127.0.0.1", show_default=True, help="Interface to bind (0.0.0.0 exposes it).")
+@click.option("--port", default=7860, show_default=True, type=click.IntRange(1, 65535))
+def serve(index_dir, corpus_dir, model, cross_encoder, strict, min_confidence, host, port) -> None:
+    """Start the web chat (builds the index first if it is missing)."""
+    from .web import launch
+
+    bot = load_bot(index_dir, corpus_dir, model, cross_encoder, strict, min_confidence)
+    launch(bot, host=host, port=port)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

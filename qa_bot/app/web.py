@@ -1,0 +1,317 @@
+"""The web chat (Gradio). Thin: answers come from QABot, markup from render.py; this module only
+lays out the page and wires its events.
+
+The page: a chat whose answers are block quotes with numbered citations and a confidence cue;
+a sources panel showing, for the selected answer, each cited passage with the quote highlighted;
+example questions taken from the corpus; the list of articles; and, when the corpus has several
+outlets or dates, filters by outlet and date range. Follow-up questions ("How many of them were
+civilians?") are completed from the question before them. The ``/ask`` API endpoint returns the
+``qa-bot ask --json`` contract.
+
+Serving (see docs/reliability.md for the measurements behind these choices):
+
+- Answers come from a :class:`LiveBot`: before each request it reads the index's ``CURRENT``
+  pointer (one small file) and, when ``qa-bot build`` has moved it, loads the new generation and
+  swaps it in, so a rebuilt index is served without a restart. Requests already running finish
+  on the index they started with; an index that fails to load is logged and the old one kept.
+- The queue runs at most ``CONCURRENCY`` answers at a time and holds at most ``QUEUE_SIZE``
+  waiting events; request bodies over ``MAX_REQUEST_BYTES`` are refused with HTTP 413.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import re
+import threading
+from dataclasses import replace
+from typing import TYPE_CHECKING, Any
+
+# Imported at module level (web.py itself is imported only by `qa-bot serve`): Gradio resolves the
+# `evt: gr.SelectData` annotation of event handlers through this module's globals.
+import gradio as gr
+
+from ..errors import InvalidQuestionError, QABotError
+from .followup import contextualize, is_followup
+from ..records import Answer, ArticleFilter
+from .render import CSS, answer_markdown, corpus_rows, escape, sources_html
+
+if TYPE_CHECKING:
+    from ..bot import QABot
+
+MAX_EXAMPLES = 4
+# Questions that reach the model are capped in bot.clean_question; the box also stops typing there.
+MAX_INPUT_CHARS = 1000
+# Answers running at once, across the chat and the /ask API (one concurrency group). The encoder
+# is CPU-bound and torch already spreads one question over both cores of the target machine; the
+# rest of an answer (features, quote selection) is single-threaded Python that overlaps another
+# question's encoding. Measured with 20 clients (docs/reliability.md): 1 -> 16.6 answers/s,
+# 2 -> 27.5, 4 -> 27.0, 8 -> 24.6. Two reach the plateau; more only add contention inside torch.
+CONCURRENCY = 2
+ANSWER_GROUP = "answer"
+# Events waiting in the queue. A client has at most one event waiting, so this is how many people
+# can ask at the same moment before "queue full"; at ~27 answers/s, 128 waiting is ~5 s of delay.
+QUEUE_SIZE = 128
+# The largest request body accepted. A question is at most 1,000 characters; the chat also
+# sends its history, which stays far below this even in long conversations.
+MAX_REQUEST_BYTES = 1_000_000
+
+log = logging.getLogger(__name__)
+
+
+class LiveBot:
+    """The bot the app answers with, reloaded when ``qa-bot build`` publishes a new index.
+
+    ``current()`` is called per request. It reads the index's ``CURRENT`` pointer, which a build
+    replaces atomically as its last step, and when the pointer names another generation it loads
+    that one with the same encoder (the model is not reloaded). One thread loads while the others
+    keep answering from the old bot; a generation that fails to load is remembered and skipped.
+    """
+
+    def __init__(self, bot: QABot):
+        self._bot = bot
+        self._index_dir = bot.data.path.parent if bot.data.path is not None else None
+        self._loaded = bot.data.path.name if bot.data.path is not None else ""
+        self._failed: set[str] = set()
+        self._lock = threading.Lock()
+
+    def current(self) -> QABot:
+        """The bot for the live index generation (the previous one while a reload is running)."""
+        name = self._pointer()
+        if name and name != self._loaded and name not in self._failed and self._lock.acquire(blocking=False):
+            try:
+                self._reload(name)
+            finally:
+                self._lock.release()
+        return self._bot
+
+    def _pointer(self) -> str:
+        from ..store.files import CURRENT
+
+        if self._index_dir is None:
+            return ""
+        try:
+            return (self._index_dir / CURRENT).read_text(encoding="utf-8").strip()
+        except (OSError, UnicodeDecodeError):
+            return ""  # a missing or unreadable pointer: keep serving what is loaded
+
+    def _reload(self, name: str) -> None:
+        from ..store.files import load_index
+
+        try:
+            data = load_index(self._index_dir)
+            fresh = self._bot.with_data(data)
+        except QABotError as exc:
+            self._failed.add(name)
+            log.warning("kept serving index %s: the new index %s does not load: %s", self._loaded, name, exc)
+            return
+        self._bot, self._loaded = fresh, data.path.name
+        log.info("now serving index %s", self._loaded)
+
+
+class RequestSizeLimit:
+    """ASGI middleware: refuse HTTP request bodies larger than ``max_bytes`` with 413.
+
+    A declared Content-Length is checked before anything is read; a body sent without one
+    (chunked) is read up to the limit and then replayed to the app, so memory stays bounded.
+    """
+
+    def __init__(self, app, max_bytes: int = MAX_REQUEST_BYTES):
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http" or scope.get("method") in ("GET", "HEAD", "OPTIONS"):
+            return await self.app(scope, receive, send)
+        headers = dict(scope.get("headers") or [])
+        declared = headers.get(b"content-length", b"").decode("latin-1")
+        if declared.isdigit():
+            if int(declared) > self.max_bytes:
+                return await self._refuse(send)
+            return await self.app(scope, receive, send)
+        body, more = b"", True
+        while more:
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                return None
+            body += message.get("body", b"")
+            more = message.get("more_body", False)
+            if len(body) > self.max_bytes:
+                return await self._refuse(send)
+        replayed = False
+
+        async def replay():
+            nonlocal replayed
+            if replayed:
+                return await receive()
+            replayed = True
+            return {"type": "http.request", "body": body, "more_body": False}
+
+        return await self.app(scope, replay, send)
+
+    async def _refuse(self, send) -> None:
+        text = (f"request body larger than {self.max_bytes:,} bytes; questions are limited to "
+                f"{MAX_INPUT_CHARS:,} characters").encode()
+        await send({"type": "http.response.start", "status": 413,
+                    "headers": [(b"content-type", b"text/plain; charset=utf-8"),
+                                (b"content-length", str(len(text)).encode())]})
+        await send({"type": "http.response.body", "body": text})
+
+
+def example_questions(bot: QABot, limit: int = MAX_EXAMPLES) -> list[str]:
+    """Questions a first-time reader can click: the corpus's own question headings ("What does the
+    BLA want?") that stand on their own and that the bot answers."""
+    seen: list[str] = []
+    for i in range(len(bot.data.passages)):
+        heading = bot.data.heading(i)
+        if heading.endswith("?") and heading not in seen and not is_followup(heading):
+            seen.append(heading)
+    answered = [q for q, a in zip(seen, bot.ask_batch(seen)) if a.answered] if seen else []
+    return answered[:limit]
+
+
+_SURROGATE = re.compile(r"[\ud800-\udfff]")
+
+
+def as_text(value: object) -> object:
+    """A request value with lone UTF-16 surrogates (valid JSON, e.g. "\\ud800", but not text)
+    replaced by U+FFFD: the tokenizer and the JSON encoder of the reply both reject them."""
+    return _SURROGATE.sub("\ufffd", value) if isinstance(value, str) else value
+
+
+def _parse_date(value: str, label: str) -> str | None:
+    value = (value or "").strip()
+    if not value:
+        return None
+    try:
+        return dt.date.fromisoformat(value).isoformat()
+    except ValueError:
+        raise InvalidQuestionError(f"the {label} date {value!r} is not a date; write it as YYYY-MM-DD") from None
+
+
+def make_filter(outlets: list[str] | None, all_outlets: list[str], date_from: str, date_to: str) -> ArticleFilter | None:
+    """The ArticleFilter for the page's filter controls (None when they restrict nothing)."""
+    sources = None
+    if outlets is not None and set(outlets) != set(all_outlets):
+        sources = frozenset(outlets)
+    where = ArticleFilter(sources, _parse_date(date_from, "from"), _parse_date(date_to, "to"))
+    return None if where.is_empty else where
+
+
+def build_app(bot: QABot | LiveBot):
+    """The Gradio Blocks app for ``bot``. With a :class:`LiveBot` every request asks the live index;
+    the examples, corpus list and filter choices show the index the app was built with."""
+    live = bot if isinstance(bot, LiveBot) else LiveBot(bot)
+    bot = live.current()
+    articles = bot.articles
+    all_outlets = sorted({a.source for a in articles if a.source})
+    dates = sorted({a.published for a in articles if a.published})
+    show_filters = len(all_outlets) > 1 or len(dates) > 1
+    examples = example_questions(bot)
+
+    def ask_api(question: str) -> dict[str, Any]:
+        """Answer a question with verbatim quotes and citations (the `qa-bot ask --json` object)."""
+        question = as_text(question)
+        try:
+            return live.current().ask(question).to_dict()
+        except InvalidQuestionError as exc:
+            return Answer(str(question), False, str(exc), []).to_dict()
+
+    def respond(message, history, answers, asked, outlets, date_from, date_to):
+        history, answers, asked = list(history or []), list(answers or []), list(asked or [])
+        message = as_text(message)
+        if not (message or "").strip():
+            return history, "", answers, asked, gr.update()
+        history.append({"role": "user", "content": escape(message)})
+        try:
+            where = make_filter(outlets, all_outlets, date_from, date_to)
+            effective = contextualize(message, asked)
+            answer = live.current().ask(effective, where=where)
+            # Show the reader their own words, not the completed question.
+            answer = replace(answer, question=message)
+            asked.append(effective)
+        except InvalidQuestionError as exc:
+            answer = Answer(message, False, str(exc)[:1].upper() + str(exc)[1:] + ".", [])
+        history.append({"role": "assistant", "content": answer_markdown(answer)})
+        answers.append(answer)
+        return history, "", answers, asked, sources_html(answer)
+
+    def select(answers, evt: gr.SelectData):
+        # Messages alternate user, assistant: assistant message 2n+1 holds answers[n].
+        index = evt.index[0] if isinstance(evt.index, (list, tuple)) else evt.index
+        n = int(index) // 2
+        return sources_html(answers[n]) if 0 <= n < len(answers or []) else gr.update()
+
+    def clear():
+        return [], "", [], [], sources_html(None)
+
+    with gr.Blocks(title="qa-bot — answers from the articles") as app:
+        gr.Markdown(
+            "## Ask the articles\n"
+            "Every answer is an exact quote from the articles, with its source. "
+            "When the articles do not answer, the bot says so."
+        )
+        answers_state = gr.State([])
+        asked_state = gr.State([])
+        with gr.Row(equal_height=False):
+            with gr.Column(scale=3):
+                chat = gr.Chatbot(
+                    label="Chat", height=520, sanitize_html=True, elem_id="qa-chat",
+                    placeholder="Ask a question about the articles below.",
+                )
+                with gr.Row():
+                    box = gr.Textbox(
+                        placeholder="Ask a question about the articles…", show_label=False, scale=5,
+                        max_length=MAX_INPUT_CHARS, elem_id="qa-input", autofocus=True,
+                    )
+                    send = gr.Button("Ask", variant="primary", scale=1, elem_id="qa-send")
+                if examples:
+                    with gr.Row(elem_id="qa-examples"):
+                        gr.Markdown("**Try:**")
+                        example_buttons = [gr.Button(q, size="sm", elem_classes=["qa-example"]) for q in examples]
+                else:
+                    example_buttons = []
+                clear_button = gr.Button("New conversation", size="sm", variant="secondary")
+            with gr.Column(scale=2):
+                gr.Markdown("### Sources")
+                sources = gr.HTML(sources_html(None), elem_id="qa-sources")
+                with gr.Accordion("Filter sources", open=False, visible=show_filters, elem_id="qa-filters"):
+                    outlets = gr.CheckboxGroup(all_outlets, value=all_outlets, label="Outlets")
+                    with gr.Row():
+                        date_from = gr.Textbox(label="Published from", placeholder=dates[0] if dates else "YYYY-MM-DD")
+                        date_to = gr.Textbox(label="Published to", placeholder=dates[-1] if dates else "YYYY-MM-DD")
+                with gr.Accordion(f"Articles in the corpus ({len(articles)})", open=False, elem_id="qa-corpus"):
+                    gr.Dataframe(
+                        corpus_rows(articles), headers=["Published", "Outlet", "Headline"],
+                        interactive=False, wrap=True, elem_id="qa-corpus-table",
+                    )
+
+        inputs = [box, chat, answers_state, asked_state, outlets, date_from, date_to]
+        outputs = [chat, box, answers_state, asked_state, sources]
+        answering = {"api_visibility": "private", "concurrency_id": ANSWER_GROUP}
+        box.submit(respond, inputs, outputs, **answering)
+        send.click(respond, inputs, outputs, **answering)
+        for button in example_buttons:
+            button.click(
+                lambda h, a, q, o, f, t, text=button.value: respond(text, h, a, q, o, f, t),
+                inputs[1:], outputs, **answering,
+            )
+        chat.select(select, [answers_state], [sources], api_visibility="private")
+        clear_button.click(clear, None, [chat, box, answers_state, asked_state, sources], api_visibility="private")
+        gr.api(ask_api, api_name="ask", concurrency_id=ANSWER_GROUP)
+    return app
+
+
+def launch(bot: QABot, *, host: str = "127.0.0.1", port: int = 7860, share: bool = False) -> None:
+    """Serve the chat on ``host:port`` (loopback by default; a public share link only if asked)."""
+    from starlette.middleware import Middleware
+
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    bot.warm_up()
+    app = build_app(LiveBot(bot))
+    app.queue(default_concurrency_limit=CONCURRENCY, max_size=QUEUE_SIZE)
+    app.launch(
+        server_name=host, server_port=port, share=share, css=CSS, footer_links=["api"],
+        max_file_size=MAX_REQUEST_BYTES,  # the app takes no uploads; refuse big ones anyway
+        app_kwargs={"middleware": [Middleware(RequestSizeLimit, max_bytes=MAX_REQUEST_BYTES)]},
+    )

@@ -1,0 +1,385 @@
+"""Cleaning text pasted from a news web page into a corpus body (pure functions, no I/O).
+
+The body format produced here is what the rest of the pipeline parses: paragraphs separated by
+exactly one blank line, each paragraph on one line, section headings as ``## Heading`` blocks, no
+leading or trailing blank lines. Paragraph text is otherwise kept verbatim, because quotes are
+later copied from it character for character.
+
+Every line that is removed is reported as a :class:`Dropped` with a short reason, so a curator
+can see what went and why. The patterns live in the tables below (``CLUTTER_RULES``,
+``TAIL_RULES``); add to them rather than to the code.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from .files import normalise_date
+from ..errors import ArticleError
+
+_DISPLAY_CHARS = 80
+_HEADING_MAX_WORDS = 12
+_HEADING_MAX_CHARS = 120
+_PROSE_MIN_WORDS = 8  # a kept line this long (or ending a sentence) means the article has begun
+_WRAP_MIN_CHARS = 50  # a line cut this long without final punctuation was hard-wrapped
+
+
+@dataclass(frozen=True)
+class Dropped:
+    """A piece of the input that was removed.
+
+    Attributes:
+        line: 1-based line number in the input, None when not applicable (e.g. HTML).
+        text: the dropped text, shortened to about 80 characters for display.
+        reason: a short human label such as ``"advertisement"`` or ``"byline"``.
+    """
+
+    line: int | None
+    text: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class Cleaned:
+    """The result of :func:`clean_pasted`; empty strings mean "not found"."""
+
+    title: str
+    author: str
+    published: str
+    body: str
+    dropped: list[Dropped] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class _Rule:
+    """A line pattern. Lines longer than ``max_words`` are prose and never match."""
+
+    reason: str
+    pattern: re.Pattern[str]
+    max_words: int = 25
+
+
+def _rule(reason: str, pattern: str, max_words: int = 25) -> _Rule:
+    return _Rule(reason, re.compile(pattern, re.IGNORECASE), max_words)
+
+
+_MONTH = (
+    r"(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?"
+    r"|sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)"
+)
+_DATE = (
+    rf"(?:\d{{4}}-\d{{2}}-\d{{2}}|{_MONTH}\.?\s+\d{{1,2}}(?:st|nd|rd|th)?,?\s+\d{{4}}"
+    rf"|\d{{1,2}}(?:st|nd|rd|th)?\s+{_MONTH}\.?,?\s+\d{{4}})"
+)
+_DATE_RE = re.compile(rf"\b{_DATE}\b", re.IGNORECASE)
+_WEEKDAY = r"(?:mon|tue|wed|thu|fri|sat|sun)[a-z]*"
+_TIME = r"\d{1,2}[:.]\d{2}(?:\s*[ap]\.?m\.?)?(?:\s*\(?[A-Z]{2,5}\)?)?"
+_DATE_MARKER_RE = re.compile(r"^\s*date\s*:?\s*(\d{4}-\d{2}-\d{2})\b\s*", re.IGNORECASE)
+_CAPTION_WORDS = r"(?:photo|photograph|image|picture|pic|illustration|graphic|screengrab|video grab)s?"
+_CONNECTORS = frozenset({"and", "&", "de", "da", "del", "van", "von", "der", "den", "bin", "al", "la", "le", "du"})
+_BYLINE_RE = re.compile(
+    r"^(?:by|written by|reported by|words by)\s*[:\-–—]?\s+(?P<author>[^|•·]+?)\s*(?:[|•·].*)?$",
+    re.IGNORECASE,
+)
+
+BYLINE = "byline"
+STAMP = "reading time / updated stamp"
+CAPTION = "image caption"
+_CAPTION_LABEL_RE = re.compile(r"^(?:image|photo|picture|video) caption\s*[,:]?$", re.IGNORECASE)
+
+#: Lines removed wherever they appear (before the tail starts).
+CLUTTER_RULES: tuple[_Rule, ...] = (
+    _rule("advertisement",
+          r"^(?:advertisements?|advert|ad|ad feedback|sponsored(?: content)?|promoted|paid content)$"),
+    _rule("advertisement", r"^(?:loading\s+)?(?:taboola|outbrain)\b.*$|^scroll to continue with content$"),
+    _rule("'Story continues below this ad'",
+          r"^(?:story|article) continues (?:below|after) (?:this |the )?(?:ad|advertisement)$"
+          r"|^continue reading below$"),
+    _rule("'Also Read' link", r"^(?:also read|read also|also see|also watch|must watch|read more|read next"
+          r"|related)\s*(?:[|:–—-]\s*\S.*|[.…]*)$"),
+    _rule("share/follow prompt",
+          r"^(?:click here to (?:follow|join|subscribe)|follow us on|stay updated with the latest"
+          r"|subscribe to|sign up (?:for|to)|join our (?:whatsapp|telegram)|download the .{1,40} app"
+          r"|make us (?:a )?preferred source|add .{1,30} as a preferred source|listen to (?:this )?(?:article|story)"
+          r"|share (?:this|on|via)|sign up here)\b.*$", max_words=15),
+    _rule("share/follow prompt",
+          r"^(?:share|tweet|email|e-mail|print|facebook|twitter|x|whatsapp|linkedin|reddit|telegram"
+          r"|pinterest|save|copy|copy link|copy url|link copied!?)$"),
+    _rule("comment widget",
+          r"^(?:latest comments?|post (?:a )?comment|read comments|view comments|show comments|comments?"
+          r"|add (?:a )?comment|leave a (?:comment|reply)|join the conversation|\d+\s+comments?)$"),
+    _rule(STAMP,
+          rf"^(?:\d+\s*(?:min|mins|minutes?)\s*read(?!ing|er|s\b)"
+          rf"|(?:last\s+)?(?:updated|published|posted|modified|first published)\b.*(?:{_DATE}|{_TIME}))",
+          max_words=20),
+    _rule(STAMP, rf"^(?:{_WEEKDAY}\.?,?\s+)?(?:{_DATE})(?:\s*,?\s*(?:at\s+)?{_TIME})?$"
+          r"|^(?:published|updated)$|^\d+\s+(?:minutes?|mins?|hours?|hrs?|days?)\s+ago$"),
+    _rule(CAPTION,
+          rf"\((?:[^()]{{0,40}}\s|[^()]{{0,40}}-)?{_CAPTION_WORDS}\b(?:\s*(?:by|:|/|-|–|credit)[^()]{{0,80}})?\)$"
+          r"|\(file\)$"
+          rf"|[.!?”]\s+{_CAPTION_WORDS}\s*:\s*\S[^.!?]{{0,60}}$",  # "... the scene. Photograph: Reuters"
+          max_words=80),
+    _rule(CAPTION,
+          rf"^(?:representational {_CAPTION_WORDS}|file {_CAPTION_WORDS}"
+          rf"|{_CAPTION_WORDS}\s*(?:credit|source|caption)?\s*[:,]"
+          r"|credit\s*:|courtesy\s*:)",
+          max_words=60),
+)
+
+#: Lines that mark the end of the article once it has begun; everything from there is cut.
+TAIL_RULES: tuple[_Rule, ...] = (
+    _rule("copyright line", r"^(?:©|\(c\)\s|copyright\s*(?:©|\(c\)|\d{4})).*$"),
+    _rule("author bio", r"^about the (?:author|writer|reporter)s?$"),
+    _rule("comment widget",
+          r"^(?:latest comments?|post (?:a )?comment|read comments|view comments|\d+\s+comments?)$"),
+    _rule("trailing link list ('{line}')",
+          r"^(?:top stories|must read|buzzing now|trending(?: now| news| stories| topics)?|latest news"
+          r"|live blog|photos|videos|related (?:stories|articles|news|posts|coverage|topics)"
+          r"|you (?:may|might) also like|more from .{1,40}|recommended(?: for you| stories| articles)?"
+          r"|most (?:read|popular|viewed)|editor'?s picks|don'?t miss|up next|more stories|more on this story"
+          r"|related topics|explore more on these topics|reuse this content|our standards\b.*)$"),
+    _rule("trailing link list ('Latest News')", rf"^(?:{_MONTH}\.?\s+\d{{1,2}}\s*:\s*)latest news$"),
+)
+
+_SENTENCE_END = tuple('.!?;:…"”’)')
+_HEADING_BAD_END = tuple(".!,;:…")
+_QUOTE_START = tuple("\"'“‘«(")
+_LIST_ITEM_RE = re.compile(r"^(?:[-*•]\s|\d+[.)]\s)")
+_MD_HEADING_RE = re.compile(r"^#{1,6}\s+(\S.*?)\s*#*$")
+
+
+def _shorten(text: str) -> str:
+    return text if len(text) <= _DISPLAY_CHARS else text[: _DISPLAY_CHARS - 3].rstrip() + "..."
+
+
+def _match(rules: Iterable[_Rule], line: str) -> str | None:
+    """The reason of the first rule matching ``line``, or None."""
+    words = len(line.split())
+    for rule in rules:
+        if words <= rule.max_words and rule.pattern.search(line):
+            return rule.reason.replace("{line}", line)
+    return None
+
+
+def _find_date(line: str) -> str:
+    """An ISO date found in a stamp such as ``"Updated: Feb 1, 2026 07:37 PM IST"``, else ""."""
+    match = _DATE_RE.search(line)
+    if not match:
+        return ""
+    value = re.sub(r"(\d)(?:st|nd|rd|th)\b", r"\1", match.group(0))
+    try:
+        return normalise_date(value, "")
+    except ArticleError:
+        return ""
+
+
+def _byline_author(line: str) -> str:
+    """The name in a byline (``"By: Jane Roe"`` -> ``"Jane Roe"``), or "" if it is not one."""
+    match = _BYLINE_RE.match(line)
+    if not match:
+        return ""
+    name = match.group("author").strip()
+    words = name.replace(",", " ").split()
+    if not words or len(words) > 8 or name.endswith(".") or any(ch.isdigit() for ch in name):
+        return ""
+    if all(w[0].isupper() or w.lower() in _CONNECTORS for w in words):
+        return name
+    return ""
+
+
+def _is_prose(line: str) -> bool:
+    return len(line.split()) >= _PROSE_MIN_WORDS or line.endswith(_SENTENCE_END)
+
+
+class _Filter:
+    """Decides line by line what is clutter, and where the trailing part of the page begins."""
+
+    def __init__(self, author: str = "") -> None:
+        self.author = author
+        self.published = ""
+        self.body_started = False
+        self.tail_reason: str | None = None
+        self.caption_next = False  # after a bare "Image caption," label
+
+    def _tail_marker(self, line: str) -> str | None:
+        reason = _match(TAIL_RULES, line)
+        if reason is None and self.author and line.casefold() == self.author.casefold():
+            reason = "author bio"
+        return reason
+
+    def check(self, line: str, *, heading: bool = False) -> str | None:
+        """Return the reason to drop ``line`` (stripped, non-empty), or None to keep it."""
+        if self.tail_reason is None and self.body_started:
+            self.tail_reason = self._tail_marker(line)
+            if self.tail_reason is not None:
+                return self.tail_reason
+        if self.tail_reason is not None:
+            marker = self._tail_marker(line)
+            if marker is not None:
+                self.tail_reason = marker  # a new trailing section, e.g. "Must Read"
+            return marker or _match(CLUTTER_RULES, line) or self.tail_reason
+        if self.caption_next:
+            self.caption_next = False
+            return CAPTION
+        author = _byline_author(line)
+        if author:
+            self.author = self.author or author
+            self.published = self.published or _find_date(line)
+            return BYLINE
+        reason = _match(CLUTTER_RULES, line) or _match(TAIL_RULES, line)
+        if reason == STAMP:
+            self.published = self.published or _find_date(line)
+        self.caption_next = reason == CAPTION and bool(_CAPTION_LABEL_RE.match(line))
+        if reason is None and not heading and _is_prose(line):
+            self.body_started = True
+        return reason
+
+
+def _looks_like_heading(text: str) -> bool:
+    if text.startswith("## "):
+        return True
+    words = text.split()
+    return (
+        0 < len(words) <= _HEADING_MAX_WORDS
+        and len(text) <= _HEADING_MAX_CHARS
+        and not text.endswith(_HEADING_BAD_END)
+        and not text.startswith(_QUOTE_START)
+        and not text.endswith(("\"", "”", "'", "’", ")"))
+        and (text[0].isupper() or text[0].isdigit())
+        and not _LIST_ITEM_RE.match(text)
+    )
+
+
+def _joins(previous: str, line: str) -> bool:
+    """True when ``line`` continues the hard-wrapped paragraph ending in ``previous``."""
+    if previous.endswith(_SENTENCE_END) or _MD_HEADING_RE.match(previous) or previous.startswith("## "):
+        return False
+    if _LIST_ITEM_RE.match(line) or _MD_HEADING_RE.match(line):
+        return False
+    return line[0].islower() or len(previous) >= _WRAP_MIN_CHARS
+
+
+@dataclass
+class _Block:
+    """A paragraph candidate: first input line, text, and whether a blank line came before it."""
+
+    line: int
+    text: str
+    alone: bool
+
+
+def _mark_headings(blocks: list[_Block]) -> list[str]:
+    """Turn short lines standing alone between two paragraphs into ``## `` headings."""
+    out: list[str] = []
+    for i, block in enumerate(blocks):
+        md = _MD_HEADING_RE.match(block.text)
+        if md and i < len(blocks) - 1:
+            out.append(f"## {md.group(1)}")
+        elif md:
+            out.append(md.group(1))  # a heading with nothing under it: keep its words as text
+        elif (
+            0 < i < len(blocks) - 1
+            and block.alone
+            and _looks_like_heading(block.text)
+            and not _looks_like_heading(blocks[i + 1].text)
+            and not _MD_HEADING_RE.match(blocks[i + 1].text)
+        ):
+            out.append(f"## {block.text}")
+        else:
+            out.append(block.text)
+    return out
+
+
+def clean_pasted(text: str) -> Cleaned:
+    """Clean the text of a news page pasted from a browser.
+
+    Paragraphs are separated by blank lines and wrapped lines are joined; a page pasted without
+    any blank line is read as one paragraph a line.
+
+    Args:
+        text: the pasted page; the first non-empty line is the title, optionally prefixed with
+            ``date YYYY-MM-DD``.
+
+    Returns:
+        The title, author (from a byline), published date (ISO or ""), the cleaned body in the
+        corpus body format, and every dropped line with its reason.
+    """
+    lines = text.replace("\ufeff", "").splitlines()
+    content = [i for i, line in enumerate(lines) if line.strip()]
+    if not content:
+        return Cleaned("", "", "", "", [])
+    first = content[0]
+    dropped: list[Dropped] = []
+    title = lines[first].strip()
+    published = ""
+    marker = _DATE_MARKER_RE.match(title)
+    if marker:
+        published = _find_date(marker.group(1))
+        dropped.append(Dropped(first + 1, marker.group(0).strip(), "date marker"))
+        title = title[marker.end():].strip()
+
+    spaced = len(content) > 1 and content[-1] - content[1] + 1 > len(content) - 1  # blank lines in the body
+    filt = _Filter()
+    blocks: list[_Block] = []
+    after_blank = True
+    for number, raw in enumerate(lines[first + 1:], start=first + 2):
+        line = raw.strip()
+        if not line:
+            after_blank = True
+            continue
+        heading = _MD_HEADING_RE.match(line)
+        reason = filt.check(heading.group(1) if heading else line, heading=bool(heading))
+        if reason is not None:
+            dropped.append(Dropped(number, _shorten(line), reason))
+            continue  # dropped lines are transparent: a paragraph may continue after an ad
+        if blocks and spaced and not after_blank and _joins(blocks[-1].text, line):
+            blocks[-1].text = f"{blocks[-1].text} {line}"
+        else:
+            blocks.append(_Block(number, line, after_blank or not spaced))
+        after_blank = False
+    if blocks and title and blocks[0].text.casefold() == title.casefold():
+        dropped.append(Dropped(blocks[0].line, _shorten(blocks.pop(0).text), "repeated headline"))
+    body = "\n\n".join(_mark_headings(blocks))
+    return Cleaned(title, filt.author, published or filt.published, body, dropped)
+
+
+def clean_lines_of_extracted(text: str, *, author: str = "") -> tuple[str, list[Dropped]]:
+    """Apply the line-level clutter and tail rules to text already extracted from HTML.
+
+    Args:
+        text: blocks separated by blank lines, headings already marked as ``## `` lines.
+        author: the page's author, whose stand-alone name starts the author bio.
+
+    Returns:
+        The body in the corpus body format, and the dropped blocks (``line`` is None).
+    """
+    filt = _Filter(author)
+    dropped: list[Dropped] = []
+    blocks: list[str] = []
+    for raw in re.split(r"\n[ \t]*\n", text.replace("\r\n", "\n")):
+        block = " ".join(part.strip() for part in raw.split("\n") if part.strip())
+        if not block:
+            continue
+        heading = _MD_HEADING_RE.match(block)
+        content = heading.group(1) if heading else block
+        reason = filt.check(content, heading=bool(heading))
+        if reason is not None:
+            dropped.append(Dropped(None, _shorten(block), reason))
+        else:
+            blocks.append(f"## {content}" if heading else block)
+    while blocks and blocks[-1].startswith("## "):
+        dropped.append(Dropped(None, _shorten(blocks.pop()), "heading without text"))
+    return "\n\n".join(blocks), dropped
+
+
+def paragraphs_to_body(paragraphs: Iterable[str]) -> str:
+    """Join already clean paragraphs (``## `` headings allowed) in the corpus body format."""
+    out = []
+    for paragraph in paragraphs:
+        text = " ".join(part.strip() for part in paragraph.splitlines() if part.strip())
+        if text:
+            heading = _MD_HEADING_RE.match(text)
+            out.append(f"## {heading.group(1)}" if heading else text)
+    return "\n\n".join(out)

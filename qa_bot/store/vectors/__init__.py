@@ -1,0 +1,1 @@
+"""Passage vector stores behind one protocol."""
