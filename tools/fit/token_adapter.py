@@ -44,13 +44,11 @@ TEMPERATURE, PENALTY, EPOCHS, RATE = 0.05, 1e-2, 30, 2e-3
 
 
 def train(store: TokenStore, questions, cands, labels, fit: list[int], stop: list[int],
-          joint: bool = False, epochs: int = EPOCHS, tuned=None) -> tuple[np.ndarray, int]:
+          joint: bool = False, epochs: int = EPOCHS) -> tuple[np.ndarray, int]:
     """The adapter minimising the candidates' softmax loss on ``fit``, at the epoch where the loss
     on ``stop`` was lowest. With ``joint``, a candidate's logit is not its adapted MaxSim alone but
     a linear score of it and the other ranking features, learnt together with the adapter, so the
-    adapter learns what those features miss. ``tuned`` (bitfit_study.py) trains part of the encoder
-    too: the question states come from ``tuned.states(rows)`` (projected, unit rows), its
-    ``parameters`` learn at its ``rate``, and ``tuned.keep()`` marks the best epoch's."""
+    adapter learns what those features miss."""
     torch.manual_seed(0)
     packed = {}
     for i in fit + stop:
@@ -69,16 +67,12 @@ def train(store: TokenStore, questions, cands, labels, fit: list[int], stop: lis
     A = torch.zeros(store.dimension, store.dimension, requires_grad=True)
     others = torch.zeros(len(RANK_FEATURES) - len(ADAPTED), requires_grad=joint)
     scale = torch.tensor(1 / TEMPERATURE, requires_grad=joint)
-    groups = [{"params": [A, others, scale] if joint else [A]}]
-    if tuned is not None:
-        groups.append({"params": tuned.parameters, "lr": tuned.rate})
-    optimiser = torch.optim.Adam(groups, lr=RATE)
+    optimiser = torch.optim.Adam([A, others, scale] if joint else [A], lr=RATE)
 
     def loss(rows: list[int]) -> torch.Tensor:
         total = torch.zeros(())
-        states = tuned.states(rows) if tuned is not None else [packed[i][0] for i in rows]
-        for i, q in zip(rows, states):
-            _, w, X, mask, y, features = packed[i]
+        for i in rows:
+            q, w, X, mask, y, features = packed[i]
             qa = q + q @ A
             qa = qa / qa.norm(dim=1, keepdim=True)
             sims = torch.einsum("td,nld->ntl", qa, X).masked_fill(~mask[:, None, :], -1e4)
@@ -101,8 +95,6 @@ def train(store: TokenStore, questions, cands, labels, fit: list[int], stop: lis
         print(f"epoch {epoch}: stopping-set loss {stop_loss:.4f} ({time.perf_counter() - started:.0f} s)", file=sys.stderr)
         if stop_loss < best_loss:
             best, best_epoch, best_loss = A.detach().numpy().copy(), epoch, stop_loss
-            if tuned is not None:
-                tuned.keep()
     return best, best_epoch
 
 
