@@ -46,7 +46,8 @@ from qa_bot.bot import QABot
 from qa_bot.indexing.build import BATCH_SIZE, build_index
 from qa_bot.indexing.rows import chunk, passage_texts, sentence_texts
 from qa_bot.corpus.files import save_articles
-from qa_bot.encoders.base import make_encoder, resolve_model
+from qa_bot.encoders.factory import make_encoder
+from qa_bot.encoders.models import resolve_model
 from qa_bot.store.files import current_generation
 
 SIZES = (2_000, 20_000, 200_000)

@@ -15,7 +15,9 @@ from .answer.config import AnswerConfig, Candidates, confidence
 from .answer.features import ABSTAIN_FEATURES, RANK_FEATURES, Evidence, abstain_features, linear, rank_features, unknown_share
 from .indexing.build import BuildReport, Progress, build_index
 from .indexing.chunking import ChunkParams
-from .encoders.base import DEFAULT_MODEL, Encoder, gives_tokens, make_encoder
+from .encoders.base import Encoder, gives_tokens
+from .encoders.factory import make_encoder
+from .encoders.models import DEFAULT_MODEL
 from .errors import IndexIncompatibleError, InvalidQuestionError
 from .store.files import IndexData, load_index
 from .store.lexical import tokenize

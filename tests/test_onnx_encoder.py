@@ -9,7 +9,9 @@ import numpy as np
 import pytest
 
 from qa_bot.encoders import onnx_encoder
-from qa_bot.encoders.base import AutoEncoder, SentenceTransformerEncoder, make_encoder, resolve_model
+from qa_bot.encoders.factory import AutoEncoder, make_encoder
+from qa_bot.encoders.models import resolve_model
+from qa_bot.encoders.torch_encoder import SentenceTransformerEncoder
 from qa_bot.encoders.onnx_encoder import OnnxEncoder, UnsupportedModel, fingerprint, model_layout
 
 TEXTS = [

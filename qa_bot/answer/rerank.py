@@ -21,7 +21,7 @@ from typing import Protocol
 
 import numpy as np
 
-from ..encoders.base import DOWNLOAD_HINT, downloads_allowed
+from ..encoders.models import DOWNLOAD_HINT, downloads_allowed
 from ..errors import ModelLoadError
 
 

@@ -149,7 +149,7 @@ def _progress_bar(desc: str):
 
 def run_build(corpus_dir: Path, index_dir: Path, model: str | None, token_states: bool | None = None) -> None:
     from ..bot import QABot
-    from ..encoders.base import DEFAULT_MODEL
+    from ..encoders.models import DEFAULT_MODEL
 
     click.echo(f"building the index of {corpus_dir} in {index_dir} ...", err=True)
     try:

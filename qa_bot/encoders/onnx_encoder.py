@@ -32,7 +32,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .base import INT8_SUFFIX, canonical_model_name, resolve_model
+from .models import INT8_SUFFIX, canonical_model_name, resolve_model
 from .pooling import (
     TokenStates, encode_in_batches, encode_spans_in_batches, encode_tokens_in_batches, mean_pool, pool_tokens,
     text_tokens,

@@ -1,9 +1,9 @@
 """From a model's token states to vectors: batching, mean pooling, spans and per-token states.
 
-Shared by every real encoder (``embedding.SentenceTransformerEncoder``, ``onnx_encoder``): texts
-are batched by length so each batch pads little; a text's vector is sentence-transformers' mean
-pooling of its token states; a span's vector (late chunking) is the mean of the tokens inside it;
-token states (for MaxSim) are a text's or a span's own tokens, special tokens left out.
+Shared by every real encoder (``torch_encoder``, ``onnx_encoder``): texts are batched by length so
+each batch pads little; a text's vector is sentence-transformers' mean pooling of its token
+states; a span's vector (late chunking) is the mean of the tokens inside it; token states (for
+MaxSim) are a text's or a span's own tokens, special tokens left out.
 """
 
 from __future__ import annotations

@@ -23,7 +23,7 @@ from functools import lru_cache
 
 import numpy as np
 
-from ..encoders.base import DEFAULT_MODEL, INT8_SUFFIX
+from ..encoders.models import DEFAULT_MODEL, INT8_SUFFIX
 from ..encoders.pooling import TokenStates, normalise_rows
 from ..fitted import ADAPTER_FILE, BASIS_FILE
 

@@ -19,7 +19,8 @@ import numpy as np
 
 from tools.fit.answerer import ROOT, fit_split
 
-from qa_bot.encoders.base import DEFAULT_MODEL, make_encoder
+from qa_bot.encoders.factory import make_encoder
+from qa_bot.encoders.models import DEFAULT_MODEL
 from qa_bot.store.token_states import BASIS_FILE, Projection
 
 

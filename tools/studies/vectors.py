@@ -32,7 +32,7 @@ from qa_bot.indexing.build import build_index
 from qa_bot.indexing.rows import chunk, passage_texts
 from qa_bot.indexing.chunking import ChunkParams
 from qa_bot.corpus.files import save_articles
-from qa_bot.encoders.base import make_encoder
+from qa_bot.encoders.factory import make_encoder
 from qa_bot.encoders.pooling import normalise_rows
 
 
