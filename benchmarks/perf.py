@@ -40,9 +40,10 @@ import numpy as np
 
 from benchmarks import corpora
 
+import qa_bot.bot
+from qa_bot.bot import QABot
 from qa_bot.retrieval import hybrid as retrieve
 from qa_bot.store.vectors import faiss as ann
-from qa_bot.bot import QABot
 from qa_bot.indexing.build import BATCH_SIZE, build_index
 from qa_bot.indexing.rows import chunk, passage_texts, sentence_texts
 from qa_bot.corpus.files import save_articles
@@ -246,10 +247,10 @@ class Stages:
     def __init__(self, bot: QABot) -> None:
         self.times: dict[str, float] = {}
         self._wrap(bot.encoder, "encode", "query encoding")
-        self._wrap(ann, "search", "dense search")
+        self._wrap(bot.data.passage_vectors, "search", "dense search")
         self._wrap(bot.data.lexical, "search", "BM25")
         self._wrap(retrieve, "rrf", "fusion")
-        self._wrap(bot, "_candidates", "sentence scoring")
+        self._wrap(qa_bot.bot, "score_candidates", "sentence scoring")
         self._wrap(bot, "select", "sentence scoring")
 
     def _wrap(self, owner, attr: str, stage: str) -> None:
@@ -288,7 +289,7 @@ def bench_query_one(work: Path, size: int, n: int) -> dict:
     passages = len(bot.data.passages)
     return {
         "size": size, "passages": passages, "articles": len(bot.data.articles),
-        "index": "IVF" if ann.is_ivf(bot.data.passage_index) else "exact",
+        "index": "IVF" if bot.data.passage_vectors.is_ivf else "exact",
         "encoder": getattr(bot.encoder, "backend", "?"),
         "p50": float(np.median(totals)), "p95": float(np.percentile(totals, 95)),
         "stages": {k: float(np.median(v)) for k, v in per_stage.items()},
@@ -323,10 +324,10 @@ def bench_ann(work: Path, n: int) -> str:
     from qa_bot.store.files import load_index
 
     data = load_index(scaled_index(work, SIZES[-1]))
-    vectors = data.passage_vectors()
+    vectors = data.all_passage_vectors()
     exact = faiss.IndexFlatIP(vectors.shape[1])
     exact.add(vectors)
-    ivf = faiss.downcast_index(data.passage_index)
+    ivf = data.passage_vectors.index
     _, qs = corpora.squad()
     tune, report = corpora.split_questions(qs)
     encoder = make_encoder()
@@ -362,8 +363,9 @@ def _ann_distinct(vectors, encoder, tune, report) -> str:
     mixed = (mixed / np.linalg.norm(mixed, axis=1, keepdims=True)).astype(np.float32)
     exact = faiss.IndexFlatIP(mixed.shape[1])
     exact.add(mixed)
-    built = ann.make_index(mixed)  # keep: the downcast wrapper does not own the index
-    ivf = faiss.downcast_index(built)
+    built = ann.FaissVectorStore(mixed.shape[1])
+    built.build(np.arange(len(mixed)), mixed)
+    ivf = built.index
     faiss.omp_set_num_threads(1)
     rows = []
     for label, half in (("tune", tune), ("report", report)):

@@ -10,8 +10,8 @@ With ``QA_BOT_TEST_PAUSE=<step>`` and ``QA_BOT_TEST_MARKER=<file>`` the build cr
 file at that step and sleeps, so the test knows where the process is when it kills it:
 
 - ``embedding``: after the first batch of texts is embedded;
-- ``writing``: in the middle of writing the new generation (the FAISS file is written, the BM25
-  arrays and the manifest are not);
+- ``writing``: in the middle of writing the new generation (the vector store's file is written,
+  the BM25 arrays and the manifest are not);
 - ``publishing``: the new generation directory is complete and in place, ``CURRENT`` still names
   the old one.
 """
@@ -27,7 +27,8 @@ from pathlib import Path
 from conftest import FakeEncoder
 
 import qa_bot.bot
-import qa_bot.store.files
+import qa_bot.store.generations
+from qa_bot.store.vectors.faiss import FaissVectorStore
 
 
 def pause() -> None:
@@ -43,21 +44,21 @@ class PausingEncoder(FakeEncoder):
 
 def install_pause(step: str) -> None:
     if step == "writing":
-        write_index = qa_bot.store.files.faiss.write_index
+        save = FaissVectorStore.save
 
-        def write_then_pause(*args):
-            write_index(*args)
+        def save_then_pause(self, directory):
+            save(self, directory)
             pause()
 
-        qa_bot.store.files.faiss.write_index = write_then_pause
+        FaissVectorStore.save = save_then_pause
     elif step == "publishing":
-        fsync_dir = qa_bot.store.files._fsync_dir
+        fsync_dir = qa_bot.store.generations._fsync_dir
 
         def fsync_then_pause(path):
             fsync_dir(path)
             pause()  # first call: right after the generation directory is renamed into place
 
-        qa_bot.store.files._fsync_dir = fsync_then_pause
+        qa_bot.store.generations._fsync_dir = fsync_then_pause
 
 
 if __name__ == "__main__":

@@ -13,7 +13,8 @@ from qa_bot.bot import QABot
 from qa_bot.indexing.build import build_index
 from qa_bot.errors import IndexCorruptError
 from qa_bot.answer.features import RANK_FEATURES
-from qa_bot.store.files import current_generation, load_index
+from qa_bot.store.files import load_index
+from qa_bot.store.generations import current_generation
 
 
 @pytest.mark.parametrize(

@@ -10,9 +10,11 @@ from conftest import SMALL_ARTICLES, FakeEncoder, make_corpus
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from qa_bot.answer.config import WEIGHTS_FILE, AnswerConfig, quote_span
+from qa_bot.answer.config import WEIGHTS_FILE, AnswerConfig
+from qa_bot.answer.spans import quote_span
 from qa_bot.answer.features import answer_type, coverage, has_type
-from qa_bot.bot import MAX_QUESTION_CHARS, QABot, clean_question
+from qa_bot.bot import QABot
+from qa_bot.retrieval.question import MAX_QUESTION_CHARS, clean_question
 from qa_bot.indexing.build import build_index
 from qa_bot.indexing.chunking import chunk_text
 from qa_bot.corpus.files import load_corpus

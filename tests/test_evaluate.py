@@ -236,5 +236,5 @@ def test_with_config_shares_the_built_parts_and_leaves_the_bot_as_it_was(bot):
 
     other = bot.with_config(replace(bot.config, min_confidence=0.0))
     assert other.config.min_confidence == 0.0 and bot.config.min_confidence > 0
-    assert other.retriever is bot.retriever and other.spelling is bot.spelling and other.data is bot.data
+    assert other.retriever is bot.retriever and other.reader is bot.reader and other.data is bot.data
     assert not bot.ask("Zxqv blorft marmalade?").answered and other.ask("Zxqv blorft marmalade?").answered

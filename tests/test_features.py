@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from qa_bot.answer.config import confidence
+from qa_bot.answer.candidates import confidence
 from qa_bot.answer.features import (
     ABSTAIN_FEATURES, RANK_FEATURES, Evidence, abstain_features, has_type, linear, rank_features, unknown_share,
 )

@@ -17,7 +17,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from qa_bot.answer.config import FALLBACK_ABSTAIN, FALLBACK_RANK, AnswerConfig
-from qa_bot.bot import MAX_QUESTION_CHARS, QABot
+from qa_bot.bot import QABot
+from qa_bot.retrieval.question import MAX_QUESTION_CHARS
 from qa_bot.indexing.build import build_index
 from qa_bot.app.cli import main
 from qa_bot.corpus.files import load_corpus

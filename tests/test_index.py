@@ -26,7 +26,11 @@ from qa_bot.errors import (
     IndexIncompatibleError,
     IndexMissingError,
 )
-from qa_bot.store.files import FORMAT_VERSION, build_lock, current_generation, embed_text, load_index
+from qa_bot.indexing.rows import embed_text
+from qa_bot.store.data import PARAGRAPH, PASSAGE, SENTENCE
+from qa_bot.store.files import load_index
+from qa_bot.store.generations import build_lock, current_generation
+from qa_bot.store.manifest import FORMAT_VERSION
 
 BLA = "pakistan-what-is-baloch-liberation-army"
 FLOOD = "riverton-floods"
@@ -53,11 +57,11 @@ def snapshot(index_dir: Path) -> dict[str, bytes]:
 
 def vectors_by_article(data) -> dict[str, tuple[np.ndarray, np.ndarray]]:
     """(passage vectors, sentence vectors) of each article id."""
-    passage_vectors = data.passage_vectors()
+    passage_vectors = data.all_passage_vectors()
     return {
         article.id: (
-            passage_vectors[data.passages[:, 0] == pos],
-            data.sentence_vectors[data.sentences[:, 0] == pos],
+            passage_vectors[data.passages["article"] == pos],
+            data.sentence_vectors[data.sentences["article"] == pos],
         )
         for pos, article in enumerate(data.articles)
     }
@@ -97,20 +101,20 @@ def test_build_then_load_round_trip(small_corpus, tmp_path, fake_encoder):
     assert [d for d, _ in progress] == sorted({d for d, _ in progress}), "progress only goes up"
 
     # Arrays: what chunk_text gives per article, stacked with global numbering.
-    assert data.sentences.dtype == data.passages.dtype == data.paragraphs.dtype == np.int64
+    assert data.sentences.dtype == SENTENCE and data.passages.dtype == PASSAGE and data.paragraphs.dtype == PARAGRAPH
     assert data.sentence_vectors.dtype == np.float32
     n_sent = n_para = 0
     for pos, article in enumerate(data.articles):
         chunks = chunk_text(article.text)
-        rows = data.sentences[data.sentences[:, 0] == pos]
-        assert [tuple(r) for r in rows[:, 1:3].tolist()] == [(a, b) for a, b, _ in chunks.sentences]
-        assert rows[:, 3].tolist() == [p + n_para for _, _, p in chunks.sentences]
-        prow = data.passages[data.passages[:, 0] == pos]
-        assert [tuple(r) for r in prow[:, 1:].tolist()] == [
+        rows = data.sentences[data.sentences["article"] == pos]
+        assert list(zip(rows["start"].tolist(), rows["end"].tolist())) == [(a, b) for a, b, _ in chunks.sentences]
+        assert rows["paragraph"].tolist() == [p + n_para for _, _, p in chunks.sentences]
+        prow = data.passages[data.passages["article"] == pos]
+        assert [r[1:] for r in prow.tolist()] == [
             (f + n_sent, l + n_sent, hs, he) for f, l, hs, he in chunks.passages
         ]
-        grow = data.paragraphs[data.paragraphs[:, 0] == pos]
-        assert [tuple(r) for r in grow[:, 1:].tolist()] == chunks.paragraphs
+        grow = data.paragraphs[data.paragraphs["article"] == pos]
+        assert [r[1:] for r in grow.tolist()] == chunks.paragraphs
         n_sent += len(chunks.sentences)
         n_para += len(chunks.paragraphs)
 
@@ -123,8 +127,8 @@ def test_build_then_load_round_trip(small_corpus, tmp_path, fake_encoder):
     expected_passages = fake_encoder.encode(
         [embed_text(data.heading(p), data.passage_text(p)) for p in range(len(data.passages))]
     )
-    np.testing.assert_allclose(data.passage_vectors(), expected_passages, atol=1e-6)
-    bla_passages = np.flatnonzero(data.passages[:, 0] == data.article_position(BLA))
+    np.testing.assert_allclose(data.all_passage_vectors(), expected_passages, atol=1e-6)
+    bla_passages = np.flatnonzero(data.passages["article"] == data.article_position(BLA))
     assert data.heading(int(bla_passages[1])) == "What does the BLA want?"
 
 
@@ -182,7 +186,7 @@ def test_rebuild_with_nothing_changed_embeds_nothing(built, fake_encoder):
     after = load_index(index_dir)
     for name in ("sentences", "paragraphs", "passages", "sentence_vectors"):
         np.testing.assert_array_equal(getattr(after, name), getattr(before, name))
-    np.testing.assert_array_equal(after.passage_vectors(), before.passage_vectors())
+    np.testing.assert_array_equal(after.all_passage_vectors(), before.all_passage_vectors())
     assert after.manifest["articles"] == before.manifest["articles"]
     # The old generation is cleaned away.
     assert [p.name for p in index_dir.iterdir() if p.name.startswith("gen-")] == [report.generation]
@@ -206,7 +210,7 @@ def test_editing_one_article_re_embeds_only_it(built, tmp_path, fake_encoder):
     assert "Schools stayed closed." in [data.sentence_text(i) for i in range(len(data.sentences))]
     # Reused rows still point at the right text: each passage vector is its text's vector.
     np.testing.assert_allclose(
-        data.passage_vectors(),
+        data.all_passage_vectors(),
         fake_encoder.encode([embed_text(data.heading(p), data.passage_text(p)) for p in range(len(data.passages))]),
         atol=1e-6,
     )
@@ -598,7 +602,7 @@ def test_late_chunking_embeds_each_passage_once_and_pools_its_sentences(small_co
     for i in range(len(data.sentences)):
         expected = encoder.vector(data.sentence_text(i))
         np.testing.assert_allclose(data.sentence_vectors[i], expected, atol=1e-6)
-    np.testing.assert_allclose(data.passage_vectors(), [encoder.vector(t) for t in passage_texts], atol=1e-6)
+    np.testing.assert_allclose(data.all_passage_vectors(), [encoder.vector(t) for t in passage_texts], atol=1e-6)
 
     encoder.reset()
     again = build_index(small_corpus, index_dir, encoder)
@@ -610,21 +614,20 @@ def test_late_chunking_embeds_a_sentence_alone_where_truncation_cut_it_in_every_
     report = build_index(small_corpus, tmp_path / "index", encoder)
     data = load_index(tmp_path / "index")
 
+    starts, ends = data.sentences["start"], data.sentences["end"]
     cut = [i for i in range(len(data.sentences))
-           if not any(first <= i < last and
-                      len(embed_text(data.heading(p), "")) + data.sentences[i, 2] - data.sentences[first, 1] <= 150
-                      for p, (_, first, last, _, _) in enumerate(data.passages))]
+           if not any(first <= i < last and len(embed_text(data.heading(p), "")) + ends[i] - starts[first] <= 150
+                      for p, (_, first, last, _, _) in enumerate(data.passages.tolist()))]
     assert cut, "the window must cut some sentence in every passage holding it"
     assert report.embedded_texts == encoder.encoded == len(data.passages) + len(cut)
     alone = encoder.texts[len(data.passages):]
-    assert sorted(alone) == sorted(embed_text(section_heading(data.articles[data.sentences[i, 0]].text,
-                                                              data.sentences[i, 1]), data.sentence_text(i))
+    assert sorted(alone) == sorted(embed_text(section_heading(data.article_of_sentence(i).text, starts[i]),
+                                              data.sentence_text(i))
                                    for i in cut)
     for i in range(len(data.sentences)):
         assert np.linalg.norm(data.sentence_vectors[i]) == pytest.approx(1.0, abs=1e-5)
     for i in cut:
-        own = embed_text(section_heading(data.articles[data.sentences[i, 0]].text, data.sentences[i, 1]),
-                         data.sentence_text(i))
+        own = embed_text(section_heading(data.article_of_sentence(i).text, starts[i]), data.sentence_text(i))
         np.testing.assert_allclose(data.sentence_vectors[i], encoder.vector(own), atol=1e-6)
 
 

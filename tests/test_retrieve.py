@@ -14,7 +14,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from qa_bot.indexing.build import build_index
-from qa_bot.store.files import embed_text, load_index
+from qa_bot.indexing.rows import embed_text
+from qa_bot.store.files import load_index
 from qa_bot.store.lexical import tokenize
 from qa_bot.retrieval.hybrid import Retriever, rrf
 
@@ -179,7 +180,7 @@ def bm25_reference(data, query_tokens: list[str], k1: float = 1.5, b: float = 0.
 
 
 def dense_reference(data, query_vector: np.ndarray) -> np.ndarray:
-    vectors = np.vstack([data.passage_index.reconstruct(i) for i in range(data.passage_index.ntotal)])
+    vectors = data.all_passage_vectors()
     return vectors.astype(np.float64) @ query_vector.astype(np.float64)
 
 
@@ -252,7 +253,7 @@ def test_search_batch_odd_batch_sizes_equal_single_queries(data, encoder):
 
 def test_bm25_only_hits_get_their_cosine(data, encoder):
     # The query vector is passage 0's own vector; its words come from an article far away.
-    vectors = np.vstack([data.passage_index.reconstruct(i) for i in range(data.passage_index.ntotal)])
+    vectors = data.all_passage_vectors()
     far = int(np.argmin(vectors @ vectors[0]))
     words = tokenize([data.passage_text(far)])[0]
     rare = [t for t in words if data.lexical.idf(t) > 1.5][:4]

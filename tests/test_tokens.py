@@ -14,7 +14,8 @@ from qa_bot.bot import QABot
 from qa_bot.indexing.build import build_index
 from qa_bot.errors import IndexCorruptError
 from qa_bot.answer.features import RANK_FEATURES
-from qa_bot.store.files import current_generation, load_index
+from qa_bot.store.files import load_index
+from qa_bot.store.generations import current_generation
 from qa_bot.store.token_states import (
     BASIS_FILE, PackedTokens, Projection, TokenStore, adapter_for, projection_for, quantise,
 )
@@ -181,7 +182,7 @@ def test_an_incremental_build_reuses_the_token_states_of_unchanged_articles(smal
     report = build_index(small_corpus, index_dir, encoder)
     after = load_index(index_dir)
     assert report.added == ["a-new-story"] and report.full_rebuild_reason is None
-    assert encoder.encoded == sum(after.articles[a].id == "a-new-story" for a in after.passages[:, 0])
+    assert encoder.encoded == sum(after.articles[a].id == "a-new-story" for a in after.passages["article"])
     for i in range(len(after.sentences)):
         text = after.sentence_text(i)
         if text in kept:

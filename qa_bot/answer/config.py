@@ -1,27 +1,21 @@
-"""Extractive answering: rank the sentences of retrieved passages, pick verbatim quotes, or abstain.
+"""The answerer's settings (``AnswerConfig``) and the weights fitted for it.
 
-Two small linear models, fitted by ``benchmarks/fit_answerer.py`` on held-out data and stored in
-``weights.json``: a ranking model scores every candidate sentence from its features (see
-``features.py``), and an answerability model turns the best candidate's evidence into the
+Two small linear models, fitted by ``tools/fit/answerer.py`` on held-out data and stored in
+``qa_bot/fitted/weights.json``: a ranking model scores every candidate sentence from its features
+(``features.py``), and an answerability model turns the best candidate's evidence into the
 probability that it answers the question. Below ``min_confidence`` the bot says it has no answer.
 An index without token states (built by an encoder that gives none) gets the set fitted without
 the MaxSim features (``without_tokens`` in weights.json).
-The best sentence is grown into a quote of at most three whole consecutive sentences only where it
-cannot stand alone (a quotation it opens or closes, a pronoun that needs its referent).
 """
 
 from __future__ import annotations
 
 import json
-import re
-from collections.abc import Callable
 from dataclasses import dataclass, replace
 from functools import lru_cache
 
-import numpy as np
-
 from ..fitted import WEIGHTS_FILE
-from .features import ABSTAIN_FEATURES, RANK_FEATURES, linear, sigmoid
+from .features import ABSTAIN_FEATURES, RANK_FEATURES
 
 # Hand-set fallbacks, used only when weights.json is missing or unreadable.
 FALLBACK_RANK = {
@@ -106,95 +100,3 @@ class AnswerConfig:
             abstain_weights=dict(abstain) if self.abstain_weights is None else self.abstain_weights,
             min_confidence=threshold if self.min_confidence is None else self.min_confidence,
         )
-
-
-@dataclass(frozen=True)
-class Candidates:
-    """Candidate sentences of one question, their features and scores (rows aligned)."""
-
-    question: str
-    sentences: np.ndarray  # global sentence ids
-    passages: np.ndarray  # the best-ranked passage holding each sentence
-    features: np.ndarray  # (n, len(RANK_FEATURES))
-    scores: np.ndarray  # ranking scores
-    abstain: np.ndarray  # ABSTAIN_FEATURES of the question (zeros when there is no candidate)
-    confidence: float  # probability that the best candidate answers the question
-    order: np.ndarray | None = None  # rows best first, when a reranker re-ordered them (else by score)
-    read_as: tuple[tuple[str, str], ...] = ()  # misspelt words read as corpus words (spelling.py)
-
-    def ranked(self) -> np.ndarray:
-        """Candidate rows, best first."""
-        return self.order if self.order is not None else np.argsort(-self.scores, kind="stable")
-
-
-def confidence(abstain: np.ndarray, weights: dict[str, float], score: float | None = None) -> float:
-    """P(answer) from the abstention features; with ``score``, for a candidate other than the best
-    (its score replaces the best's, its lead becomes its distance below the best)."""
-    vec = abstain.copy()
-    if score is not None:
-        vec[1] = score - vec[0]
-        vec[0] = score
-    return sigmoid(float(linear(vec[None, :], ABSTAIN_FEATURES, weights)[0]))
-
-
-# ---------------------------------------------------------------------------- quote spans
-
-_ANAPHOR = re.compile(
-    r"^\W*(it|its|they|their|them|he|his|she|her|this|these|that|those|the group|the move|such)\b", re.I
-)
-_STRAIGHT_OPEN = re.compile(r'(?:^|(?<=[\s(\[{—–-]))"')
-
-
-def _quote_balance(text: str) -> int:
-    """Quotation marks opened minus closed in ``text`` (curly, or straight told apart by position)."""
-    straight = text.count('"')
-    straight_open = len(_STRAIGHT_OPEN.findall(text))
-    return (text.count("“") - text.count("”")) + straight_open - (straight - straight_open)
-
-
-def quote_span(
-    best: int,
-    paragraph_of: Callable[[int], int],
-    text_of: Callable[[int], str],
-    score_of: Callable[[int], float],
-    n_sentences: int,
-    *,
-    max_sentences: int = 3,
-    follow_margin: float = 1.0,
-) -> tuple[int, int]:
-    """The run of sentences ``[lo, hi]`` (inclusive) quoted for the best sentence ``best``.
-
-    Usually just ``best``. It grows, inside its paragraph and up to ``max_sentences``, when the
-    sentence closes a quotation that an earlier sentence opened (or opens one a later sentence
-    closes), when it leans on a pronoun whose referent is the sentence before, or when the next
-    sentence continues it with a pronoun and scores nearly as well.
-    """
-    lo = hi = best
-    para = paragraph_of(best)
-
-    def same_para(i: int) -> bool:
-        return 0 <= i < n_sentences and paragraph_of(i) == para
-
-    def room() -> bool:
-        return hi - lo + 1 < max_sentences
-
-    def balance() -> int:
-        return _quote_balance(" ".join(text_of(i) for i in range(lo, hi + 1)))
-
-    # Complete a quotation only where the whole of it fits: otherwise quote the sentence alone.
-    if balance() < 0:
-        while room() and same_para(lo - 1) and balance() < 0:
-            lo -= 1
-        if balance() != 0:
-            lo = best
-    elif balance() > 0:
-        while room() and same_para(hi + 1) and balance() > 0:
-            hi += 1
-        if balance() != 0:
-            hi = best
-    if room() and _ANAPHOR.match(text_of(lo)) and same_para(lo - 1):
-        lo -= 1
-    if room() and same_para(hi + 1) and _ANAPHOR.match(text_of(hi + 1)):
-        if score_of(hi + 1) >= score_of(best) - follow_margin:
-            hi += 1
-    return lo, hi

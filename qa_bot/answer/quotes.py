@@ -1,19 +1,35 @@
-"""Quote selection: the ranked candidates of a question become non-overlapping quotes with citations.
+"""From scored candidates to an answer: non-overlapping verbatim quotes with citations, or a decline.
 
-Each quote is a run of 1–3 whole sentences of one paragraph (``answer.quote_span``), cut from the
-article text by character offsets, so it is verbatim; near-duplicates of a chosen sentence are
-skipped, and each quote carries its paragraph as context and its section heading.
+A question whose confidence is below the threshold is declined (``NO_ANSWER``). Otherwise each
+quote is a run of 1–3 whole sentences of one paragraph (``spans.quote_span``), cut from the article
+text by character offsets, so it is verbatim; near-duplicates of a chosen sentence are skipped, and
+each quote carries its paragraph as context and its section heading.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from .config import AnswerConfig, Candidates, confidence, quote_span
-from ..store.files import IndexData
-from ..records import Quote
+from ..records import Answer, Quote
+from ..store.data import IndexData
+from .candidates import Candidates, confidence
+from .config import AnswerConfig
+from .spans import quote_span
 
 CONTEXT_CHARS = 900
+NO_ANSWER = (
+    "The articles do not answer this question. Try rephrasing it, or ask about something the "
+    "articles cover."
+)
+
+
+def make_answer(data: IndexData, cand: Candidates, cfg: AnswerConfig) -> Answer:
+    """The answer to a question from its scored candidates: its quotes, or a decline below the
+    confidence threshold (or when nothing was retrieved)."""
+    read_as = list(cand.read_as)
+    if not len(cand.sentences) or cand.confidence < cfg.min_confidence:
+        return Answer(cand.question, False, NO_ANSWER, [], read_as)
+    return Answer(cand.question, True, None, select_quotes(data, cand, cfg), read_as)
 
 
 def select_quotes(data: IndexData, cand: Candidates, cfg: AnswerConfig) -> list[Quote]:
@@ -36,7 +52,7 @@ def select_quotes(data: IndexData, cand: Candidates, cfg: AnswerConfig) -> list[
             continue
         lo, hi = quote_span(
             s,
-            lambda j: int(data.sentences[j, 3]),
+            lambda j: int(data.sentences["paragraph"][j]),
             data.sentence_text,
             lambda j: score_of.get(j, -np.inf),
             len(data.sentences),
@@ -63,8 +79,8 @@ def _near_duplicate(data: IndexData, s: int, chosen: list[int], threshold: float
 
 
 def _quote(data: IndexData, lo: int, hi: int, score: float, passage: int) -> Quote:
-    article = data.articles[int(data.sentences[lo, 0])]
-    start, end = int(data.sentences[lo, 1]), int(data.sentences[hi, 2])
+    article = data.article_of_sentence(lo)
+    start, end = int(data.sentences["start"][lo]), int(data.sentences["end"][hi])
     return Quote(
         text=article.text[start:end], score=score, start=start, end=end,
         context=_context(data, lo, hi), article=article.citation(), section=data.heading(passage),
@@ -73,15 +89,19 @@ def _quote(data: IndexData, lo: int, hi: int, score: float, passage: int) -> Quo
 
 def _context(data: IndexData, lo: int, hi: int) -> str:
     """The paragraph around sentences lo..hi, trimmed to whole sentences near the quote if long."""
-    text = data.articles[int(data.sentences[lo, 0])].text
-    para = data.paragraphs[int(data.sentences[lo, 3])]
-    p_start, p_end = int(para[1]), int(data.paragraphs[int(data.sentences[hi, 3]), 2])
+    text = data.article_of_sentence(lo).text
+    paragraph, starts, ends = data.sentences["paragraph"], data.sentences["start"], data.sentences["end"]
+    p_start = int(data.paragraphs["start"][paragraph[lo]])
+    p_end = int(data.paragraphs["end"][paragraph[hi]])
     if p_end - p_start <= CONTEXT_CHARS:
         return text[p_start:p_end]
     first, last = lo, hi
-    same = lambda j: 0 <= j < len(data.sentences) and data.sentences[j, 3] == data.sentences[lo, 3]  # noqa: E731
+
+    def same(j: int) -> bool:
+        return 0 <= j < len(data.sentences) and paragraph[j] == paragraph[lo]
+
     if same(first - 1):
         first -= 1
     if same(last + 1):
         last += 1
-    return text[int(data.sentences[first, 1]) : int(data.sentences[last, 2])]
+    return text[int(starts[first]) : int(ends[last])]

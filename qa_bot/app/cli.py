@@ -253,7 +253,7 @@ def format_answer(answer: Answer) -> str:
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object (the library's Answer.to_dict()).")
 def ask(question, index_dir, corpus_dir, model, cross_encoder, strict, min_confidence, as_json) -> None:
     """Answer QUESTION with verbatim quotes and citations."""
-    from ..bot import clean_question
+    from ..retrieval.question import clean_question
 
     question = argument_text(question)
     clean_question(question)  # reject a bad question before loading anything
@@ -274,7 +274,7 @@ def ask(question, index_dir, corpus_dir, model, cross_encoder, strict, min_confi
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 def search(query, index_dir, corpus_dir, model, k, as_json) -> None:
     """Show the passages that hybrid retrieval finds for QUERY (no answer selection)."""
-    from ..bot import clean_question
+    from ..retrieval.question import clean_question
 
     query = argument_text(query)
     clean_question(query)

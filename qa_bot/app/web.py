@@ -86,14 +86,10 @@ class LiveBot:
         return self._bot
 
     def _pointer(self) -> str:
-        from ..store.files import CURRENT
+        from ..store.generations import live_name
 
-        if self._index_dir is None:
-            return ""
-        try:
-            return (self._index_dir / CURRENT).read_text(encoding="utf-8").strip()
-        except (OSError, UnicodeDecodeError):
-            return ""  # a missing or unreadable pointer: keep serving what is loaded
+        # A missing or unreadable pointer gives "": keep serving what is loaded.
+        return live_name(self._index_dir) if self._index_dir is not None else ""
 
     def _reload(self, name: str) -> None:
         from ..store.files import load_index

@@ -20,7 +20,8 @@ from enum import Enum
 
 import numpy as np
 
-from ..bot import QABot, clean_question
+from ..bot import QABot
+from ..retrieval.question import clean_question
 from ..store.lexical import LexicalIndex, tokenize
 from ..retrieval.hybrid import rrf
 
@@ -101,7 +102,7 @@ class SentenceBaseline:
     def respond(self, question: str, k: int) -> Response:
         ids = self._ranked(question, k)
         data = self.bot.data
-        return Response(bool(ids), [self._texts[i] for i in ids], [data.articles[data.sentences[i, 0]].id for i in ids])
+        return Response(bool(ids), [self._texts[i] for i in ids], [data.article_of_sentence(i).id for i in ids])
 
     def passages(self, question: str, k: int) -> list[str]:
         return self.respond(question, k).articles

@@ -1,4 +1,10 @@
-"""Incremental index builds: re-embed only the articles whose content changed."""
+"""Incremental index builds: re-embed only the articles whose content changed.
+
+A build reads the corpus, plans each article (reuse its rows and vectors from the live index when
+its content hash is unchanged, else chunk it afresh), embeds the new and edited ones in one pass
+(``embed``), assembles the index (rows renumbered, the vector store, BM25, token states,
+acronyms) and writes it as a new generation (``store.files``), under the index's build lock.
+"""
 
 from __future__ import annotations
 
@@ -6,40 +12,34 @@ import dataclasses
 import datetime as dt
 import hashlib
 import json
-import secrets
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import faiss
 import numpy as np
 
-from ..store.vectors import faiss as ann
-from ..retrieval.acronyms import Acronyms
-from .chunking import ChunkParams
 from ..corpus.files import load_corpus
 from ..encoders.base import Encoder, pools_spans
 from ..errors import CorpusError, IndexCorruptError, IndexIncompatibleError, IndexMissingError
-from ..store.files import (
-    IndexData, build_lock, current_generation, embed_text, load_index, new_manifest, read_manifest, remove_stale,
-    write_generation,
-)
-from ..store.lexical import LexicalIndex
-from .rows import (
-    LATE, SEPARATE, Job, Part, Progress, TokenPlan, chunk, embed_parts, passage_texts, reuse, sentence_texts,
-    token_plan,
-)
 from ..records import Article
+from ..retrieval.acronyms import Acronyms
+from ..store.data import PARAGRAPH, PASSAGE, SENTENCE, IndexData
+from ..store.files import load_index, write_generation
+from ..store.generations import build_lock, current_generation, new_generation_name, remove_stale
+from ..store.lexical import LexicalIndex
+from ..store.manifest import new_manifest, read_manifest
 from ..store.token_states import PackedTokens, TokenStore, adapter_for
+from ..store.vectors import VectorStore, make_vector_store
+from .chunking import ChunkParams
+from .embed import LATE, SEPARATE, Job, Progress, TokenPlan, embed_parts, token_plan
+from .rows import EMBED_RECIPE, ArticleRows, chunk, embed_text, passage_texts, reuse, sentence_texts
 
-# Bump when what is embedded for a passage or sentence changes: vectors of an older recipe are
-# stale even where the article text is not.
-EMBED_RECIPE = 2
 # Texts per forward pass. Passages are long (up to ~250 tokens), and small batches keep the
 # attention tensors in cache: on 2 cores both backends embed passages fastest at 8
 # (docs/performance.md, "Batch size"; chosen on the passages of the first 400 SQuAD paragraphs).
 BATCH_SIZE = 8
-# How sentence vectors are made (LATE or SEPARATE) and when token states are kept: see parts.py.
+# How sentence vectors are made (LATE or SEPARATE) and when token states are kept: see embed.py.
+VECTOR_STORE = "faiss"  # the local default (store/vectors)
 
 
 @dataclass
@@ -178,10 +178,10 @@ def build_index(
                 encoder, plan.to_embed, plan.parts, dim, mode, tokens, progress, batch_size
             )
             data = _assemble(loaded.articles, plan.parts, plan.hashes, encoder.name, dim, params,
-                             previous=prev.passage_index if prev is not None else None, tokens=tokens)
+                             previous=prev.passage_vectors if prev is not None else None, tokens=tokens)
             data.manifest["sentence_vectors"] = mode
             data.manifest["token_states"] = want
-            name = f"gen-{dt.datetime.now(dt.timezone.utc):%Y%m%dT%H%M%S}-{secrets.token_hex(4)}"
+            name = new_generation_name()
             write_generation(index_dir, name, data)
         remove_stale(index_dir, keep=name)
 
@@ -196,7 +196,7 @@ def build_index(
 class _Plan:
     """Per article: reuse the previous rows and vectors, or chunk afresh and embed."""
 
-    parts: list[Part]
+    parts: list[ArticleRows]
     hashes: list[str]
     to_embed: list[Job]
     added: list[str]
@@ -207,7 +207,7 @@ class _Plan:
 
 def _plan(articles: list[Article], prev: IndexData | None, params: ChunkParams) -> _Plan:
     prev_hashes = {a["id"]: a["hash"] for a in prev.manifest["articles"]} if prev else {}
-    prev_vectors = prev.passage_vectors() if prev else None
+    prev_vectors = prev.all_passage_vectors() if prev else None
     plan = _Plan([], [], [], [], [], [], sorted(set(prev_hashes) - {a.id for a in articles}))
     for article in articles:
         digest = content_hash(article, params)
@@ -224,19 +224,25 @@ def _plan(articles: list[Article], prev: IndexData | None, params: ChunkParams) 
 
 
 def _assemble(
-    articles: list[Article], parts: list[Part], hashes: list[str], model: str, dim: int, params: ChunkParams,
-    *, previous: faiss.Index | None = None, tokens: TokenPlan | None = None,
+    articles: list[Article], parts: list[ArticleRows], hashes: list[str], model: str, dim: int, params: ChunkParams,
+    *, previous: VectorStore | None = None, tokens: TokenPlan | None = None,
 ) -> IndexData:
+    """The index of every article's rows: rows renumbered index-wide, then the passage vector
+    store, BM25, token states and acronyms."""
     sentences, paragraphs, passages, p_vecs, s_vecs, entries = [], [], [], [], [], []
     n_sent = n_para = 0
     for pos, (article, part, digest) in enumerate(zip(articles, parts, hashes)):
-        col = np.full((len(part.sentences), 1), pos, dtype=np.int64)
-        s = np.hstack([col, part.sentences])
-        s[:, 3] += n_para
+        s = part.sentences.copy()
+        s["article"] = pos
+        s["paragraph"] += n_para
         sentences.append(s)
-        paragraphs.append(np.hstack([np.full((len(part.paragraphs), 1), pos, dtype=np.int64), part.paragraphs]))
-        p = np.hstack([np.full((len(part.passages), 1), pos, dtype=np.int64), part.passages])
-        p[:, 1:3] += n_sent
+        g = part.paragraphs.copy()
+        g["article"] = pos
+        paragraphs.append(g)
+        p = part.passages.copy()
+        p["article"] = pos
+        p["first"] += n_sent
+        p["last"] += n_sent
         passages.append(p)
         p_vecs.append(part.passage_vectors)
         s_vecs.append(part.sentence_vectors)
@@ -244,21 +250,22 @@ def _assemble(
         n_sent += len(part.sentences)
         n_para += len(part.paragraphs)
 
-    passages_arr = np.vstack(passages).astype(np.int64).reshape(-1, 5)
-    passage_vectors = np.ascontiguousarray(np.vstack(p_vecs), dtype=np.float32)
-    index = ann.make_index(passage_vectors.reshape(-1, dim), previous=previous)
+    passages_arr = np.concatenate(passages) if passages else np.empty(0, PASSAGE)
+    passage_vectors = np.ascontiguousarray(np.vstack(p_vecs), dtype=np.float32).reshape(-1, dim)
+    store = make_vector_store(VECTOR_STORE, dim, previous=previous)
+    store.build(np.arange(len(passages_arr), dtype=np.int64), passage_vectors)
     manifest = new_manifest(
         model, dim, dataclasses.asdict(params), entries,
-        dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+        dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"), vector_store=store.kind,
     )
     data = IndexData(
         manifest,
         list(articles),
-        np.vstack(sentences).astype(np.int64).reshape(-1, 4),
-        np.vstack(paragraphs).astype(np.int64).reshape(-1, 3),
+        np.concatenate(sentences) if sentences else np.empty(0, SENTENCE),
+        np.concatenate(paragraphs) if paragraphs else np.empty(0, PARAGRAPH),
         passages_arr,
         np.ascontiguousarray(np.vstack(s_vecs), dtype=np.float32),
-        index,
+        store,
         lexical=None,  # set below: it is built from the passage texts this object slices
     )
     data.lexical = LexicalIndex.build(
@@ -276,4 +283,3 @@ def _assemble(
     data.manifest["embed_recipe"] = EMBED_RECIPE
     data.manifest["counts"] = {"articles": len(articles), "passages": len(passages_arr), "sentences": n_sent}
     return data
-

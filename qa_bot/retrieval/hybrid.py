@@ -1,4 +1,4 @@
-"""Hybrid passage retrieval: dense (FAISS) and BM25 rankings fused by reciprocal rank fusion."""
+"""Hybrid passage retrieval: dense (the vector store) and BM25 rankings fused by reciprocal rank fusion."""
 
 from __future__ import annotations
 
@@ -7,8 +7,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..store.vectors import faiss as ann
-from ..store.files import IndexData
+from ..store.data import IndexData
 
 
 def rrf(
@@ -79,17 +78,18 @@ class Retriever:
         ``synonyms[i]`` lists pairs of term lists that name one thing ("bla" and "baloch
         liber armi"): BM25 credits a passage once, for the better of the two (lexical.search).
         """
-        n = self.data.passage_index.ntotal if allowed is None else int(allowed.sum())
+        store = self.data.passage_vectors
+        allowed_ids = None if allowed is None else np.flatnonzero(allowed)
+        n = len(store) if allowed_ids is None else len(allowed_ids)
         depth = min(max(self.depth, k), n)
         if depth == 0:
             empty = np.empty(0)
             return [Ranked(empty.astype(np.int64), empty, empty, empty) for _ in query_tokens]
-        sims, ids = ann.search(self.data.passage_index, query_vectors, depth, allowed)
+        sims, ids = store.search(query_vectors, depth, allowed_ids)
         extra = [i for i, alt in enumerate(alternatives or ()) if alt is not None and len(alt)]
         more = {}
         if extra:
-            alt_sims, alt_ids = ann.search(self.data.passage_index, np.vstack([alternatives[i] for i in extra]),
-                                           depth, allowed)
+            alt_sims, alt_ids = store.search(np.vstack([alternatives[i] for i in extra]), depth, allowed_ids)
             row = 0
             for i in extra:
                 n_alt = len(alternatives[i])
@@ -108,7 +108,7 @@ class Retriever:
             fused_ids, fused = fused_ids[:k], fused[:k]
             missing = [p for p in fused_ids.tolist() if p not in dense_sim]
             if missing:  # BM25-only hits: compute their cosine exactly
-                vecs = np.vstack([self.data.passage_index.reconstruct(int(p)) for p in missing])
+                vecs = store.vectors(np.array(missing, dtype=np.int64))
                 readings = np.vstack([query_vectors[row][None, :], *([alternatives[row]] if row in more else [])])
                 dense_sim.update(zip(missing, (vecs @ readings.T).max(axis=1).tolist()))
             bm = dict(zip(bm_ids.tolist(), bm_scores.tolist()))

@@ -29,7 +29,7 @@ from symspellpy import SymSpell, Verbosity
 from ..store.lexical import tokenize
 
 if TYPE_CHECKING:
-    from ..store.files import IndexData
+    from ..store.data import IndexData
 
 # A word: letters, with an inner apostrophe ("Sigismund's", "don't").
 _WORD = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)*")

@@ -1,8 +1,8 @@
-"""The on-disk index: a directory of fixed-name files plus a JSON manifest, no pickles.
+"""What files an index generation holds, and reading them into ``IndexData`` (no pickles).
 
 Layout of ``index/``::
 
-    CURRENT               name of the live generation (replaced atomically)
+    CURRENT               name of the live generation (replaced atomically, see generations.py)
     gen-<stamp>/          one complete index:
         manifest.json     format version, package version, model, dimension, chunking,
                           per-article content hashes, build time, size and sha256 of each file
@@ -12,174 +12,52 @@ Layout of ``index/``::
         paragraphs.npy    int64 rows (article, start, end)
         passages.npy      int64 rows (article, first sentence, last sentence + 1, heading start, heading end)
         sentence_vectors.npy  float32, L2-normalised
-        token_*.npy       each sentence's token states for MaxSim (see tokens.py): vectors int8,
-                          scales float32, ids int32, bounds int64 rows (start, end) per sentence,
-                          df int64 per vocabulary id, basis float32 (the projection, if any);
-                          absent when the encoder gives no token states
-        passages.faiss    FAISS inner-product index of L2-normalised passage vectors
+        token_*.npy       each sentence's token states for MaxSim (see token_states.py): vectors
+                          int8, scales float32, ids int32, bounds int64 rows (start, end) per
+                          sentence, df int64 per vocabulary id, basis float32 (the projection, if
+                          any); absent when the encoder gives no token states
+        passages.faiss    the passage vector store (vectors/faiss.py): L2-normalised passage
+                          vectors by passage id (the row number in passages.npy)
         bm25/             bm25s arrays (.npy, loaded with allow_pickle=False) and JSON
 
-A build writes a new generation beside the live one and only then points CURRENT at it, so a
-failed or killed build leaves the previous index as it was.
+Every array is loaded with ``allow_pickle=False`` and checked against the manifest's checksums
+first; any mismatch is an ``IndexCorruptError`` that says to rebuild.
 """
 
 from __future__ import annotations
 
-import fcntl
-import hashlib
 import json
-import os
-import re
 import shutil
-from collections.abc import Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import faiss
 import numpy as np
 
-from .. import __version__
-from ..retrieval.acronyms import Acronyms
-from ..errors import BuildInProgressError, IndexCorruptError, IndexIncompatibleError, IndexMissingError
-from .lexical import LexicalIndex
+from ..errors import IndexCorruptError
 from ..records import Article
+from ..retrieval.acronyms import Acronyms
+from .data import PARAGRAPH, PASSAGE, SENTENCE, IndexData, columns, rows
+from .generations import current_generation, publish, staging_dir
+from .lexical import LexicalIndex
+from .manifest import MANIFEST, REBUILD, read_manifest, record_files, verify_files
 from .token_states import Projection, TokenStore, adapter_for
+from .vectors import load_vector_store
 
-FORMAT = "qa-bot-index"
-FORMAT_VERSION = 1
-CURRENT = "CURRENT"
-MANIFEST = "manifest.json"
-_GEN_RE = re.compile(r"^gen-[A-Za-z0-9-]+$")
-REBUILD = "run 'qa-bot build' to rebuild it"
-
-
-@dataclass
-class IndexData:
-    """Everything a loaded index holds, in memory."""
-
-    manifest: dict[str, Any]
-    articles: list[Article]
-    sentences: np.ndarray  # (n, 4) int64: article, start, end, paragraph
-    paragraphs: np.ndarray  # (m, 3) int64: article, start, end
-    passages: np.ndarray  # (p, 5) int64: article, first, last, heading start, heading end
-    sentence_vectors: np.ndarray  # (n, d) float32
-    passage_index: faiss.Index
-    lexical: LexicalIndex
-    path: Path | None = None
-    tokens: TokenStore | None = None  # sentence token states for MaxSim, if the encoder gave them
-    acronyms: Acronyms = field(default_factory=Acronyms)
-    _article_pos: dict[str, int] = field(default_factory=dict, repr=False)
-
-    @property
-    def model(self) -> str:
-        return self.manifest["model"]["name"]
-
-    @property
-    def dimension(self) -> int:
-        return int(self.manifest["model"]["dimension"])
-
-    def article_position(self, article_id: str) -> int | None:
-        if not self._article_pos:
-            self._article_pos = {a.id: i for i, a in enumerate(self.articles)}
-        return self._article_pos.get(article_id)
-
-    def sentence_text(self, i: int) -> str:
-        a, start, end, _ = self.sentences[i]
-        return self.articles[a].text[start:end]
-
-    def heading(self, p: int) -> str:
-        a, _, _, hstart, hend = self.passages[p]
-        return self.articles[a].text[hstart:hend] if hstart >= 0 else ""
-
-    def passage_span(self, p: int) -> tuple[int, int]:
-        _, first, last, _, _ = self.passages[p]
-        return int(self.sentences[first, 1]), int(self.sentences[last - 1, 2])
-
-    def passage_text(self, p: int) -> str:
-        start, end = self.passage_span(p)
-        return self.articles[self.passages[p, 0]].text[start:end]
-
-    def passage_vectors(self) -> np.ndarray:
-        return self.passage_index.reconstruct_n(0, self.passage_index.ntotal)
-
-
-def embed_text(heading: str, text: str) -> str:
-    """What is embedded and BM25-indexed for a passage: its section heading, then its text."""
-    return f"{heading}\n{text}" if heading else text
-
-
-# ---------------------------------------------------------------------------- generations
-
-
-def current_generation(index_dir: Path) -> Path:
-    """The directory of the live generation; IndexMissingError if there is none."""
-    index_dir = Path(index_dir)
-    pointer = index_dir / CURRENT
-    try:
-        name = pointer.read_text(encoding="utf-8").strip()
-    except FileNotFoundError:
-        raise IndexMissingError(
-            f"no index in {str(index_dir)!r}: run 'qa-bot build --index {index_dir}' first"
-        ) from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise IndexCorruptError(f"{pointer}: unreadable ({exc}); {REBUILD}") from None
-    if not _GEN_RE.match(name) or not (index_dir / name).is_dir():
-        raise IndexCorruptError(f"{pointer}: points at {name!r}, which is not an index generation; {REBUILD}")
-    return index_dir / name
-
-
-@contextmanager
-def build_lock(index_dir: Path) -> Iterator[None]:
-    """Hold an exclusive lock on ``index_dir`` for the length of a build."""
-    index_dir.mkdir(parents=True, exist_ok=True)
-    with open(index_dir / ".lock", "w") as handle:
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            raise BuildInProgressError(
-                f"another 'qa-bot build' is writing {str(index_dir)!r}; wait for it to finish"
-            ) from None
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
-
-
-def _fsync_dir(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
+_ARTICLE_FIELDS = ("id", "title", "source", "url", "published", "author", "text")
 
 
 def write_generation(index_dir: Path, name: str, data: IndexData) -> Path:
     """Write ``data`` as generation ``name`` and make it live. Call under build_lock."""
-    staging = index_dir / f".build-{name}"
-    shutil.rmtree(staging, ignore_errors=True)
-    staging.mkdir(parents=True)
+    staging = staging_dir(index_dir, name)
     try:
-        articles = [
-            {k: getattr(a, k) for k in ("id", "title", "source", "url", "published", "author", "text")}
-            for a in data.articles
-        ]
+        articles = [{k: getattr(a, k) for k in _ARTICLE_FIELDS} for a in data.articles]
         (staging / "articles.json").write_text(json.dumps(articles, ensure_ascii=False), encoding="utf-8")
         (staging / "acronyms.json").write_text(json.dumps(data.acronyms.forms, ensure_ascii=False, indent=0),
                                                encoding="utf-8")
         for fname, array in (
-            ("sentences.npy", data.sentences),
-            ("paragraphs.npy", data.paragraphs),
-            ("passages.npy", data.passages),
+            ("sentences.npy", columns(data.sentences)),
+            ("paragraphs.npy", columns(data.paragraphs)),
+            ("passages.npy", columns(data.passages)),
             ("sentence_vectors.npy", data.sentence_vectors),
         ):
             np.save(staging / fname, array, allow_pickle=False)
@@ -190,95 +68,47 @@ def write_generation(index_dir: Path, name: str, data: IndexData) -> Path:
                 arrays["basis"] = t.projection.to_array()
             for key, array in arrays.items():
                 np.save(staging / f"token_{key}.npy", array, allow_pickle=False)
-        faiss.write_index(data.passage_index, str(staging / "passages.faiss"))
+        data.passage_vectors.save(staging)
         data.lexical.save(staging / "bm25")
-        files = {}
-        for path in sorted(p for p in staging.rglob("*") if p.is_file()):
-            rel = path.relative_to(staging).as_posix()
-            files[rel] = {"bytes": path.stat().st_size, "sha256": _sha256(path)}
-        manifest = dict(data.manifest, files=files)
+        manifest = dict(data.manifest, files=record_files(staging))
         (staging / MANIFEST).write_text(json.dumps(manifest, indent=1, ensure_ascii=False), encoding="utf-8")
-        for path in staging.rglob("*"):
-            if path.is_file():
-                with open(path, "rb") as handle:
-                    os.fsync(handle.fileno())
-        final = index_dir / name
-        os.replace(staging, final)
-        _fsync_dir(index_dir)
+        return publish(index_dir, staging, name)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
-    pointer_tmp = index_dir / f".{CURRENT}.tmp"
-    with open(pointer_tmp, "w", encoding="utf-8") as handle:
-        handle.write(name + "\n")
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.replace(pointer_tmp, index_dir / CURRENT)
-    _fsync_dir(index_dir)
-    return final
 
 
-def remove_stale(index_dir: Path, keep: str) -> None:
-    """Delete every generation but ``keep`` and any half-written staging directory. Under lock."""
-    for path in index_dir.iterdir():
-        if path.name != keep and path.is_dir() and (path.name.startswith(".build-") or _GEN_RE.match(path.name)):
-            shutil.rmtree(path, ignore_errors=True)
-
-
-# ---------------------------------------------------------------------------- loading
-
-
-def read_manifest(gen_dir: Path) -> dict[str, Any]:
-    path = gen_dir / MANIFEST
+def load_index(index_dir: Path) -> IndexData:
+    """Load the live generation of ``index_dir``, checking every file against the manifest."""
+    gen_dir = current_generation(Path(index_dir))
+    manifest = read_manifest(gen_dir)
+    verify_files(gen_dir, manifest)
     try:
-        manifest = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise IndexCorruptError(f"{path} is missing; {REBUILD}") from None
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise IndexCorruptError(f"{path} is not a readable manifest ({exc}); {REBUILD}") from None
-    if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
-        raise IndexCorruptError(f"{path} is not a qa-bot index manifest; {REBUILD}")
-    version = manifest.get("format_version")
-    if version == FORMAT_VERSION:
-        _check_manifest_shape(path, manifest)
-    if version != FORMAT_VERSION:
-        newer = isinstance(version, int) and version > FORMAT_VERSION
-        raise IndexIncompatibleError(
-            f"{path}: index format {version} is {'newer' if newer else 'older'} than this qa-bot "
-            f"supports ({FORMAT_VERSION}); {REBUILD}" + (" or upgrade qa-bot" if newer else "")
-        )
-    return manifest
-
-
-def _check_manifest_shape(path: Path, manifest: dict[str, Any]) -> None:
-    """The manifest is the one file without a checksum: check every field that loading uses."""
-    model = manifest.get("model")
-    articles = manifest.get("articles")
-    ok = (
-        isinstance(model, dict)
-        and isinstance(model.get("name"), str)
-        and isinstance(model.get("dimension"), int)
-        and model["dimension"] > 0
-        and isinstance(manifest.get("files"), dict)
-        and all(isinstance(v, dict) for v in manifest["files"].values())
-        and isinstance(manifest.get("chunking"), dict)
-        and isinstance(articles, list)
-        and all(isinstance(a, dict) and isinstance(a.get("id"), str) and isinstance(a.get("hash"), str) for a in articles)
-    )
-    if not ok:
-        raise IndexCorruptError(f"{path} is missing fields or has fields of the wrong type; {REBUILD}")
-
-
-def _verify_files(gen_dir: Path, manifest: dict[str, Any]) -> None:
-    files = manifest.get("files")
-    if not isinstance(files, dict) or not files:
-        raise IndexCorruptError(f"{gen_dir / MANIFEST} lists no files; {REBUILD}")
-    for rel, meta in files.items():
-        path = gen_dir / rel
-        if not path.is_file():
-            raise IndexCorruptError(f"{path} is missing; {REBUILD}")
-        if path.stat().st_size != meta.get("bytes") or _sha256(path) != meta.get("sha256"):
-            raise IndexCorruptError(f"{path} is truncated or altered (checksum mismatch); {REBUILD}")
+        raw = json.loads((gen_dir / "articles.json").read_text(encoding="utf-8"))
+        articles = [Article(**a) for a in raw]
+    except (OSError, ValueError, TypeError) as exc:
+        raise IndexCorruptError(f"{gen_dir / 'articles.json'} is unreadable ({exc}); {REBUILD}") from None
+    dim = int(manifest["model"]["dimension"])
+    sentences = rows(_load_array(gen_dir / "sentences.npy", np.int64, 4), SENTENCE)
+    paragraphs = rows(_load_array(gen_dir / "paragraphs.npy", np.int64, 3), PARAGRAPH)
+    passages = rows(_load_array(gen_dir / "passages.npy", np.int64, 5), PASSAGE)
+    vectors = _load_array(gen_dir / "sentence_vectors.npy", np.float32, dim)
+    kind = manifest.get("vector_store", "faiss")  # indexes from before the store was recorded hold FAISS
+    try:
+        store = load_vector_store(kind, gen_dir, dim)
+    except ValueError as exc:
+        raise IndexCorruptError(f"{gen_dir}: the {kind} passage vectors are unreadable ({exc}); {REBUILD}") from None
+    if len(store) != len(passages) or len(vectors) != len(sentences):
+        raise IndexCorruptError(f"{gen_dir}: files disagree on the number of passages or sentences; {REBUILD}")
+    if not np.array_equal(store.ids(), np.arange(len(passages))):
+        raise IndexCorruptError(f"{gen_dir}: the passage vectors are not stored under the passages' ids; {REBUILD}")
+    try:
+        lexical = LexicalIndex.load(gen_dir / "bm25", len(passages))
+    except Exception as exc:  # bm25s raises several kinds on a damaged directory
+        raise IndexCorruptError(f"{gen_dir / 'bm25'} is unreadable ({exc}); {REBUILD}") from None
+    tokens = _load_tokens(gen_dir, manifest, len(sentences)) if manifest.get("token_vectors") else None
+    return IndexData(manifest, articles, sentences, paragraphs, passages, vectors, store, lexical, gen_dir,
+                     tokens=tokens, acronyms=_load_acronyms(gen_dir, manifest, articles))
 
 
 def _load_array(path: Path, dtype: type, columns: int | None) -> np.ndarray:
@@ -289,36 +119,6 @@ def _load_array(path: Path, dtype: type, columns: int | None) -> np.ndarray:
     if array.dtype != dtype or (columns is not None and (array.ndim != 2 or array.shape[1] != columns)):
         raise IndexCorruptError(f"{path} has shape {array.shape} and type {array.dtype}; {REBUILD}")
     return array
-
-
-def load_index(index_dir: Path) -> IndexData:
-    """Load the live generation of ``index_dir``, checking every file against the manifest."""
-    gen_dir = current_generation(Path(index_dir))
-    manifest = read_manifest(gen_dir)
-    _verify_files(gen_dir, manifest)
-    try:
-        raw = json.loads((gen_dir / "articles.json").read_text(encoding="utf-8"))
-        articles = [Article(**a) for a in raw]
-    except (OSError, ValueError, TypeError) as exc:
-        raise IndexCorruptError(f"{gen_dir / 'articles.json'} is unreadable ({exc}); {REBUILD}") from None
-    dim = int(manifest["model"]["dimension"])
-    sentences = _load_array(gen_dir / "sentences.npy", np.int64, 4)
-    paragraphs = _load_array(gen_dir / "paragraphs.npy", np.int64, 3)
-    passages = _load_array(gen_dir / "passages.npy", np.int64, 5)
-    vectors = _load_array(gen_dir / "sentence_vectors.npy", np.float32, dim)
-    try:
-        passage_index = faiss.read_index(str(gen_dir / "passages.faiss"))
-    except RuntimeError as exc:
-        raise IndexCorruptError(f"{gen_dir / 'passages.faiss'} is not a FAISS index ({exc}); {REBUILD}") from None
-    if passage_index.ntotal != len(passages) or passage_index.d != dim or len(vectors) != len(sentences):
-        raise IndexCorruptError(f"{gen_dir}: files disagree on the number of passages or sentences; {REBUILD}")
-    try:
-        lexical = LexicalIndex.load(gen_dir / "bm25", len(passages))
-    except Exception as exc:  # bm25s raises several kinds on a damaged directory
-        raise IndexCorruptError(f"{gen_dir / 'bm25'} is unreadable ({exc}); {REBUILD}") from None
-    tokens = _load_tokens(gen_dir, manifest, len(sentences)) if manifest.get("token_vectors") else None
-    return IndexData(manifest, articles, sentences, paragraphs, passages, vectors, passage_index, lexical, gen_dir,
-                     tokens=tokens, acronyms=_load_acronyms(gen_dir, manifest, articles))
 
 
 def _load_acronyms(gen_dir: Path, manifest: dict[str, Any], articles: list[Article]) -> Acronyms:
@@ -368,15 +168,3 @@ def _load_tokens(gen_dir: Path, manifest: dict[str, Any], n_sentences: int) -> T
     if not ok:
         raise IndexCorruptError(f"{gen_dir}: the token_*.npy files disagree with each other; {REBUILD}")
     return TokenStore(vectors, scales, ids, bounds, df, projection, adapter_for(projection))
-
-
-def new_manifest(model: str, dimension: int, chunking: dict[str, Any], articles: list[dict[str, Any]], built_at: str) -> dict[str, Any]:
-    return {
-        "format": FORMAT,
-        "format_version": FORMAT_VERSION,
-        "qa_bot_version": __version__,
-        "model": {"name": model, "dimension": dimension},
-        "chunking": chunking,
-        "built_at": built_at,
-        "articles": articles,
-    }

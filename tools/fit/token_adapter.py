@@ -111,7 +111,7 @@ def prepare(work: Path):
         sys.exit("the FIT index holds no projected token states: build it with the default model")
     cands = candidates(bot, [q.q for q in questions])
     labels = gold_labels(bot.data, cands, questions)
-    states = bot._read([q.q for q in questions], tokens=True).states
+    states = bot.reader.read([q.q for q in questions], tokens=True).states
     usable = [i for i in range(2500) if labels[i].any() and not labels[i].all()]
     return bot, questions, cands, labels, states, [i for i in usable if i < 2200], [i for i in usable if i >= 2200]
 

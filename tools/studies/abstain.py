@@ -72,7 +72,7 @@ def weakest(bot: QABot, cands, texts: list[str]) -> np.ndarray:
     """Per question (WEAK): how well its tokens are matched in its best candidate, one by one."""
     store, out = bot.data.tokens, []
     for start in range(0, len(texts), 256):
-        states = bot._read(texts[start : start + 256], tokens=True).states
+        states = bot.reader.read(texts[start : start + 256], tokens=True).states
         for (st, ids), c in zip(states, cands[start : start + 256]):
             if not len(c.scores) or not len(ids):
                 out.append(np.zeros(len(WEAK)))

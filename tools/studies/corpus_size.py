@@ -58,7 +58,7 @@ from tools.fit.answerer import (
 )
 
 from qa_bot.bot import QABot
-from qa_bot.answer.config import confidence
+from qa_bot.answer.candidates import confidence
 from qa_bot.answer.features import ABSTAIN_FEATURES, RANK_FEATURES, unknown_share
 from qa_bot.store.lexical import tokenize
 from qa_bot.retrieval.spelling import english_by_frequency
@@ -83,7 +83,7 @@ def common_terms() -> frozenset[str]:
 def unknown_rare(bot: QABot, question: str) -> float:
     """``unknown_terms`` as the bot computes it (a misspelt word read as its correction counts as
     known), with the common English words counted as known too."""
-    paired = {t for pair in bot.spelling.read(question)[1] for side in tokenize(list(pair)) for t in side}
+    paired = {t for pair in bot.reader.spelling.read(question)[1] for side in tokenize(list(pair)) for t in side}
     lexical = bot.data.lexical
     return unknown_share(tokenize([question])[0], lambda t: t in paired or t in common_terms() or lexical.knows(t),
                          lexical.idf)

@@ -72,7 +72,7 @@ def main() -> None:
             continue
         errors += 1
         top = int(c.sentences[np.argmax(c.scores)])
-        other += bot.data.articles[bot.data.sentences[top, 0]].id != q.article
+        other += bot.data.article_of_sentence(top).id != q.article
     print(f"shipped ranker on {len(rows)} FIT questions: {errors} top-1 errors, {other / errors:.0%} from another paragraph")
 
     xquad = load_squad(SHARED / "xquad.en.json")

@@ -34,7 +34,7 @@ VARIANTS = [  # name, second reading on, letters from which two edits are allowe
 
 def configure(bot, on: bool, long_word: int) -> None:
     bot.config = replace(bot.config, correct_spelling=on)
-    bot.spelling.long_word = long_word
+    bot.reader.spelling.long_word = long_word
 
 
 def main() -> None:
@@ -49,14 +49,14 @@ def main() -> None:
     uncovered = [q for q in held if q.article not in half_b]
 
     started = time.perf_counter()
-    whole.spelling.correct("warmup")
+    whole.reader.spelling.correct("warmup")
     seconds = time.perf_counter() - started
     tracemalloc.start()  # again, to count what it holds (tracing slows it down)
-    whole.spelling = Spelling.of(whole.data)
-    whole.spelling.correct("warmup")
+    whole.reader.spelling = Spelling.of(whole.data)
+    whole.reader.spelling.correct("warmup")
     holds = tracemalloc.get_traced_memory()[0]
     tracemalloc.stop()
-    print(f"vocabulary of the FIT corpus: {len(whole.spelling.counts):,} words; counted and indexed in "
+    print(f"vocabulary of the FIT corpus: {len(whole.reader.spelling.counts):,} words; counted and indexed in "
           f"{seconds:.1f} s; it holds {holds / 2**20:.0f} MiB\n")
     print(f"| reading | rewritten (of {len(held)}) | answered, first quote right | answered "
           f"| unanswerable answered: other FIT half ({len(uncovered)}) | Wikinews ({len(held)}) |")
@@ -68,7 +68,7 @@ def main() -> None:
         c = candidates(whole, [q.q for q in held])
         answered = np.array([x.confidence >= whole.config.min_confidence for x in c])
         right = top_right([x.scores for x in c], gold_labels(whole.data, c, held))
-        rewritten = [pairs for pairs in (whole.spelling.read(q.q)[1] for q in held) if pairs] if on else []
+        rewritten = [pairs for pairs in (whole.reader.spelling.read(q.q)[1] for q in held) if pairs] if on else []
         if on and long_word == 8:
             examples = rewritten
         neg = [np.mean([x.confidence >= bot.config.min_confidence for x in candidates(bot, [q.q for q in qs])])

@@ -21,7 +21,6 @@ import random
 import sys
 from pathlib import Path
 
-import faiss
 import numpy as np
 
 from tools.fit.answerer import candidates, fit_split, gold_labels, pairwise_held_out
@@ -30,6 +29,7 @@ from qa_bot.answer.config import AnswerConfig
 from qa_bot.bot import QABot
 from qa_bot.indexing.build import build_index
 from qa_bot.indexing.rows import chunk, passage_texts
+from qa_bot.store.vectors import make_vector_store
 from qa_bot.indexing.chunking import ChunkParams
 from qa_bot.corpus.files import save_articles
 from qa_bot.encoders.factory import make_encoder
@@ -84,21 +84,21 @@ def main() -> None:
     bot = QABot.load(index, encoder=encoder)
     bot.config = AnswerConfig(min_confidence=0.0)
     data = bot.data
-    separate, encoded = data.sentence_vectors.copy(), data.passage_vectors()
+    separate, encoded = data.sentence_vectors.copy(), data.all_passage_vectors()
 
     texts, spans = passage_inputs(data)
     _, pooled = encoder.encode_with_spans(texts, spans)
     late = np.zeros_like(separate)
     row = 0
-    for _, first, last, _, _ in data.passages:
+    for _, first, last, _, _ in data.passages.tolist():
         late[first:last] += pooled[row : row + last - first]
         row += last - first
     late = normalise_rows(late)
     late[~late.any(axis=1)] = separate[~late.any(axis=1)]
-    lengths = (data.sentences[:, 2] - data.sentences[:, 1]).astype(np.float32)
+    lengths = (data.sentences["end"] - data.sentences["start"]).astype(np.float32)
 
     def mean_of_sentences(weight: np.ndarray) -> np.ndarray:
-        out = np.vstack([(separate[f:l] * weight[f:l, None]).sum(0) for _, f, l, _, _ in data.passages])
+        out = np.vstack([(separate[f:l] * weight[f:l, None]).sum(0) for _, f, l, _, _ in data.passages.tolist()])
         return normalise_rows(out)
 
     dense_q = encoder.encode([q.q for q in questions[2500:]])
@@ -114,10 +114,10 @@ def main() -> None:
     print("|---|---|---|---|")
     for name, sentences, passages in variants:
         data.sentence_vectors = np.ascontiguousarray(sentences, dtype=np.float32)
-        data.passage_index = faiss.IndexFlatIP(passages.shape[1])
-        data.passage_index.add(np.ascontiguousarray(passages, dtype=np.float32))
-        _, ids = data.passage_index.search(dense_q, 5)
-        recall = np.mean([any(data.articles[data.passages[p, 0]].id == q.article for p in row)
+        data.passage_vectors = make_vector_store("faiss", passages.shape[1])
+        data.passage_vectors.build(np.arange(len(passages)), passages)
+        _, ids = data.passage_vectors.search(dense_q, 5)
+        recall = np.mean([any(data.article_of_passage(p).id == q.article for p in row)
                           for q, row in zip(questions[2500:], ids)])
         cos = f"{np.mean(np.sum(sentences * separate, 1)):.3f} / {np.mean(np.sum(passages * encoded, 1)):.3f}"
         print(f"| {name} | {held_out_accuracy(bot, questions):.3f} | {recall:.3f} | {cos} |", flush=True)

@@ -1,30 +1,39 @@
-"""The passage vector index: exact search while it is fast enough, an IVF index above that.
+"""The FAISS vector store (the local default): exact search while it is fast enough, IVF above that.
 
 Exact inner-product search (``IndexFlatIP``) costs time linear in the corpus (a few milliseconds
-at 50,000 passages on one core; ``benchmarks/perf.py ann`` prints exact search at 200,000). Above
-``EXACT_LIMIT`` passages the index is an inverted file (``IndexIVFFlat``): the vectors are
-clustered by k-means into about 4·√n lists and a question scans the quarter of the lists nearest
-to it. That share was chosen with ``benchmarks/perf.py ann`` on one half of the SQuAD questions,
-as the smallest tried (32 to 512 of 2,048 lists at 200,000 passages) whose recall@10 against exact
-search reached 0.98 on distinct vectors; the other half reports it. Vectors are stored
-uncompressed, so the scores it returns are exact for the passages it finds. An IVF index, unlike
-HNSW, lets an incremental build reuse its trained lists and only add vectors.
+at 50,000 passages on one core; ``python -m benchmarks.perf ann`` prints exact search at
+200,000). Above ``EXACT_LIMIT`` passages the index is an inverted file (``IndexIVFFlat``): the
+vectors are clustered by k-means into about 4·√n lists and a question scans the quarter of the
+lists nearest to it. That share was chosen with ``benchmarks.perf ann`` on one half of the SQuAD
+questions, as the smallest tried (32 to 512 of 2,048 lists at 200,000 passages) whose recall@10
+against exact search reached 0.98 on distinct vectors; the other half reports it. Vectors are
+stored uncompressed, so the scores it returns are exact for the passages it finds. An IVF index,
+unlike HNSW, lets a rebuild reuse its trained lists and only add vectors.
+
+Passage ids are FAISS ids: the exact index sits in an ``IndexIDMap2`` and the IVF index keeps a
+hash-table direct map, so both add, remove and reconstruct by id. An index file written before
+the id map existed (a bare ``IndexFlatIP`` whose ids are its row numbers) is read into one.
 
 A search runs on one thread: the web app answers several questions at once, one per thread, and
 on two cores one query spread over both threads only waits for the other core whenever it is busy.
+This is the only module of qa_bot that imports faiss.
 """
 
 from __future__ import annotations
 
 import math
 import os
+from pathlib import Path
 
 import faiss
 import numpy as np
 
+from .base import check_rows
+
 EXACT_LIMIT = 50_000
 PROBE_SHARE = 4  # scan 1/4 of the lists
 _TRAIN_PER_LIST = 40  # k-means training points per list (faiss warns below 39)
+FILE = "passages.faiss"
 
 
 def n_lists(n: int) -> int:
@@ -37,68 +46,167 @@ def n_probe(nlist: int) -> int:
     return min(nlist, max(32, nlist // PROBE_SHARE))
 
 
-def is_ivf(index: faiss.Index) -> bool:
-    return isinstance(faiss.downcast_index(index), faiss.IndexIVF)
+class FaissVectorStore:
+    """Passage vectors in a FAISS index (``VectorStore``).
 
-
-def make_index(vectors: np.ndarray, *, previous: faiss.Index | None = None, seed: int = 0) -> faiss.Index:
-    """A passage index over L2-normalised ``vectors`` (rows are passage ids).
-
-    If ``previous`` is an IVF index with the list count this size calls for, its trained
-    centroids are reused, so an incremental build skips k-means.
+    ``previous``, a FAISS store whose IVF lists were trained for the same list count, lends them
+    to ``build``, so a rebuild of a large index skips k-means.
     """
-    n, dim = vectors.shape
-    if n <= EXACT_LIMIT:
-        index = faiss.IndexFlatIP(dim)
-        index.add(vectors)
-        return index
-    nlist = min(n_lists(n), n)  # k-means needs at least one point per list
-    quantizer = faiss.IndexFlatIP(dim)
-    prev = faiss.downcast_index(previous) if previous is not None else None
-    if isinstance(prev, faiss.IndexIVF) and prev.nlist == nlist and prev.d == dim:
-        quantizer.add(prev.quantizer.reconstruct_n(0, nlist))
-    index = faiss.IndexIVFFlat(quantizer, dim, nlist, faiss.METRIC_INNER_PRODUCT)
-    if not index.is_trained:
-        faiss.omp_set_num_threads(os.cpu_count() or 1)  # searches set one thread; k-means wants all
-        sample = np.random.default_rng(seed).choice(n, size=min(n, nlist * _TRAIN_PER_LIST), replace=False)
-        index.train(vectors[np.sort(sample)])
-    index.add(vectors)
-    index.make_direct_map()  # lets reconstruct() fetch a passage's vector by id
-    index.nprobe = n_probe(nlist)
-    return index
 
+    kind = "faiss"
 
-def search(
-    index: faiss.Index, queries: np.ndarray, k: int, allowed: np.ndarray | None = None
-) -> tuple[np.ndarray, np.ndarray]:
-    """Top-``k`` (scores, ids) per query row, ids -1 where fewer exist.
+    def __init__(self, dimension: int, *, previous: FaissVectorStore | None = None, seed: int = 0) -> None:
+        self._dimension = int(dimension)
+        self._previous = previous
+        self._seed = seed
+        self.index: faiss.Index = faiss.IndexIDMap2(faiss.IndexFlatIP(self._dimension))
+        """The FAISS index itself (for benchmarks that measure FAISS; qa_bot goes through the methods)."""
+        self._held: np.ndarray | None = None  # ids(), until the contents change
 
-    ``allowed``, a boolean mask over passages, restricts the search. A filter that keeps no more
-    than EXACT_LIMIT passages is searched exactly over just those passages, so an approximate
-    index never misses a passage because the filter emptied the lists it probed.
-    """
-    queries = np.ascontiguousarray(queries, dtype=np.float32)
-    faiss.omp_set_num_threads(1)
-    ivf = faiss.downcast_index(index)
-    ivf = ivf if isinstance(ivf, faiss.IndexIVF) else None
-    keep = None if allowed is None else np.flatnonzero(allowed).astype(np.int64)
-    if ivf is not None and keep is not None and len(keep) <= EXACT_LIMIT:
-        return _exact_subset(index, queries, k, keep)
-    selector = None if keep is None else faiss.IDSelectorBatch(keep)
-    if ivf is not None:  # the share of lists scanned follows this code, not the saved file
-        params = faiss.SearchParametersIVF(sel=selector, nprobe=n_probe(ivf.nlist))
-    else:
-        params = None if selector is None else faiss.SearchParameters(sel=selector)
-    return index.search(queries, k, params=params)
+    # ------------------------------------------------------------------ contents
 
+    @property
+    def dimension(self) -> int:
+        return self._dimension
 
-def _exact_subset(index: faiss.Index, queries: np.ndarray, k: int, keep: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    vectors = index.reconstruct_batch(keep)
-    sims = queries @ vectors.T
-    k_eff = min(k, len(keep))
-    top = np.argsort(-sims, axis=1, kind="stable")[:, :k_eff]
-    scores = np.full((len(queries), k), -np.inf, dtype=np.float32)
-    ids = np.full((len(queries), k), -1, dtype=np.int64)
-    scores[:, :k_eff] = np.take_along_axis(sims, top, axis=1)
-    ids[:, :k_eff] = keep[top]
-    return scores, ids
+    def __len__(self) -> int:
+        return int(self.index.ntotal)
+
+    @property
+    def is_ivf(self) -> bool:
+        return self._ivf() is not None
+
+    def _ivf(self) -> faiss.IndexIVF | None:
+        ivf = faiss.downcast_index(self.index)
+        return ivf if isinstance(ivf, faiss.IndexIVF) else None
+
+    def build(self, ids: np.ndarray, vectors: np.ndarray) -> None:
+        ids, vectors = check_rows(ids, vectors, self._dimension)
+        self._held = None
+        n, dim = vectors.shape
+        if n <= EXACT_LIMIT:
+            index = faiss.IndexIDMap2(faiss.IndexFlatIP(dim))
+            index.add_with_ids(vectors, ids)
+            self.index = index
+            return
+        nlist = min(n_lists(n), n)  # k-means needs at least one point per list
+        quantizer = faiss.IndexFlatIP(dim)
+        prev = self._previous._ivf() if self._previous is not None else None
+        if prev is not None and prev.nlist == nlist and prev.d == dim:
+            quantizer.add(prev.quantizer.reconstruct_n(0, nlist))
+        index = faiss.IndexIVFFlat(quantizer, dim, nlist, faiss.METRIC_INNER_PRODUCT)
+        if not index.is_trained:
+            faiss.omp_set_num_threads(os.cpu_count() or 1)  # searches set one thread; k-means wants all
+            sample = np.random.default_rng(self._seed).choice(n, size=min(n, nlist * _TRAIN_PER_LIST), replace=False)
+            index.train(vectors[np.sort(sample)])
+        index.set_direct_map_type(faiss.DirectMap.Hashtable)  # reconstruct and remove by id
+        index.add_with_ids(vectors, ids)
+        index.nprobe = n_probe(nlist)
+        self.index = index
+
+    def append(self, ids: np.ndarray, vectors: np.ndarray) -> None:
+        ids, vectors = check_rows(ids, vectors, self._dimension)
+        held = np.intersect1d(ids, self._held_ids())
+        if len(held):
+            raise ValueError(f"ids already held: {held[:5].tolist()}{' …' if len(held) > 5 else ''}")
+        self._held = None
+        self.index.add_with_ids(vectors, ids)
+
+    def delete(self, ids: np.ndarray) -> None:
+        ids = np.intersect1d(np.asarray(ids, dtype=np.int64).reshape(-1), self._held_ids())
+        if not len(ids):
+            return
+        self._held = None
+        if self.is_ivf:  # its hash-table direct map removes by an explicit list of ids only
+            self.index.remove_ids(faiss.IDSelectorArray(len(ids), faiss.swig_ptr(ids)))
+        else:
+            self.index.remove_ids(faiss.IDSelectorBatch(ids))
+
+    def ids(self) -> np.ndarray:
+        return self._held_ids().copy()
+
+    def _held_ids(self) -> np.ndarray:
+        if self._held is None:
+            ivf = self._ivf()
+            if ivf is None:
+                held = faiss.vector_to_array(faiss.downcast_index(self.index).id_map)
+            else:
+                lists = ivf.invlists
+                held = np.concatenate([np.empty(0, np.int64)] + [
+                    faiss.rev_swig_ptr(lists.get_ids(i), lists.list_size(i))
+                    for i in range(ivf.nlist) if lists.list_size(i)
+                ])
+            self._held = np.sort(held.astype(np.int64))
+        return self._held
+
+    def vectors(self, ids: np.ndarray) -> np.ndarray:
+        ids = np.asarray(ids, dtype=np.int64).reshape(-1)
+        if not len(ids):
+            return np.empty((0, self._dimension), dtype=np.float32)
+        try:
+            return self.index.reconstruct_batch(ids)
+        except RuntimeError:
+            missing = ids[~np.isin(ids, self._held_ids())]
+            raise KeyError(int(missing[0]) if len(missing) else ids.tolist()) from None
+
+    # ------------------------------------------------------------------ search
+
+    def search(
+        self, queries: np.ndarray, k: int, allowed: np.ndarray | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Top-``k`` (scores, ids) per query row, ids -1 where fewer exist.
+
+        A filter (``allowed``) that keeps no more than EXACT_LIMIT passages of an IVF index is
+        searched exactly over just those passages, so an approximate index never misses a
+        passage because the filter emptied the lists it probed.
+        """
+        queries = np.ascontiguousarray(queries, dtype=np.float32)
+        faiss.omp_set_num_threads(1)
+        ivf = self._ivf()
+        keep = None if allowed is None else np.asarray(allowed, dtype=np.int64).reshape(-1)
+        if ivf is not None and keep is not None and len(keep) <= EXACT_LIMIT:
+            return self._exact_subset(queries, k, np.intersect1d(keep, self._held_ids()))
+        selector = None if keep is None else faiss.IDSelectorBatch(keep)
+        if ivf is not None:  # the share of lists scanned follows this code, not the saved file
+            params = faiss.SearchParametersIVF(sel=selector, nprobe=n_probe(ivf.nlist))
+        else:
+            params = None if selector is None else faiss.SearchParameters(sel=selector)
+        return self.index.search(queries, k, params=params)
+
+    def _exact_subset(self, queries: np.ndarray, k: int, keep: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        vectors = self.index.reconstruct_batch(keep)
+        sims = queries @ vectors.T
+        k_eff = min(k, len(keep))
+        top = np.argsort(-sims, axis=1, kind="stable")[:, :k_eff]
+        scores = np.full((len(queries), k), -np.inf, dtype=np.float32)
+        ids = np.full((len(queries), k), -1, dtype=np.int64)
+        scores[:, :k_eff] = np.take_along_axis(sims, top, axis=1)
+        ids[:, :k_eff] = keep[top]
+        return scores, ids
+
+    # ------------------------------------------------------------------ files
+
+    def save(self, directory: Path) -> None:
+        faiss.write_index(self.index, str(Path(directory) / FILE))
+
+    @classmethod
+    def load(cls, directory: Path, dimension: int) -> FaissVectorStore:
+        """Read ``passages.faiss``; raises ValueError if it is not a FAISS index of ``dimension``."""
+        try:
+            index = faiss.read_index(str(Path(directory) / FILE))
+        except RuntimeError as exc:
+            raise ValueError(f"not a FAISS index ({exc})") from None
+        if index.d != dimension:
+            raise ValueError(f"holds {index.d}-dimensional vectors, not {dimension}-dimensional ones")
+        store = cls(dimension)
+        bare = faiss.downcast_index(index)
+        if isinstance(bare, faiss.IndexIVF):
+            if bare.direct_map.type != faiss.DirectMap.Hashtable:
+                bare.set_direct_map_type(faiss.DirectMap.Hashtable)
+        elif not isinstance(bare, faiss.IndexIDMap2):
+            # An index from before passage ids: its ids are its row numbers.
+            vectors = index.reconstruct_n(0, index.ntotal) if index.ntotal else np.empty((0, dimension), np.float32)
+            index = faiss.IndexIDMap2(faiss.IndexFlatIP(dimension))
+            index.add_with_ids(vectors, np.arange(len(vectors), dtype=np.int64))
+        store.index = index
+        return store

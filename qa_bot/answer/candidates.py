@@ -1,0 +1,153 @@
+"""Candidate sentences of a question: every sentence of its retrieved passages, with its ranking
+features and score, and the question's answerability confidence (``score_candidates``); and the
+optional cross-encoder's re-ordering of the best of them (``rerank_candidates``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+import numpy as np
+
+from ..encoders.pooling import TokenStates
+from ..retrieval.hybrid import Ranked
+from ..store.data import IndexData
+from ..store.lexical import tokenize
+from .config import AnswerConfig
+from .features import (
+    ABSTAIN_FEATURES, RANK_FEATURES, Evidence, abstain_features, linear, rank_features, sigmoid, unknown_share,
+)
+from .rerank import Reranker, rerank_order
+
+
+@dataclass(frozen=True)
+class Candidates:
+    """Candidate sentences of one question, their features and scores (rows aligned)."""
+
+    question: str
+    sentences: np.ndarray  # global sentence ids
+    passages: np.ndarray  # the best-ranked passage holding each sentence
+    features: np.ndarray  # (n, len(RANK_FEATURES))
+    scores: np.ndarray  # ranking scores
+    abstain: np.ndarray  # ABSTAIN_FEATURES of the question (zeros when there is no candidate)
+    confidence: float  # probability that the best candidate answers the question
+    order: np.ndarray | None = None  # rows best first, when a reranker re-ordered them (else by score)
+    read_as: tuple[tuple[str, str], ...] = ()  # misspelt words read as corpus words (spelling.py)
+
+    def ranked(self) -> np.ndarray:
+        """Candidate rows, best first."""
+        return self.order if self.order is not None else np.argsort(-self.scores, kind="stable")
+
+
+def confidence(abstain: np.ndarray, weights: dict[str, float], score: float | None = None) -> float:
+    """P(answer) from the abstention features; with ``score``, for a candidate other than the best
+    (its score replaces the best's, its lead becomes its distance below the best)."""
+    vec = abstain.copy()
+    if score is not None:
+        vec[1] = score - vec[0]
+        vec[0] = score
+    return sigmoid(float(linear(vec[None, :], ABSTAIN_FEATURES, weights)[0]))
+
+
+def score_candidates(
+    data: IndexData,
+    cfg: AnswerConfig,
+    question: str,
+    readings: list[tuple[np.ndarray, TokenStates | None]],
+    qtokens: list[str],
+    ranked: Ranked,
+    synonyms: list[tuple[list[str], list[str]]],
+) -> Candidates:
+    """Every sentence of the retrieved passages, with features, scores and the confidence.
+
+    ``readings`` are the question's vector and token states, as written and (if it names an
+    acronym of the corpus) expanded; each sentence is scored by the better one. A sentence
+    holding either term list of a ``synonyms`` pair holds the other too. ``cfg`` must be resolved
+    (its weights and threshold set, ``AnswerConfig.resolved``).
+    """
+    rank_of: dict[int, int] = {}  # sentence -> rank of the best passage holding it
+    for rank, p in enumerate(ranked.passages.tolist()):
+        for s in data.passage_sentences(p):
+            rank_of.setdefault(s, rank)
+    if not rank_of:
+        empty = np.empty(0, dtype=np.int64)
+        return Candidates(question, empty, empty, np.zeros((0, len(RANK_FEATURES))), np.empty(0),
+                          np.zeros(len(ABSTAIN_FEATURES)), 0.0)
+    sent_ids = np.fromiter(rank_of, dtype=np.int64, count=len(rank_of))
+    ranks = np.fromiter(rank_of.values(), dtype=np.int64, count=len(rank_of))
+    texts = [data.sentence_text(s) for s in sent_ids.tolist()]
+    same = _with_synonyms(synonyms)
+    sent_tokens = [same(t) for t in tokenize(texts)]
+    tokens_of = dict(zip(sent_ids.tolist(), sent_tokens))
+    # A sentence is read with its section heading (as it is embedded); a passage with its
+    # heading and all its sentences.
+    heading_tokens: dict[int, list[str]] = {}
+    passage_context: dict[int, set[str]] = {}
+    tokens, context_tokens = [], []
+    for i, rank in enumerate(ranks.tolist()):
+        p = int(ranked.passages[rank])
+        if p not in passage_context:
+            heading = data.heading(p)
+            heading_tokens[p] = same(tokenize([heading])[0]) if heading else []
+            ctx = set(heading_tokens[p])
+            for s in data.passage_sentences(p):
+                ctx.update(tokens_of[s])
+            passage_context[p] = ctx
+        tokens.append(sent_tokens[i] + heading_tokens[p])
+        context_tokens.append(passage_context[p])
+    qvecs = np.vstack([v for v, _ in readings])
+    # Per reading: (plain MaxSim, MaxSim through the query adapter); each sentence takes the better.
+    maxsims = [data.tokens.maxsim(st, sent_ids) for _, st in readings if st is not None]
+    evidence = Evidence(
+        question, qtokens, texts, tokens, context_tokens,
+        sentence_cos=(data.sentence_vectors[sent_ids] @ qvecs.T).max(axis=1),
+        neighbour_cos=_neighbour_cos(data, sent_ids, qvecs),
+        passage_cos=ranked.dense[ranks], passage_rrf=ranked.fused[ranks], passage_bm25=ranked.bm25[ranks],
+        maxsim=np.max([m for m, _ in maxsims], axis=0) if maxsims else None,
+        maxsim_adapted=np.max([a for _, a in maxsims], axis=0) if maxsims else None,
+    )
+    features = rank_features(evidence, data.lexical.idf)
+    scores = linear(features, RANK_FEATURES, cfg.rank_weights)
+    # A term paired with another (a misspelling with its correction) is as known as that one.
+    paired = {t for pair in synonyms for side in pair for t in side}
+    unknown = unknown_share(qtokens, lambda t: t in paired or data.lexical.knows(t), data.lexical.idf)
+    abstain = abstain_features(features, scores, unknown)
+    return Candidates(
+        question, sent_ids, ranked.passages[ranks], features, scores, abstain,
+        confidence(abstain, cfg.abstain_weights),
+    )
+
+
+def rerank_candidates(data: IndexData, cfg: AnswerConfig, reranker: Reranker, cand: Candidates) -> Candidates:
+    """The reranker's order of the best candidates (not for a question the bot will decline)."""
+    if len(cand.sentences) < 2 or cand.confidence < cfg.min_confidence:
+        return cand
+    head = np.argsort(-cand.scores, kind="stable")[: cfg.rerank_top]
+    scores = reranker.score(cand.question, [data.sentence_text(int(s)) for s in cand.sentences[head]])
+    return replace(cand, order=rerank_order(cand.scores, scores, cfg.rerank_top, cfg.rerank_weight))
+
+
+def _neighbour_cos(data: IndexData, sent_ids: np.ndarray, qvecs: np.ndarray) -> np.ndarray:
+    """For each sentence, the best cosine of the sentence before or after it in its paragraph
+    (to the better of the question's readings)."""
+    out = np.zeros(len(sent_ids))
+    para = data.sentences["paragraph"]
+    for i, s in enumerate(sent_ids.tolist()):
+        neighbours = [j for j in (s - 1, s + 1) if 0 <= j < len(para) and para[j] == para[s]]
+        if neighbours:
+            out[i] = float(np.max(data.sentence_vectors[neighbours] @ qvecs.T))
+    return out
+
+
+def _with_synonyms(synonyms: list[tuple[list[str], list[str]]]):
+    """A function adding to a sentence's terms the other side of each synonym pair it holds, so
+    that "TTP" and "Tehreek-e-Taliban Pakistan" count as the same term."""
+    if not synonyms:
+        return lambda terms: terms
+
+    def same(terms: list[str]) -> list[str]:
+        present = set(terms)
+        return terms + [t for short, long in synonyms for a, b in ((short, long), (long, short))
+                        if a and set(a) <= present for t in b]
+
+    return same

@@ -1,0 +1,112 @@
+"""``IndexData``: everything a loaded index holds, in memory, with named rows.
+
+Sentences, paragraphs and passages are numpy record arrays with named int64 fields (``SENTENCE``,
+``PARAGRAPH``, ``PASSAGE``): ``data.sentences["start"][i]``, ``data.passages[p]["first"]``. They
+are saved as plain (n, k) int64 arrays (``columns``) and read back as records (``rows``), a view
+either way, so the files are what they always were. A passage's id in the vector store is its row
+number here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ..records import Article
+from ..retrieval.acronyms import Acronyms
+from .lexical import LexicalIndex
+from .token_states import TokenStore
+from .vectors import VectorStore
+
+SENTENCE = np.dtype([("article", np.int64), ("start", np.int64), ("end", np.int64), ("paragraph", np.int64)])
+"""A sentence: its article's position, its span ``[start, end)`` of the article text, and the
+(index-wide) number of the paragraph it stands in."""
+PARAGRAPH = np.dtype([("article", np.int64), ("start", np.int64), ("end", np.int64)])
+"""A paragraph: its article's position and its span of the article text."""
+PASSAGE = np.dtype([
+    ("article", np.int64), ("first", np.int64), ("last", np.int64),
+    ("heading_start", np.int64), ("heading_end", np.int64),
+])
+"""A passage: its article's position, sentences ``first`` to ``last - 1``, and the span of the
+heading of its section (-1, -1 when it has none)."""
+
+
+def rows(array: np.ndarray, dtype: np.dtype) -> np.ndarray:
+    """An (n, k) int64 array as n records of ``dtype`` (a view where it can be)."""
+    array = np.ascontiguousarray(array, dtype=np.int64).reshape(-1, len(dtype.names))
+    return array.view(dtype).reshape(-1)
+
+
+def columns(records: np.ndarray) -> np.ndarray:
+    """Records as the (n, k) int64 array they are saved as."""
+    return np.ascontiguousarray(records).view(np.int64).reshape(len(records), len(records.dtype.names))
+
+
+def empty_rows(dtype: np.dtype) -> np.ndarray:
+    return np.empty(0, dtype=dtype)
+
+
+@dataclass
+class IndexData:
+    """Everything a loaded index holds, in memory."""
+
+    manifest: dict[str, Any]
+    articles: list[Article]
+    sentences: np.ndarray  # SENTENCE records
+    paragraphs: np.ndarray  # PARAGRAPH records
+    passages: np.ndarray  # PASSAGE records
+    sentence_vectors: np.ndarray  # (n, d) float32, L2-normalised
+    passage_vectors: VectorStore  # one vector per passage, its id the passage's row number
+    lexical: LexicalIndex
+    path: Path | None = None
+    tokens: TokenStore | None = None  # sentence token states for MaxSim, if the encoder gave them
+    acronyms: Acronyms = field(default_factory=Acronyms)
+    _article_pos: dict[str, int] = field(default_factory=dict, repr=False)
+
+    @property
+    def model(self) -> str:
+        return self.manifest["model"]["name"]
+
+    @property
+    def dimension(self) -> int:
+        return int(self.manifest["model"]["dimension"])
+
+    def article_position(self, article_id: str) -> int | None:
+        if not self._article_pos:
+            self._article_pos = {a.id: i for i, a in enumerate(self.articles)}
+        return self._article_pos.get(article_id)
+
+    def article_of_sentence(self, i: int) -> Article:
+        return self.articles[int(self.sentences["article"][i])]
+
+    def article_of_passage(self, p: int) -> Article:
+        return self.articles[int(self.passages["article"][p])]
+
+    def sentence_text(self, i: int) -> str:
+        s = self.sentences[i]
+        return self.articles[int(s["article"])].text[int(s["start"]) : int(s["end"])]
+
+    def passage_sentences(self, p: int) -> range:
+        """The sentence ids of passage ``p``."""
+        row = self.passages[p]
+        return range(int(row["first"]), int(row["last"]))
+
+    def heading(self, p: int) -> str:
+        row = self.passages[p]
+        start, end = int(row["heading_start"]), int(row["heading_end"])
+        return self.articles[int(row["article"])].text[start:end] if start >= 0 else ""
+
+    def passage_span(self, p: int) -> tuple[int, int]:
+        row = self.passages[p]
+        return int(self.sentences["start"][row["first"]]), int(self.sentences["end"][row["last"] - 1])
+
+    def passage_text(self, p: int) -> str:
+        start, end = self.passage_span(p)
+        return self.article_of_passage(p).text[start:end]
+
+    def all_passage_vectors(self) -> np.ndarray:
+        """Every passage's vector, in passage order."""
+        return self.passage_vectors.vectors(np.arange(len(self.passages), dtype=np.int64))

@@ -1,0 +1,74 @@
+"""The vector-store protocol: passage vectors addressed by passage id, searched by inner product.
+
+Every store holds L2-normalised float32 vectors under int64 passage ids and answers the same
+questions the same way, so the retriever and the builder never know which engine holds them. A
+backend is one module implementing ``VectorStore`` plus one entry in ``make_vector_store``
+(``store.vectors``); the contract tests in ``tests/test_vector_store.py`` run on every backend.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Protocol
+
+import numpy as np
+
+
+class VectorStore(Protocol):
+    """Passage vectors by id. Ids are int64 and unique; vectors are float32 rows of ``dimension``."""
+
+    kind: str  # the name make_vector_store knows it by, recorded in the index manifest
+
+    @property
+    def dimension(self) -> int: ...
+
+    def __len__(self) -> int:
+        """How many vectors the store holds."""
+        ...
+
+    def build(self, ids: np.ndarray, vectors: np.ndarray) -> None:
+        """Replace everything the store holds with ``vectors`` under ``ids`` (rows aligned)."""
+        ...
+
+    def append(self, ids: np.ndarray, vectors: np.ndarray) -> None:
+        """Add ``vectors`` under ``ids``; raises ValueError if an id is already held."""
+        ...
+
+    def delete(self, ids: np.ndarray) -> None:
+        """Remove the vectors of ``ids``; ids the store does not hold are ignored."""
+        ...
+
+    def ids(self) -> np.ndarray:
+        """Every id held, ascending."""
+        ...
+
+    def vectors(self, ids: np.ndarray) -> np.ndarray:
+        """The vectors of ``ids``, rows in the order given; KeyError for an id not held."""
+        ...
+
+    def search(
+        self, queries: np.ndarray, k: int, allowed: np.ndarray | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """The ``k`` best (scores, ids) by inner product for each query row, best first.
+
+        Rows hold ids -1 (and scores -inf) where fewer than ``k`` vectors qualify. ``allowed``,
+        an array of ids, restricts the search to those ids.
+        """
+        ...
+
+    def save(self, directory: Path) -> None:
+        """Write the store's files into ``directory`` (which exists)."""
+        ...
+
+
+def check_rows(ids: np.ndarray, vectors: np.ndarray, dimension: int) -> tuple[np.ndarray, np.ndarray]:
+    """``ids`` as int64 and ``vectors`` as contiguous float32, checked to fit together."""
+    ids = np.asarray(ids, dtype=np.int64).reshape(-1)
+    vectors = np.ascontiguousarray(vectors, dtype=np.float32)
+    if vectors.ndim != 2 or vectors.shape[1] != dimension:
+        raise ValueError(f"vectors must have shape (n, {dimension}), got {vectors.shape}")
+    if len(ids) != len(vectors):
+        raise ValueError(f"got {len(ids)} ids for {len(vectors)} vectors")
+    if len(np.unique(ids)) != len(ids):
+        raise ValueError("ids must be unique")
+    return ids, vectors

@@ -1,0 +1,166 @@
+"""The vector-store contract: what every backend behind ``store.vectors.VectorStore`` must do.
+
+Each test runs on every backend of ``BACKENDS`` (as haystack's document-store tests and txtai's
+``DenseTest`` run one suite on each engine). A new backend is one more entry there. Results are
+checked against a brute-force reference, with an odd number of queries and a ``k`` larger than
+what a filter keeps, so the edges are hit.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from qa_bot.store.vectors import KINDS, VectorStore, load_vector_store, make_vector_store
+from qa_bot.store.vectors import faiss as faiss_store
+
+DIM = 16
+
+
+def _faiss(monkeypatch) -> tuple[Callable[[], VectorStore], Callable[[Path], VectorStore]]:
+    return lambda: make_vector_store("faiss", DIM), lambda d: load_vector_store("faiss", d, DIM)
+
+
+def _faiss_ivf(monkeypatch):
+    # IVF from 10 vectors on; the suite's stores (<= 64 vectors) get 32 lists or fewer, all of
+    # them scanned (n_probe), so an IVF store must answer exactly too.
+    monkeypatch.setattr(faiss_store, "EXACT_LIMIT", 10)
+    return _faiss(monkeypatch)
+
+
+BACKENDS = {"faiss": _faiss, "faiss-ivf": _faiss_ivf}
+
+
+@pytest.fixture(params=sorted(BACKENDS))
+def backend(request, monkeypatch):
+    """(new empty store, load a saved one from a directory) for one backend."""
+    return BACKENDS[request.param](monkeypatch)
+
+
+def unit_rows(n: int, seed: int = 0) -> np.ndarray:
+    x = np.random.default_rng(seed).standard_normal((n, DIM))
+    return (x / np.linalg.norm(x, axis=1, keepdims=True)).astype(np.float32)
+
+
+def brute_force(ids: np.ndarray, vectors: np.ndarray, queries: np.ndarray, k: int, allowed=None):
+    """The reference: every inner product, best first, padded with (-inf, -1)."""
+    if allowed is not None:
+        keep = np.isin(ids, allowed)
+        ids, vectors = ids[keep], vectors[keep]
+    sims = queries @ vectors.T
+    order = np.argsort(-sims, axis=1, kind="stable")[:, :k]
+    scores = np.full((len(queries), k), -np.inf, dtype=np.float32)
+    out = np.full((len(queries), k), -1, dtype=np.int64)
+    scores[:, : order.shape[1]] = np.take_along_axis(sims, order, axis=1)
+    out[:, : order.shape[1]] = ids[order]
+    return scores, out
+
+
+def assert_same_results(got, want):
+    (scores, ids), (want_scores, want_ids) = got, want
+    np.testing.assert_array_equal(ids, want_ids)
+    np.testing.assert_allclose(scores[ids >= 0], want_scores[want_ids >= 0], rtol=1e-5, atol=1e-6)
+
+
+@pytest.fixture
+def filled(backend):
+    """A store of 60 vectors under non-contiguous ids, and what it holds."""
+    new, _ = backend
+    ids = np.arange(60, dtype=np.int64) * 7 + 3  # 3, 10, 17, ...
+    vectors = unit_rows(60)
+    store = new()
+    store.build(ids, vectors)
+    return store, ids, vectors
+
+
+def test_the_factory_knows_its_kinds_and_names_them_when_asked_for_another():
+    assert "faiss" in KINDS
+    with pytest.raises(ValueError, match="unknown vector store 'nope'.*faiss"):
+        make_vector_store("nope", DIM)
+
+
+def test_a_new_store_is_empty(backend):
+    new, _ = backend
+    store = new()
+    assert len(store) == 0 and store.ids().tolist() == [] and store.dimension == DIM
+    scores, ids = store.search(unit_rows(3), 4)
+    assert ids.tolist() == [[-1] * 4] * 3
+
+
+def test_build_holds_exactly_the_vectors_given(filled):
+    store, ids, vectors = filled
+    assert len(store) == 60 and store.ids().tolist() == ids.tolist()
+    np.testing.assert_array_equal(store.vectors(ids[::-1]), vectors[::-1])
+    assert store.vectors(np.array([], dtype=np.int64)).shape == (0, DIM)
+
+
+def test_search_matches_brute_force(filled):
+    store, ids, vectors = filled
+    queries = unit_rows(7, seed=1)
+    for k in (1, 5, 60, 75):  # 75: more than the store holds
+        assert_same_results(store.search(queries, k), brute_force(ids, vectors, queries, k))
+
+
+def test_a_filter_restricts_the_search_and_pads_when_it_keeps_fewer_than_k(filled):
+    store, ids, vectors = filled
+    queries = unit_rows(5, seed=2)
+    allowed = ids[[0, 4, 9, 33, 59]]
+    assert_same_results(store.search(queries, 8, allowed), brute_force(ids, vectors, queries, 8, allowed))
+    scores, found = store.search(queries, 3, np.array([], dtype=np.int64))
+    assert (found == -1).all()
+
+
+def test_build_replaces_everything_held(filled):
+    store, _, _ = filled
+    store.build(np.array([1, 2]), unit_rows(2, seed=3))
+    assert store.ids().tolist() == [1, 2]
+
+
+def test_append_adds_and_refuses_an_id_already_held(filled):
+    store, ids, vectors = filled
+    extra = unit_rows(3, seed=4)
+    store.append(np.array([1, 2, 1000]), extra)
+    assert len(store) == 63 and store.ids().tolist() == sorted([*ids.tolist(), 1, 2, 1000])
+    np.testing.assert_array_equal(store.vectors(np.array([1000])), extra[2:])
+    _, found = store.search(extra[2:], 1)
+    assert found[0, 0] == 1000
+    with pytest.raises(ValueError, match="already held"):
+        store.append(ids[:1], vectors[:1])
+    assert len(store) == 63
+
+
+def test_delete_removes_by_id_and_ignores_ids_not_held(filled):
+    store, ids, vectors = filled
+    gone = ids[[1, 5, 20]]
+    store.delete(np.array([*gone, 999_999]))
+    assert len(store) == 57 and not set(gone.tolist()) & set(store.ids().tolist())
+    kept = ~np.isin(ids, gone)
+    queries = vectors[[1, 5, 20]]  # each gone vector is its own best match no more
+    assert_same_results(store.search(queries, 4), brute_force(ids[kept], vectors[kept], queries, 4))
+    with pytest.raises(KeyError):
+        store.vectors(gone[:1])
+
+
+def test_save_then_load_answers_the_same(filled, backend, tmp_path):
+    store, ids, vectors = filled
+    store.save(tmp_path)
+    _, load = backend
+    loaded = load(tmp_path)
+    queries = unit_rows(3, seed=5)
+    assert loaded.kind == store.kind and loaded.ids().tolist() == ids.tolist()
+    assert_same_results(loaded.search(queries, 6), store.search(queries, 6))
+    np.testing.assert_array_equal(loaded.vectors(ids), vectors)
+
+
+def test_bad_rows_are_refused_with_the_reason(backend):
+    new, _ = backend
+    store = new()
+    with pytest.raises(ValueError, match=r"shape \(n, 16\)"):
+        store.build(np.arange(2), np.zeros((2, DIM + 1), np.float32))
+    with pytest.raises(ValueError, match="2 ids for 3 vectors"):
+        store.build(np.arange(2), unit_rows(3))
+    with pytest.raises(ValueError, match="unique"):
+        store.build(np.array([4, 4]), unit_rows(2))
