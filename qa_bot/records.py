@@ -68,28 +68,6 @@ class Citation:
 
 
 @dataclass(frozen=True)
-class Sentence:
-    """A sentence of an article, as a character span of ``Article.text``."""
-
-    article: int
-    start: int
-    end: int
-
-
-@dataclass(frozen=True)
-class Passage:
-    """A run of consecutive sentences ``[first, last)`` of one section of one article.
-
-    ``heading`` is the section heading the passage sits under ("" when none).
-    """
-
-    article: int
-    first: int
-    last: int
-    heading: str = ""
-
-
-@dataclass(frozen=True)
 class Quote:
     """A verbatim quote: ``text == article.text[start:end]``."""
 

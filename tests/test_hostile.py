@@ -279,14 +279,15 @@ def test_launch_binds_loopback_without_share_link_and_limits_requests(bot, monke
     import gradio as gr
 
     from qa_bot.app import web
+    from qa_bot.app.limits import MAX_REQUEST_BYTES, RequestSizeLimit
 
     seen = {}
     monkeypatch.setattr(gr.Blocks, "launch", lambda self, **kwargs: seen.update(kwargs))
     monkeypatch.setattr(gr.Blocks, "queue", lambda self, **kwargs: seen.update(queue=kwargs) or self)
     web.launch(bot)
     assert seen["server_name"] == "127.0.0.1" and seen["share"] is False
-    assert seen["max_file_size"] == web.MAX_REQUEST_BYTES
+    assert seen["max_file_size"] == MAX_REQUEST_BYTES
     [middleware] = seen["app_kwargs"]["middleware"]
-    assert middleware.cls is web.RequestSizeLimit
+    assert middleware.cls is RequestSizeLimit
     assert seen["queue"] == {"default_concurrency_limit": web.CONCURRENCY, "max_size": web.QUEUE_SIZE}
     assert web.QUEUE_SIZE >= 20 * 2, "20 clients (and their pages' events) never find the queue full"

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import sys
-import textwrap
 from collections import Counter
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -18,10 +17,10 @@ import click
 
 from .. import __version__
 from ..errors import IndexMissingError, QABotError
+from .terminal import argument_text, format_answer, format_hits, progress_bar
 
 if TYPE_CHECKING:
     from ..bot import QABot
-    from ..records import Answer
 
 DEFAULT_CORPUS = "corpus"
 DEFAULT_INDEX = "index"
@@ -130,30 +129,13 @@ def add(sources, corpus_dir, title, outlet, published, url, author, article_id, 
 # ---------------------------------------------------------------------------- build
 
 
-def _progress_bar(desc: str):
-    """A ``progress(done, total)`` callback drawing a tqdm bar on stderr, created on first call."""
-    from tqdm import tqdm
-
-    state: dict[str, tqdm] = {}
-
-    def progress(done: int, total: int) -> None:
-        bar = state.get("bar")
-        if bar is None:
-            bar = state["bar"] = tqdm(total=total, desc=desc, unit="text", file=sys.stderr, leave=False)
-        bar.update(done - bar.n)
-        if done >= total:
-            bar.close()
-
-    return progress
-
-
 def run_build(corpus_dir: Path, index_dir: Path, model: str | None, token_states: bool | None = None) -> None:
     from ..bot import QABot
     from ..encoders.models import DEFAULT_MODEL
 
     click.echo(f"building the index of {corpus_dir} in {index_dir} ...", err=True)
     try:
-        report = QABot.build(corpus_dir, index_dir, model=model or DEFAULT_MODEL, progress=_progress_bar("embedding"),
+        report = QABot.build(corpus_dir, index_dir, model=model or DEFAULT_MODEL, progress=progress_bar("embedding"),
                              token_states=token_states)
     except OSError as exc:  # disk full, file size quota, read-only or unwritable directory
         where = f": {exc.filename}" if exc.filename else ""
@@ -210,39 +192,6 @@ def load_bot(
 # ---------------------------------------------------------------------------- ask / search
 
 
-def argument_text(value: str) -> str:
-    """A command-line argument as text: bytes that are not UTF-8 (which Python keeps as lone
-    surrogates) become U+FFFD, so a question holding them is answered rather than crashing the
-    tokenizer."""
-    try:
-        raw = value.encode("utf-8", "surrogateescape")
-    except UnicodeEncodeError:  # surrogates that did not come from undecodable bytes
-        raw = value.encode("utf-8", "surrogatepass")
-    return raw.decode("utf-8", "replace")
-
-
-def format_answer(answer: Answer) -> str:
-    """Readable terminal output for an answer."""
-    lines = [f"Q: {answer.question}", *([answer.read_as_note()] if answer.read_as else []), ""]
-    if not answer.answered:
-        lines.append(answer.message or "No answer.")
-        return "\n".join(lines)
-    for n, quote in enumerate(answer.quotes, 1):
-        wrapped = textwrap.fill(f"“{quote.text}”", width=96, initial_indent=f"[{n}] ", subsequent_indent="    ")
-        lines.append(wrapped)
-        art = quote.article
-        meta = ", ".join(x for x in (art.source, art.published) if x)
-        lines.append(f"    — {art.title}" + (f" ({meta})" if meta else ""))
-        where = f"characters {quote.start}–{quote.end}"
-        if quote.section:
-            where = f"section “{quote.section}”, {where}"
-        lines.append(f"    {where}; confidence {quote.score:.2f}")
-        if art.url:
-            lines.append(f"    {art.url}")
-        lines.append("")
-    return "\n".join(lines).rstrip()
-
-
 @main.command()
 @click.argument("question")
 @index_option
@@ -282,10 +231,8 @@ def search(query, index_dir, corpus_dir, model, k, as_json) -> None:
     if as_json:
         click.echo(json.dumps([h.to_dict() for h in hits], ensure_ascii=False))
         return
-    for n, hit in enumerate(hits, 1):
-        head = f" [{hit.heading}]" if hit.heading else ""
-        click.echo(f"{n}. {hit.article.title}{head}  (score {hit.score:.4f}, chars {hit.start}–{hit.end})")
-        click.echo(textwrap.indent(textwrap.fill(hit.text, 96), "   "))
+    if hits:
+        click.echo(format_hits(hits))
 
 
 @main.command(name="list")
@@ -337,7 +284,8 @@ def evaluate(
     from ..evaluation.baselines import System, make_system
     from ..bot import QABot
     from ..corpus.files import save_articles
-    from ..evaluation.datasets import DetailsFile, format_table, questions_to_score, run_eval
+    from ..evaluation.datasets import questions_to_score
+    from ..evaluation.run import DetailsFile, format_table, run_eval
     from ..answer.rerank import load_reranker
 
     try:
@@ -365,7 +313,7 @@ def evaluate(
             loaded = load_bot(index_dir, Path(DEFAULT_CORPUS), model)
             bot = QABot(loaded.data, loaded.encoder, config, reranker=reranker)
         reports = [
-            run_eval(make_system(bot, system), eval_set, k=k, progress=_progress_bar(f"asking ({system.value})"),
+            run_eval(make_system(bot, system), eval_set, k=k, progress=progress_bar(f"asking ({system.value})"),
                      record=record)
             for system in chosen
         ]

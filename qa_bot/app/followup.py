@@ -12,6 +12,8 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
+from ..retrieval.question import MAX_QUESTION_CHARS
+
 _PRONOUN = re.compile(
     r"\b(it|its|it's|they|them|their|theirs|he|him|his|she|her|hers|this|that|these|those|"
     r"there|then|the same|the group|the attack|the attacks|the event|such)\b",
@@ -30,7 +32,6 @@ def is_followup(question: str) -> bool:
 
 
 MAX_CONTEXT_CHARS = 300
-MAX_QUESTION_CHARS = 1000  # the bot's limit (bot.MAX_QUESTION_CHARS; not imported: bot is heavy)
 
 
 def contextualize(question: str, previous: Sequence[str]) -> str:

@@ -10,12 +10,12 @@ civilians?") are completed from the question before them. The ``/ask`` API endpo
 
 Serving (see docs/reliability.md for the measurements behind these choices):
 
-- Answers come from a :class:`LiveBot`: before each request it reads the index's ``CURRENT``
+- Answers come from a ``live.LiveBot``: before each request it reads the index's ``CURRENT``
   pointer (one small file) and, when ``qa-bot build`` has moved it, loads the new generation and
   swaps it in, so a rebuilt index is served without a restart. Requests already running finish
   on the index they started with; an index that fails to load is logged and the old one kept.
 - The queue runs at most ``CONCURRENCY`` answers at a time and holds at most ``QUEUE_SIZE``
-  waiting events; request bodies over ``MAX_REQUEST_BYTES`` are refused with HTTP 413.
+  waiting events; request bodies over ``limits.MAX_REQUEST_BYTES`` are refused with HTTP 413.
 """
 
 from __future__ import annotations
@@ -23,7 +23,6 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import re
-import threading
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
@@ -31,17 +30,20 @@ from typing import TYPE_CHECKING, Any
 # `evt: gr.SelectData` annotation of event handlers through this module's globals.
 import gradio as gr
 
-from ..errors import InvalidQuestionError, QABotError
-from .followup import contextualize, is_followup
+from ..errors import InvalidQuestionError
 from ..records import Answer, ArticleFilter
+from ..retrieval.question import MAX_QUESTION_CHARS
+from .followup import contextualize, is_followup
+from .limits import MAX_REQUEST_BYTES, RequestSizeLimit
+from .live import LiveBot
 from .render import CSS, answer_markdown, corpus_rows, escape, sources_html
 
 if TYPE_CHECKING:
     from ..bot import QABot
 
 MAX_EXAMPLES = 4
-# Questions that reach the model are capped in bot.clean_question; the box also stops typing there.
-MAX_INPUT_CHARS = 1000
+# Questions that reach the model are capped by clean_question; the box also stops typing there.
+MAX_INPUT_CHARS = MAX_QUESTION_CHARS
 # Answers running at once, across the chat and the /ask API (one concurrency group). The encoder
 # is CPU-bound and torch already spreads one question over both cores of the target machine; the
 # rest of an answer (features, quote selection) is single-threaded Python that overlaps another
@@ -52,106 +54,6 @@ ANSWER_GROUP = "answer"
 # Events waiting in the queue. A client has at most one event waiting, so this is how many people
 # can ask at the same moment before "queue full"; at ~27 answers/s, 128 waiting is ~5 s of delay.
 QUEUE_SIZE = 128
-# The largest request body accepted. A question is at most 1,000 characters; the chat also
-# sends its history, which stays far below this even in long conversations.
-MAX_REQUEST_BYTES = 1_000_000
-
-log = logging.getLogger(__name__)
-
-
-class LiveBot:
-    """The bot the app answers with, reloaded when ``qa-bot build`` publishes a new index.
-
-    ``current()`` is called per request. It reads the index's ``CURRENT`` pointer, which a build
-    replaces atomically as its last step, and when the pointer names another generation it loads
-    that one with the same encoder (the model is not reloaded). One thread loads while the others
-    keep answering from the old bot; a generation that fails to load is remembered and skipped.
-    """
-
-    def __init__(self, bot: QABot):
-        self._bot = bot
-        self._index_dir = bot.data.path.parent if bot.data.path is not None else None
-        self._loaded = bot.data.path.name if bot.data.path is not None else ""
-        self._failed: set[str] = set()
-        self._lock = threading.Lock()
-
-    def current(self) -> QABot:
-        """The bot for the live index generation (the previous one while a reload is running)."""
-        name = self._pointer()
-        if name and name != self._loaded and name not in self._failed and self._lock.acquire(blocking=False):
-            try:
-                self._reload(name)
-            finally:
-                self._lock.release()
-        return self._bot
-
-    def _pointer(self) -> str:
-        from ..store.generations import live_name
-
-        # A missing or unreadable pointer gives "": keep serving what is loaded.
-        return live_name(self._index_dir) if self._index_dir is not None else ""
-
-    def _reload(self, name: str) -> None:
-        from ..store.files import load_index
-
-        try:
-            data = load_index(self._index_dir)
-            fresh = self._bot.with_data(data)
-        except QABotError as exc:
-            self._failed.add(name)
-            log.warning("kept serving index %s: the new index %s does not load: %s", self._loaded, name, exc)
-            return
-        self._bot, self._loaded = fresh, data.path.name
-        log.info("now serving index %s", self._loaded)
-
-
-class RequestSizeLimit:
-    """ASGI middleware: refuse HTTP request bodies larger than ``max_bytes`` with 413.
-
-    A declared Content-Length is checked before anything is read; a body sent without one
-    (chunked) is read up to the limit and then replayed to the app, so memory stays bounded.
-    """
-
-    def __init__(self, app, max_bytes: int = MAX_REQUEST_BYTES):
-        self.app = app
-        self.max_bytes = max_bytes
-
-    async def __call__(self, scope, receive, send):
-        if scope["type"] != "http" or scope.get("method") in ("GET", "HEAD", "OPTIONS"):
-            return await self.app(scope, receive, send)
-        headers = dict(scope.get("headers") or [])
-        declared = headers.get(b"content-length", b"").decode("latin-1")
-        if declared.isdigit():
-            if int(declared) > self.max_bytes:
-                return await self._refuse(send)
-            return await self.app(scope, receive, send)
-        body, more = b"", True
-        while more:
-            message = await receive()
-            if message["type"] == "http.disconnect":
-                return None
-            body += message.get("body", b"")
-            more = message.get("more_body", False)
-            if len(body) > self.max_bytes:
-                return await self._refuse(send)
-        replayed = False
-
-        async def replay():
-            nonlocal replayed
-            if replayed:
-                return await receive()
-            replayed = True
-            return {"type": "http.request", "body": body, "more_body": False}
-
-        return await self.app(scope, replay, send)
-
-    async def _refuse(self, send) -> None:
-        text = (f"request body larger than {self.max_bytes:,} bytes; questions are limited to "
-                f"{MAX_INPUT_CHARS:,} characters").encode()
-        await send({"type": "http.response.start", "status": 413,
-                    "headers": [(b"content-type", b"text/plain; charset=utf-8"),
-                                (b"content-length", str(len(text)).encode())]})
-        await send({"type": "http.response.body", "body": text})
 
 
 def example_questions(bot: QABot, limit: int = MAX_EXAMPLES) -> list[str]:

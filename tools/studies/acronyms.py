@@ -20,7 +20,7 @@ import numpy as np
 
 from tools.fit.answerer import build, candidates, fit_split
 
-from qa_bot.evaluation.datasets import contains_gold
+from qa_bot.evaluation.run import contains_gold
 
 
 def main() -> None:
