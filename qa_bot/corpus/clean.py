@@ -6,7 +6,7 @@ leading or trailing blank lines. Paragraph text is otherwise kept verbatim, beca
 later copied from it character for character.
 
 Every line that is removed is reported as a :class:`Dropped` with a short reason, so a curator
-can see what went and why. The patterns live in the tables below (``CLUTTER_RULES``,
+can see what went and why. The patterns live in the tables of ``clutter`` (``CLUTTER_RULES``,
 ``TAIL_RULES``); add to them rather than to the code.
 """
 
@@ -16,8 +16,12 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from .files import normalise_date
 from ..errors import ArticleError
+from .clutter import (
+    BYLINE, BYLINE_RE, CAPTION, CAPTION_LABEL_RE, CLUTTER_RULES, CONNECTORS, DATE_MARKER_RE, DATE_RE, STAMP,
+    TAIL_RULES, Rule,
+)
+from .files import normalise_date
 
 _DISPLAY_CHARS = 80
 _HEADING_MAX_WORDS = 12
@@ -52,97 +56,6 @@ class Cleaned:
     dropped: list[Dropped] = field(default_factory=list)
 
 
-@dataclass(frozen=True)
-class _Rule:
-    """A line pattern. Lines longer than ``max_words`` are prose and never match."""
-
-    reason: str
-    pattern: re.Pattern[str]
-    max_words: int = 25
-
-
-def _rule(reason: str, pattern: str, max_words: int = 25) -> _Rule:
-    return _Rule(reason, re.compile(pattern, re.IGNORECASE), max_words)
-
-
-_MONTH = (
-    r"(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?"
-    r"|sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)"
-)
-_DATE = (
-    rf"(?:\d{{4}}-\d{{2}}-\d{{2}}|{_MONTH}\.?\s+\d{{1,2}}(?:st|nd|rd|th)?,?\s+\d{{4}}"
-    rf"|\d{{1,2}}(?:st|nd|rd|th)?\s+{_MONTH}\.?,?\s+\d{{4}})"
-)
-_DATE_RE = re.compile(rf"\b{_DATE}\b", re.IGNORECASE)
-_WEEKDAY = r"(?:mon|tue|wed|thu|fri|sat|sun)[a-z]*"
-_TIME = r"\d{1,2}[:.]\d{2}(?:\s*[ap]\.?m\.?)?(?:\s*\(?[A-Z]{2,5}\)?)?"
-_DATE_MARKER_RE = re.compile(r"^\s*date\s*:?\s*(\d{4}-\d{2}-\d{2})\b\s*", re.IGNORECASE)
-_CAPTION_WORDS = r"(?:photo|photograph|image|picture|pic|illustration|graphic|screengrab|video grab)s?"
-_CONNECTORS = frozenset({"and", "&", "de", "da", "del", "van", "von", "der", "den", "bin", "al", "la", "le", "du"})
-_BYLINE_RE = re.compile(
-    r"^(?:by|written by|reported by|words by)\s*[:\-–—]?\s+(?P<author>[^|•·]+?)\s*(?:[|•·].*)?$",
-    re.IGNORECASE,
-)
-
-BYLINE = "byline"
-STAMP = "reading time / updated stamp"
-CAPTION = "image caption"
-_CAPTION_LABEL_RE = re.compile(r"^(?:image|photo|picture|video) caption\s*[,:]?$", re.IGNORECASE)
-
-#: Lines removed wherever they appear (before the tail starts).
-CLUTTER_RULES: tuple[_Rule, ...] = (
-    _rule("advertisement",
-          r"^(?:advertisements?|advert|ad|ad feedback|sponsored(?: content)?|promoted|paid content)$"),
-    _rule("advertisement", r"^(?:loading\s+)?(?:taboola|outbrain)\b.*$|^scroll to continue with content$"),
-    _rule("'Story continues below this ad'",
-          r"^(?:story|article) continues (?:below|after) (?:this |the )?(?:ad|advertisement)$"
-          r"|^continue reading below$"),
-    _rule("'Also Read' link", r"^(?:also read|read also|also see|also watch|must watch|read more|read next"
-          r"|related)\s*(?:[|:–—-]\s*\S.*|[.…]*)$"),
-    _rule("share/follow prompt",
-          r"^(?:click here to (?:follow|join|subscribe)|follow us on|stay updated with the latest"
-          r"|subscribe to|sign up (?:for|to)|join our (?:whatsapp|telegram)|download the .{1,40} app"
-          r"|make us (?:a )?preferred source|add .{1,30} as a preferred source|listen to (?:this )?(?:article|story)"
-          r"|share (?:this|on|via)|sign up here)\b.*$", max_words=15),
-    _rule("share/follow prompt",
-          r"^(?:share|tweet|email|e-mail|print|facebook|twitter|x|whatsapp|linkedin|reddit|telegram"
-          r"|pinterest|save|copy|copy link|copy url|link copied!?)$"),
-    _rule("comment widget",
-          r"^(?:latest comments?|post (?:a )?comment|read comments|view comments|show comments|comments?"
-          r"|add (?:a )?comment|leave a (?:comment|reply)|join the conversation|\d+\s+comments?)$"),
-    _rule(STAMP,
-          rf"^(?:\d+\s*(?:min|mins|minutes?)\s*read(?!ing|er|s\b)"
-          rf"|(?:last\s+)?(?:updated|published|posted|modified|first published)\b.*(?:{_DATE}|{_TIME}))",
-          max_words=20),
-    _rule(STAMP, rf"^(?:{_WEEKDAY}\.?,?\s+)?(?:{_DATE})(?:\s*,?\s*(?:at\s+)?{_TIME})?$"
-          r"|^(?:published|updated)$|^\d+\s+(?:minutes?|mins?|hours?|hrs?|days?)\s+ago$"),
-    _rule(CAPTION,
-          rf"\((?:[^()]{{0,40}}\s|[^()]{{0,40}}-)?{_CAPTION_WORDS}\b(?:\s*(?:by|:|/|-|–|credit)[^()]{{0,80}})?\)$"
-          r"|\(file\)$"
-          rf"|[.!?”]\s+{_CAPTION_WORDS}\s*:\s*\S[^.!?]{{0,60}}$",  # "... the scene. Photograph: Reuters"
-          max_words=80),
-    _rule(CAPTION,
-          rf"^(?:representational {_CAPTION_WORDS}|file {_CAPTION_WORDS}"
-          rf"|{_CAPTION_WORDS}\s*(?:credit|source|caption)?\s*[:,]"
-          r"|credit\s*:|courtesy\s*:)",
-          max_words=60),
-)
-
-#: Lines that mark the end of the article once it has begun; everything from there is cut.
-TAIL_RULES: tuple[_Rule, ...] = (
-    _rule("copyright line", r"^(?:©|\(c\)\s|copyright\s*(?:©|\(c\)|\d{4})).*$"),
-    _rule("author bio", r"^about the (?:author|writer|reporter)s?$"),
-    _rule("comment widget",
-          r"^(?:latest comments?|post (?:a )?comment|read comments|view comments|\d+\s+comments?)$"),
-    _rule("trailing link list ('{line}')",
-          r"^(?:top stories|must read|buzzing now|trending(?: now| news| stories| topics)?|latest news"
-          r"|live blog|photos|videos|related (?:stories|articles|news|posts|coverage|topics)"
-          r"|you (?:may|might) also like|more from .{1,40}|recommended(?: for you| stories| articles)?"
-          r"|most (?:read|popular|viewed)|editor'?s picks|don'?t miss|up next|more stories|more on this story"
-          r"|related topics|explore more on these topics|reuse this content|our standards\b.*)$"),
-    _rule("trailing link list ('Latest News')", rf"^(?:{_MONTH}\.?\s+\d{{1,2}}\s*:\s*)latest news$"),
-)
-
 _SENTENCE_END = tuple('.!?;:…"”’)')
 _HEADING_BAD_END = tuple(".!,;:…")
 _QUOTE_START = tuple("\"'“‘«(")
@@ -154,7 +67,7 @@ def _shorten(text: str) -> str:
     return text if len(text) <= _DISPLAY_CHARS else text[: _DISPLAY_CHARS - 3].rstrip() + "..."
 
 
-def _match(rules: Iterable[_Rule], line: str) -> str | None:
+def _match(rules: Iterable[Rule], line: str) -> str | None:
     """The reason of the first rule matching ``line``, or None."""
     words = len(line.split())
     for rule in rules:
@@ -165,7 +78,7 @@ def _match(rules: Iterable[_Rule], line: str) -> str | None:
 
 def _find_date(line: str) -> str:
     """An ISO date found in a stamp such as ``"Updated: Feb 1, 2026 07:37 PM IST"``, else ""."""
-    match = _DATE_RE.search(line)
+    match = DATE_RE.search(line)
     if not match:
         return ""
     value = re.sub(r"(\d)(?:st|nd|rd|th)\b", r"\1", match.group(0))
@@ -177,14 +90,14 @@ def _find_date(line: str) -> str:
 
 def _byline_author(line: str) -> str:
     """The name in a byline (``"By: Jane Roe"`` -> ``"Jane Roe"``), or "" if it is not one."""
-    match = _BYLINE_RE.match(line)
+    match = BYLINE_RE.match(line)
     if not match:
         return ""
     name = match.group("author").strip()
     words = name.replace(",", " ").split()
     if not words or len(words) > 8 or name.endswith(".") or any(ch.isdigit() for ch in name):
         return ""
-    if all(w[0].isupper() or w.lower() in _CONNECTORS for w in words):
+    if all(w[0].isupper() or w.lower() in CONNECTORS for w in words):
         return name
     return ""
 
@@ -231,7 +144,7 @@ class _Filter:
         reason = _match(CLUTTER_RULES, line) or _match(TAIL_RULES, line)
         if reason == STAMP:
             self.published = self.published or _find_date(line)
-        self.caption_next = reason == CAPTION and bool(_CAPTION_LABEL_RE.match(line))
+        self.caption_next = reason == CAPTION and bool(CAPTION_LABEL_RE.match(line))
         if reason is None and not heading and _is_prose(line):
             self.body_started = True
         return reason
@@ -314,7 +227,7 @@ def clean_pasted(text: str) -> Cleaned:
     dropped: list[Dropped] = []
     title = lines[first].strip()
     published = ""
-    marker = _DATE_MARKER_RE.match(title)
+    marker = DATE_MARKER_RE.match(title)
     if marker:
         published = _find_date(marker.group(1))
         dropped.append(Dropped(first + 1, marker.group(0).strip(), "date marker"))
