@@ -18,10 +18,10 @@ from pathlib import Path
 
 import numpy as np
 
-from qa_bot.indexing.build import build_index
 from qa_bot.corpus.files import save_articles
-from qa_bot.evaluation.datasets import EvalQuestion, load_mrqa
 from qa_bot.corpus.ingest import read_sources
+from qa_bot.evaluation.datasets import EvalQuestion, load_mrqa
+from qa_bot.indexing.build import build_index
 from qa_bot.records import Article
 
 ROOT = Path(__file__).resolve().parents[1]

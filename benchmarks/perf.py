@@ -38,18 +38,17 @@ from pathlib import Path
 
 import numpy as np
 
-from benchmarks import corpora
-
 import qa_bot.bot
+from benchmarks import corpora
 from qa_bot.bot import QABot
-from qa_bot.retrieval import hybrid as retrieve
-from qa_bot.store.vectors import faiss as ann
-from qa_bot.indexing.build import BATCH_SIZE, build_index
-from qa_bot.indexing.rows import chunk, passage_texts, sentence_texts
 from qa_bot.corpus.files import save_articles
 from qa_bot.encoders.factory import make_encoder
 from qa_bot.encoders.models import resolve_model
+from qa_bot.indexing.build import BATCH_SIZE, build_index
+from qa_bot.indexing.rows import chunk, passage_texts, sentence_texts
+from qa_bot.retrieval import hybrid as retrieve
 from qa_bot.store.files import current_generation
+from qa_bot.store.vectors import faiss as ann
 
 SIZES = (2_000, 20_000, 200_000)
 QA_BOT = str(Path(sys.executable).with_name("qa-bot"))

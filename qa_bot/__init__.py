@@ -10,8 +10,6 @@ Heavy libraries (torch, sentence-transformers, faiss) load lazily, so importing 
 
 from __future__ import annotations
 
-__version__ = "0.1.0"
-
 from typing import TYPE_CHECKING
 
 from .errors import (
@@ -26,6 +24,7 @@ from .errors import (
     QABotError,
 )
 from .records import Answer, Article, ArticleFilter, Citation, Quote, SearchHit
+from .version import __version__
 
 if TYPE_CHECKING:
     from .bot import QABot
@@ -47,6 +46,7 @@ __all__ = [
     "IndexMissingError",
     "InvalidQuestionError",
     "ModelLoadError",
+    "__version__",
 ]
 
 

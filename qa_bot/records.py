@@ -44,9 +44,7 @@ class ArticleFilter:
             return False
         if self.published_from and not (article.published and article.published >= self.published_from):
             return False
-        if self.published_to and not (article.published and article.published <= self.published_to):
-            return False
-        return True
+        return not self.published_to or bool(article.published and article.published <= self.published_to)
 
     @property
     def is_empty(self) -> bool:

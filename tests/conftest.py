@@ -27,7 +27,7 @@ def _feature_vector(feature: str, dim: int) -> np.ndarray:
     bits = []
     counter = 0
     while len(bits) < dim:  # 256 bits per digest; chain digests for wider vectors
-        digest = hashlib.sha256(f"{counter}\x00{feature}".encode("utf-8")).digest()
+        digest = hashlib.sha256(f"{counter}\x00{feature}".encode()).digest()
         bits.extend(np.unpackbits(np.frombuffer(digest, dtype=np.uint8)).tolist())
         counter += 1
     vector = np.where(np.asarray(bits[:dim]) == 1, 1.0, -1.0)

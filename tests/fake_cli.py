@@ -19,10 +19,8 @@ file at that step and sleeps, so the test knows where the process is when it kil
 from __future__ import annotations
 
 import os
-import sys
 import time
 from pathlib import Path
-
 
 from conftest import FakeEncoder
 

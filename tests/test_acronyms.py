@@ -8,11 +8,11 @@ from dataclasses import replace
 import pytest
 from conftest import FakeEncoder, make_corpus
 
-from qa_bot.retrieval.acronyms import Acronyms, best_long_form
-from qa_bot.bot import QABot
-from qa_bot.indexing.build import build_index
-from qa_bot.errors import IndexCorruptError
 from qa_bot.answer.features import RANK_FEATURES
+from qa_bot.bot import QABot
+from qa_bot.errors import IndexCorruptError
+from qa_bot.indexing.build import build_index
+from qa_bot.retrieval.acronyms import Acronyms, best_long_form
 from qa_bot.store.files import load_index
 from qa_bot.store.generations import current_generation
 

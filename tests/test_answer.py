@@ -11,14 +11,14 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from qa_bot.answer.config import WEIGHTS_FILE, AnswerConfig
-from qa_bot.answer.spans import quote_span
 from qa_bot.answer.features import answer_type, coverage, has_type
+from qa_bot.answer.spans import quote_span
 from qa_bot.bot import QABot
-from qa_bot.retrieval.question import MAX_QUESTION_CHARS, clean_question
-from qa_bot.indexing.build import build_index
-from qa_bot.indexing.chunking import chunk_text
 from qa_bot.corpus.files import load_corpus
 from qa_bot.errors import InvalidQuestionError
+from qa_bot.indexing.build import build_index
+from qa_bot.indexing.chunking import chunk_text
+from qa_bot.retrieval.question import MAX_QUESTION_CHARS, clean_question
 from qa_bot.store.files import load_index
 
 # The shipped weights and threshold are fitted for the real model (qa_bot/weights.json). The fake

@@ -274,7 +274,7 @@ def test_chunk_text_invariants_on_random_articles(blocks, newline, blank, params
     assert [text[a:b] for a, b in chunks.paragraphs] == expected_paragraphs
     # Each sentence's heading is the last heading before it; passages carry exactly that one.
     headings_before = []
-    for i, (a, _, _) in enumerate(chunks.sentences):
+    for a, _, _ in chunks.sentences:
         before = [line for line in text[:a].split(newline) if line.startswith("## ")]
         headings_before.append(before[-1][3:].rstrip(" #") if before else "")
     covered = set()

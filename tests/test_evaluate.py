@@ -11,8 +11,8 @@ import pytest
 from conftest import SMALL_ARTICLES, FakeEncoder, make_corpus
 
 from qa_bot.answer.config import AnswerConfig
-from qa_bot.evaluation.baselines import FullSystem, SentenceBaseline, System, make_system
 from qa_bot.bot import QABot
+from qa_bot.evaluation.baselines import FullSystem, SentenceBaseline, System, make_system
 from qa_bot.evaluation.datasets import EvalQuestion, EvalSet, fingerprint, load_eval_set, without_fitted
 from qa_bot.evaluation.run import contains_gold, format_table, run_eval
 from qa_bot.records import Article

@@ -21,11 +21,11 @@ import pytest
 from conftest import SMALL_ARTICLES, FakeEncoder, make_corpus
 
 from qa_bot.answer.config import FALLBACK_ABSTAIN, FALLBACK_RANK, AnswerConfig
+from qa_bot.app.live import LiveBot
 from qa_bot.bot import QABot
 from qa_bot.indexing.build import build_index
 from qa_bot.store.files import load_index
 from qa_bot.store.generations import current_generation
-from qa_bot.app.live import LiveBot
 
 FAKE_CLI = [sys.executable, str(Path(__file__).with_name("fake_cli.py"))]
 CONFIG = AnswerConfig(rank_weights=FALLBACK_RANK, abstain_weights=FALLBACK_ABSTAIN, min_confidence=0.05)

@@ -7,7 +7,14 @@ import pytest
 
 from qa_bot.answer.candidates import confidence
 from qa_bot.answer.features import (
-    ABSTAIN_FEATURES, RANK_FEATURES, Evidence, abstain_features, has_type, linear, rank_features, unknown_share,
+    ABSTAIN_FEATURES,
+    RANK_FEATURES,
+    Evidence,
+    abstain_features,
+    has_type,
+    linear,
+    rank_features,
+    unknown_share,
 )
 
 IDF = {"bla": 2.0, "want": 1.0, "independ": 3.0, "balochistan": 1.5, "kill": 1.0, "peopl": 0.5}

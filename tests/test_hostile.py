@@ -17,16 +17,16 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from qa_bot.answer.config import FALLBACK_ABSTAIN, FALLBACK_RANK, AnswerConfig
-from qa_bot.bot import QABot
-from qa_bot.retrieval.question import MAX_QUESTION_CHARS
-from qa_bot.indexing.build import build_index
 from qa_bot.app.cli import main
-from qa_bot.corpus.files import load_corpus
-from qa_bot.errors import InvalidQuestionError
-from qa_bot.store.files import load_index
-from qa_bot.corpus.ingest import MAX_ARTICLE_CHARS, Overrides, add_sources
-from qa_bot.records import Answer
 from qa_bot.app.render import answer_markdown, escape
+from qa_bot.bot import QABot
+from qa_bot.corpus.files import load_corpus
+from qa_bot.corpus.ingest import MAX_ARTICLE_CHARS, Overrides, add_sources
+from qa_bot.errors import InvalidQuestionError
+from qa_bot.indexing.build import build_index
+from qa_bot.records import Answer
+from qa_bot.retrieval.question import MAX_QUESTION_CHARS
+from qa_bot.store.files import load_index
 
 CONFIG = AnswerConfig(rank_weights=FALLBACK_RANK, abstain_weights=FALLBACK_ABSTAIN, min_confidence=0.05)
 INJECTIONS = [
@@ -241,7 +241,7 @@ def test_deep_or_malformed_html_gives_an_article_or_a_named_error(tmp_path, html
     assert time.perf_counter() - started < 60
     for error in report.errors:
         assert error.source == bad
-    for item, path in report.added:
+    for _, path in report.added:
         assert "<script" not in path.read_text(encoding="utf-8")
 
 

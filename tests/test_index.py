@@ -16,8 +16,6 @@ from conftest import SMALL_ARTICLES, FakeEncoder, SpanFakeEncoder, make_corpus
 
 import qa_bot
 from qa_bot.bot import QABot
-from qa_bot.indexing.build import build_index, content_hash
-from qa_bot.indexing.chunking import ChunkParams, chunk_text
 from qa_bot.corpus.files import load_corpus
 from qa_bot.errors import (
     BuildInProgressError,
@@ -26,6 +24,8 @@ from qa_bot.errors import (
     IndexIncompatibleError,
     IndexMissingError,
 )
+from qa_bot.indexing.build import build_index, content_hash
+from qa_bot.indexing.chunking import ChunkParams, chunk_text
 from qa_bot.indexing.rows import embed_text
 from qa_bot.store.data import PARAGRAPH, PASSAGE, SENTENCE
 from qa_bot.store.files import load_index
@@ -111,7 +111,7 @@ def test_build_then_load_round_trip(small_corpus, tmp_path, fake_encoder):
         assert rows["paragraph"].tolist() == [p + n_para for _, _, p in chunks.sentences]
         prow = data.passages[data.passages["article"] == pos]
         assert [r[1:] for r in prow.tolist()] == [
-            (f + n_sent, l + n_sent, hs, he) for f, l, hs, he in chunks.passages
+            (first + n_sent, last + n_sent, hs, he) for first, last, hs, he in chunks.passages
         ]
         grow = data.paragraphs[data.paragraphs["article"] == pos]
         assert [r[1:] for r in grow.tolist()] == chunks.paragraphs
@@ -395,9 +395,8 @@ def test_leftovers_of_a_killed_build_are_removed_by_the_next(built, fake_encoder
 def test_concurrent_build_is_refused(built, fake_encoder):
     corpus, index_dir, _ = built
     live = generation(index_dir)
-    with build_lock(index_dir):
-        with pytest.raises(BuildInProgressError, match="another 'qa-bot build' is writing"):
-            build_index(corpus, index_dir, fake_encoder)
+    with build_lock(index_dir), pytest.raises(BuildInProgressError, match="another 'qa-bot build' is writing"):
+        build_index(corpus, index_dir, fake_encoder)
     assert generation(index_dir) == live
     build_index(corpus, index_dir, fake_encoder)  # the lock is free again
 

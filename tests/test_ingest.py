@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 
 from qa_bot.corpus.files import load_corpus, read_article
-from qa_bot.errors import ArticleError
 from qa_bot.corpus.ingest import Overrides, add_sources, fetch_url, read_sources
+from qa_bot.errors import ArticleError
 
 GUM = Path(__file__).parents[1] / ".." / "shared" / "data" / "gum_wikinews.jsonl"
 
@@ -446,3 +446,13 @@ def test_non_http_scheme_refused(url: str) -> None:
     assert error.source == url and "http(s)" in error.problem
     with pytest.raises(ArticleError):
         fetch_url(url)
+
+
+def test_a_jsonl_file_of_white_space_only_is_reported(tmp_path):
+    """Characters such as U+001C are white space to str.strip() but not to bytes.strip(): such a
+    file passed the empty-file check and then gave no article and no error (found by hypothesis)."""
+    source = tmp_path / "blank.jsonl"
+    source.write_bytes(b"\x1c\n\x1d \n")
+    articles, errors = read_sources([str(source)])
+    assert not articles and [e.source for e in errors] == [str(source)]
+    assert "no article" in str(errors[0])

@@ -9,12 +9,12 @@ from conftest import SMALL_ARTICLES, FakeEncoder, make_corpus
 from test_answer import HAND, check_quote
 
 from qa_bot.answer.config import AnswerConfig
-from qa_bot.bot import QABot
-from qa_bot.indexing.build import build_index
-from qa_bot.app.cli import main
-from qa_bot.errors import ModelLoadError
-from qa_bot.store.files import load_index
 from qa_bot.answer.rerank import CrossEncoderReranker, rerank_order
+from qa_bot.app.cli import main
+from qa_bot.bot import QABot
+from qa_bot.errors import ModelLoadError
+from qa_bot.indexing.build import build_index
+from qa_bot.store.files import load_index
 
 
 class WordReranker:

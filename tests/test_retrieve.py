@@ -15,9 +15,9 @@ from hypothesis import strategies as st
 
 from qa_bot.indexing.build import build_index
 from qa_bot.indexing.rows import embed_text
+from qa_bot.retrieval.hybrid import Retriever, rrf
 from qa_bot.store.files import load_index
 from qa_bot.store.lexical import tokenize
-from qa_bot.retrieval.hybrid import Retriever, rrf
 
 # ---------------------------------------------------------------------------- rrf
 

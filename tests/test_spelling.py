@@ -7,12 +7,12 @@ from dataclasses import replace
 import pytest
 from conftest import FakeEncoder, make_corpus
 
+from qa_bot.answer.features import ABSTAIN_FEATURES, RANK_FEATURES
 from qa_bot.bot import QABot
 from qa_bot.indexing.build import build_index
-from qa_bot.answer.features import ABSTAIN_FEATURES, RANK_FEATURES
+from qa_bot.retrieval.spelling import Spelling, english_words
 from qa_bot.store.files import load_index
 from qa_bot.store.lexical import tokenize
-from qa_bot.retrieval.spelling import Spelling, english_words
 
 TEXTS = [
     "The Baloch Liberation Army claimed the attack on the Jaffar Express. More trains were halted.",

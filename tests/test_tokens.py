@@ -10,14 +10,20 @@ import pytest
 from conftest import SMALL_ARTICLES, FakeEncoder, SpanFakeEncoder, make_corpus
 
 from qa_bot.answer.config import AnswerConfig, fitted
-from qa_bot.bot import QABot
-from qa_bot.indexing.build import build_index
-from qa_bot.errors import IndexCorruptError
 from qa_bot.answer.features import RANK_FEATURES
+from qa_bot.bot import QABot
+from qa_bot.errors import IndexCorruptError
+from qa_bot.indexing.build import build_index
 from qa_bot.store.files import load_index
 from qa_bot.store.generations import current_generation
 from qa_bot.store.token_states import (
-    BASIS_FILE, PackedTokens, Projection, TokenStore, adapter_for, projection_for, quantise,
+    BASIS_FILE,
+    PackedTokens,
+    Projection,
+    TokenStore,
+    adapter_for,
+    projection_for,
+    quantise,
 )
 
 MAXSIM = RANK_FEATURES.index("maxsim")

@@ -50,7 +50,7 @@ def app_url(tmp_path_factory):
     shutil.copytree(ROOT / "corpus", corpus)
     save_articles(corpus, [HOSTILE])
     port = _free_port()
-    log = open(work / "server.log", "w")
+    log = open(work / "server.log", "w")  # noqa: SIM115 (the server writes to it until the fixture ends)
     env = dict(os.environ, HF_HUB_OFFLINE="1", GRADIO_ANALYTICS_ENABLED="False")
     proc = subprocess.Popen(
         [sys.executable, "-m", "qa_bot.app.cli", "serve", "--corpus", str(corpus), "--index", str(work / "index"),

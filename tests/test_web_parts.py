@@ -5,16 +5,16 @@ from __future__ import annotations
 import dataclasses
 
 import pytest
-from conftest import FakeEncoder, make_corpus, SMALL_ARTICLES
+from conftest import SMALL_ARTICLES, FakeEncoder, make_corpus
 
 from qa_bot.answer.config import FALLBACK_ABSTAIN, FALLBACK_RANK, AnswerConfig
+from qa_bot.app.followup import contextualize, is_followup
+from qa_bot.app.render import answer_markdown, corpus_rows, escape, sources_html
+from qa_bot.app.web import make_filter
 from qa_bot.bot import QABot
 from qa_bot.corpus.files import save_articles
 from qa_bot.errors import InvalidQuestionError
-from qa_bot.app.followup import contextualize, is_followup
 from qa_bot.records import Answer, Article, ArticleFilter, Citation, Quote
-from qa_bot.app.render import answer_markdown, corpus_rows, escape, sources_html
-from qa_bot.app.web import make_filter
 
 CITATION = Citation("a1", "Headline <b>x</b>", "Outlet & Co", "https://news.example/a?x=1&y=<2>", "2026-02-01")
 

@@ -15,7 +15,14 @@ from ..store.data import IndexData
 from ..store.lexical import tokenize
 from .config import AnswerConfig
 from .features import (
-    ABSTAIN_FEATURES, RANK_FEATURES, Evidence, abstain_features, linear, rank_features, sigmoid, unknown_share,
+    ABSTAIN_FEATURES,
+    RANK_FEATURES,
+    Evidence,
+    abstain_features,
+    linear,
+    rank_features,
+    sigmoid,
+    unknown_share,
 )
 from .rerank import Reranker, rerank_order
 

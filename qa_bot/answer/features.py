@@ -68,7 +68,8 @@ _NUMBER_S = re.compile(
 _DATE_S = re.compile(
     r"\b(1\d{3}|20\d{2})s?\b"
     r"|\b(monday|tuesday|wednesday|thursday|friday|saturday|sunday|yesterday|today|tomorrow|tonight)\b"
-    r"|\b(last|next|this) (year|month|week|decade|century)\b|\bcentury\b|\b(\d+|several|two|three) (years|decades) ago\b",
+    r"|\b(last|next|this) (year|month|week|decade|century)\b|\bcentury\b"
+    r"|\b(\d+|several|two|three) (years|decades) ago\b",
     re.I,
 )
 # Month names only capitalised: "may" and "march" are also verbs.

@@ -62,7 +62,7 @@ def quote_span(
             hi = best
     if room() and _ANAPHOR.match(text_of(lo)) and same_para(lo - 1):
         lo -= 1
-    if room() and same_para(hi + 1) and _ANAPHOR.match(text_of(hi + 1)):
-        if score_of(hi + 1) >= score_of(best) - follow_margin:
-            hi += 1
+    if (room() and same_para(hi + 1) and _ANAPHOR.match(text_of(hi + 1))
+            and score_of(hi + 1) >= score_of(best) - follow_margin):
+        hi += 1
     return lo, hi

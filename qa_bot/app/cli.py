@@ -15,8 +15,8 @@ from typing import TYPE_CHECKING
 
 import click
 
-from .. import __version__
 from ..errors import IndexMissingError, QABotError
+from ..version import __version__
 from .terminal import argument_text, format_answer, format_hits, progress_bar
 
 if TYPE_CHECKING:
@@ -176,8 +176,8 @@ def load_bot(
 ) -> QABot:
     """Load the index, building it from the corpus first if there is none yet."""
     from ..answer.config import AnswerConfig
-    from ..bot import QABot
     from ..answer.rerank import load_reranker
+    from ..bot import QABot
 
     config = AnswerConfig(strict=strict, min_confidence=min_confidence)
     options = {"model": model, "reranker": load_reranker(cross_encoder), "config": config}
@@ -281,12 +281,12 @@ def evaluate(
     import tempfile
 
     from ..answer.config import AnswerConfig
-    from ..evaluation.baselines import System, make_system
+    from ..answer.rerank import load_reranker
     from ..bot import QABot
     from ..corpus.files import save_articles
+    from ..evaluation.baselines import System, make_system
     from ..evaluation.datasets import questions_to_score
     from ..evaluation.run import DetailsFile, format_table, run_eval
-    from ..answer.rerank import load_reranker
 
     try:
         chosen = System.named(systems)

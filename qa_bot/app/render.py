@@ -51,7 +51,8 @@ def answer_markdown(answer: Answer) -> str:
         return note + f'<span class="qa-none">{escape(answer.message or "No answer.")}</span>'
     parts = []
     for n, quote in enumerate(answer.quotes, 1):
-        cue = f'<span class="qa-cue" title="confidence {quote.score:.0%}">{_meter(quote.score)} {confidence_label(quote.score)}</span>'
+        label = f"{_meter(quote.score)} {confidence_label(quote.score)}"
+        cue = f'<span class="qa-cue" title="confidence {quote.score:.0%}">{label}</span>'
         parts.append(
             f"> {escape(quote.text)} <sup>[{n}]</sup>\n\n"
             f'<span class="qa-source">[{n}] {source_line(quote)}</span> {cue}'

@@ -87,7 +87,9 @@ def _parse_date(value: str, label: str) -> str | None:
         raise InvalidQuestionError(f"the {label} date {value!r} is not a date; write it as YYYY-MM-DD") from None
 
 
-def make_filter(outlets: list[str] | None, all_outlets: list[str], date_from: str, date_to: str) -> ArticleFilter | None:
+def make_filter(
+    outlets: list[str] | None, all_outlets: list[str], date_from: str, date_to: str
+) -> ArticleFilter | None:
     """The ArticleFilter for the page's filter controls (None when they restrict nothing)."""
     sources = None
     if outlets is not None and set(outlets) != set(all_outlets):

@@ -18,8 +18,17 @@ from dataclasses import dataclass, field
 
 from ..errors import ArticleError
 from .clutter import (
-    BYLINE, BYLINE_RE, CAPTION, CAPTION_LABEL_RE, CLUTTER_RULES, CONNECTORS, DATE_MARKER_RE, DATE_RE, STAMP,
-    TAIL_RULES, Rule,
+    BYLINE,
+    BYLINE_RE,
+    CAPTION,
+    CAPTION_LABEL_RE,
+    CLUTTER_RULES,
+    CONNECTORS,
+    DATE_MARKER_RE,
+    DATE_RE,
+    STAMP,
+    TAIL_RULES,
+    Rule,
 )
 from .files import normalise_date
 

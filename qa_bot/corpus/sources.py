@@ -49,7 +49,8 @@ def check_not_binary(text: str, where: str) -> str:
         first = CONTROL_RE.search(text)
         raise ArticleError(
             where, f"looks like binary data, not text ({len(controls):,} control characters, the first "
-            f"0x{ord(first.group()):02x} at character {first.start():,}); give the article as a text, HTML or JSONL file",
+            f"0x{ord(first.group()):02x} at character {first.start():,}); give the article as a text, HTML or "
+            "JSONL file",
         )
     return text
 
@@ -111,6 +112,8 @@ def _jsonl_text(text: str) -> str:
 
 
 def _jsonl_drafts(content: str, where: str) -> Iterator[Draft | ArticleError]:
+    if not content.strip():  # white space that bytes.strip() keeps, such as "\x1c"
+        yield ArticleError(where, "holds no article, only blank lines; put one JSON object a line in it")
     # split on "\n" only: JSON strings may hold U+2028 and other characters splitlines() breaks at
     for number, line in enumerate(content.split("\n"), start=1):
         if not line.strip():

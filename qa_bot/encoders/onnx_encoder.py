@@ -32,12 +32,17 @@ from pathlib import Path
 
 import numpy as np
 
+from ..errors import ModelLoadError
 from .models import INT8_SUFFIX, canonical_model_name, resolve_model
 from .pooling import (
-    TokenStates, encode_in_batches, encode_spans_in_batches, encode_tokens_in_batches, mean_pool, pool_tokens,
+    TokenStates,
+    encode_in_batches,
+    encode_spans_in_batches,
+    encode_tokens_in_batches,
+    mean_pool,
+    pool_tokens,
     text_tokens,
 )
-from ..errors import ModelLoadError
 
 ONNX_RECIPE = 1  # bump when the export changes, so older cached exports are not reused
 _PROBES = (

@@ -11,7 +11,12 @@ import numpy as np
 from ..errors import ModelLoadError
 from .models import DEFAULT_MODEL, DOWNLOAD_HINT, canonical_model_name, downloads_allowed, resolve_model
 from .pooling import (
-    TokenStates, encode_in_batches, encode_spans_in_batches, encode_tokens_in_batches, normalise_rows, pool_tokens,
+    TokenStates,
+    encode_in_batches,
+    encode_spans_in_batches,
+    encode_tokens_in_batches,
+    normalise_rows,
+    pool_tokens,
     text_tokens,
 )
 
@@ -134,7 +139,8 @@ class SentenceTransformerEncoder:
         def run(batch: list[str]) -> tuple[np.ndarray, list[TokenStates]]:
             encoded, out = self._forward(batch)
             vectors = normalise_rows(out["sentence_embedding"].float().cpu().numpy()).astype(np.float32)
-            return vectors, text_tokens(out["token_embeddings"].float().cpu().numpy(), encoded["attention_mask"].numpy(),
+            states = out["token_embeddings"].float().cpu().numpy()
+            return vectors, text_tokens(states, encoded["attention_mask"].numpy(),
                                         encoded["special_tokens_mask"].numpy(), encoded["input_ids"].numpy())
 
         return encode_tokens_in_batches(texts, batch_size, self.dimension, run)

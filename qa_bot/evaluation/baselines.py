@@ -21,9 +21,9 @@ from enum import Enum
 import numpy as np
 
 from ..bot import QABot
+from ..retrieval.hybrid import rrf
 from ..retrieval.question import clean_question
 from ..store.lexical import LexicalIndex, tokenize
-from ..retrieval.hybrid import rrf
 
 
 @dataclass(frozen=True)

@@ -51,7 +51,9 @@ def load_question_file(path: Path) -> EvalSet:
                 gold = item.get("gold")
                 questions.append(EvalQuestion(str(item["q"]), None if gold is None else [str(g) for g in gold]))
             except (json.JSONDecodeError, KeyError, TypeError) as exc:
-                raise ArticleError(f"{path}:{n}", f"not a question line ({exc}); expected {{\"q\": ..., \"gold\": [...] or null}}") from None
+                raise ArticleError(
+                    f"{path}:{n}", f"not a question line ({exc}); expected {{\"q\": ..., \"gold\": [...] or null}}"
+                ) from None
     return EvalSet(path.name, questions, [])
 
 

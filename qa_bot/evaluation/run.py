@@ -47,7 +47,7 @@ class DetailsFile:
     as ``run_eval(record=...)``. Opening raises ``OSError`` where ``path`` cannot be written."""
 
     def __init__(self, path: Path) -> None:
-        self._file = open(path, "w", encoding="utf-8")
+        self._file = open(path, "w", encoding="utf-8")  # noqa: SIM115 (closed by __exit__)
 
     def __call__(self, row: dict) -> None:
         self._file.write(json.dumps(row, ensure_ascii=False) + "\n")

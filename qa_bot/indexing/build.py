@@ -246,7 +246,9 @@ def _assemble(
         passages.append(p)
         p_vecs.append(part.passage_vectors)
         s_vecs.append(part.sentence_vectors)
-        entries.append({"id": article.id, "hash": digest, "passages": len(part.passages), "sentences": len(part.sentences)})
+        entries.append(
+            {"id": article.id, "hash": digest, "passages": len(part.passages), "sentences": len(part.sentences)}
+        )
         n_sent += len(part.sentences)
         n_para += len(part.paragraphs)
 
@@ -256,7 +258,7 @@ def _assemble(
     store.build(np.arange(len(passages_arr), dtype=np.int64), passage_vectors)
     manifest = new_manifest(
         model, dim, dataclasses.asdict(params), entries,
-        dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"), vector_store=store.kind,
+        dt.datetime.now(dt.UTC).isoformat(timespec="seconds"), vector_store=store.kind,
     )
     data = IndexData(
         manifest,

@@ -103,7 +103,8 @@ class Retriever:
             else:
                 dense_ids = ids[row][ids[row] >= 0]
                 dense_sim = dict(zip(dense_ids.tolist(), sims[row][: len(dense_ids)].tolist()))
-            bm_ids, bm_scores = self.data.lexical.search(tokens, depth, allowed, synonyms=synonyms[row] if synonyms else ())
+            pairs = synonyms[row] if synonyms else ()
+            bm_ids, bm_scores = self.data.lexical.search(tokens, depth, allowed, synonyms=pairs)
             fused_ids, fused = rrf([dense_ids, bm_ids], k=self.rrf_k)
             fused_ids, fused = fused_ids[:k], fused[:k]
             missing = [p for p in fused_ids.tolist() if p not in dense_sim]

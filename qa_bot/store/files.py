@@ -156,7 +156,9 @@ def _load_tokens(gen_dir: Path, manifest: dict[str, Any], n_sentences: int) -> T
         basis = _load_array(gen_dir / "token_basis.npy", np.float32, dim + 1)
         projection = Projection.from_array(basis)
         if projection.key != meta["basis"] or basis.shape[0] != int(manifest["model"]["dimension"]):
-            raise IndexCorruptError(f"{gen_dir / 'token_basis.npy'} is not the projection the manifest names; {REBUILD}")
+            raise IndexCorruptError(
+                f"{gen_dir / 'token_basis.npy'} is not the projection the manifest names; {REBUILD}"
+            )
     total = len(scales)
     ok = (
         vectors.dtype == np.int8 and vectors.shape == (total, dim) and ids.shape == (total,)

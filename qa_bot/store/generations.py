@@ -28,7 +28,7 @@ _GEN_RE = re.compile(r"^gen-[A-Za-z0-9-]+$")
 
 def new_generation_name() -> str:
     """A fresh generation name: its UTC build time and a random suffix."""
-    return f"gen-{dt.datetime.now(dt.timezone.utc):%Y%m%dT%H%M%S}-{secrets.token_hex(4)}"
+    return f"gen-{dt.datetime.now(dt.UTC):%Y%m%dT%H%M%S}-{secrets.token_hex(4)}"
 
 
 def live_name(index_dir: Path) -> str:

@@ -14,8 +14,8 @@ import json
 from pathlib import Path
 from typing import Any
 
-from .. import __version__
 from ..errors import IndexCorruptError, IndexIncompatibleError
+from ..version import __version__
 
 FORMAT = "qa-bot-index"
 FORMAT_VERSION = 1
@@ -78,7 +78,8 @@ def _check_manifest_shape(path: Path, manifest: dict[str, Any]) -> None:
         and isinstance(manifest.get("chunking"), dict)
         and isinstance(manifest.get("vector_store", "faiss"), str)
         and isinstance(articles, list)
-        and all(isinstance(a, dict) and isinstance(a.get("id"), str) and isinstance(a.get("hash"), str) for a in articles)
+        and all(isinstance(a, dict) and isinstance(a.get("id"), str) and isinstance(a.get("hash"), str)
+                for a in articles)
     )
     if not ok:
         raise IndexCorruptError(f"{path} is missing fields or has fields of the wrong type; {REBUILD}")

@@ -41,13 +41,13 @@ from pathlib import Path
 import numpy as np
 from sklearn.linear_model import LogisticRegression
 
+from qa_bot.answer.features import ABSTAIN_FEATURES, RANK_FEATURES, TOKEN_FEATURES, abstain_features, linear
 from qa_bot.bot import QABot
-from qa_bot.indexing.chunking import split_sentences
 from qa_bot.corpus.files import save_articles
+from qa_bot.corpus.ingest import read_sources
 from qa_bot.evaluation.datasets import fingerprint, load_mrqa, load_squad
 from qa_bot.evaluation.run import contains_gold
-from qa_bot.answer.features import ABSTAIN_FEATURES, RANK_FEATURES, TOKEN_FEATURES, abstain_features, linear
-from qa_bot.corpus.ingest import read_sources
+from qa_bot.indexing.chunking import split_sentences
 from qa_bot.records import Article
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -25,9 +25,8 @@ from pathlib import Path
 
 import numpy as np
 
-from tools.fit.answerer import build, candidates, fit_split, gold_labels
-
 from qa_bot.answer.config import AnswerConfig
+from tools.fit.answerer import build, candidates, fit_split, gold_labels
 
 GROUP = 8  # one right sentence, seven wrong ones
 QUESTIONS_PER_STEP = 4

@@ -33,11 +33,10 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from tools.fit.answerer import build, candidates, fit_split, gold_labels, pairwise_held_out
-
 from qa_bot.answer.config import AnswerConfig
 from qa_bot.answer.features import RANK_FEATURES
 from qa_bot.store.token_states import ADAPTER_FILE, TokenStore
+from tools.fit.answerer import build, candidates, fit_split, gold_labels, pairwise_held_out
 
 ADAPTED = [RANK_FEATURES.index("maxsim_adapted"), RANK_FEATURES.index("maxsim_adapted_gap")]
 TEMPERATURE, PENALTY, EPOCHS, RATE = 0.05, 1e-2, 30, 2e-3

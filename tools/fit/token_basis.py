@@ -12,16 +12,13 @@ another one re-embeds everything.
 from __future__ import annotations
 
 import argparse
-import sys
-from pathlib import Path
 
 import numpy as np
-
-from tools.fit.answerer import ROOT, fit_split
 
 from qa_bot.encoders.factory import make_encoder
 from qa_bot.encoders.models import DEFAULT_MODEL
 from qa_bot.store.token_states import BASIS_FILE, Projection
+from tools.fit.answerer import ROOT, fit_split
 
 
 def main() -> None:

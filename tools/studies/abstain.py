@@ -29,21 +29,27 @@ from __future__ import annotations
 import argparse
 import json
 import random
-import sys
 from pathlib import Path
 
 import numpy as np
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import roc_auc_score
 
-from tools.fit.answerer import (
-    THRESHOLDS, build, candidates, fit_split, gold_labels, pick_threshold, redacted_negatives, top_right,
-    topic_negatives, utility,
-)
-
 from qa_bot.answer.config import fitted
-from qa_bot.bot import QABot
 from qa_bot.answer.features import ABSTAIN_FEATURES, RANK_FEATURES, abstain_features
+from qa_bot.bot import QABot
+from tools.fit.answerer import (
+    THRESHOLDS,
+    build,
+    candidates,
+    fit_split,
+    gold_labels,
+    pick_threshold,
+    redacted_negatives,
+    top_right,
+    topic_negatives,
+    utility,
+)
 
 EXTRA = ("top_type_miss", "top_ctx_lex", "top_bigram", "best_lex", "top_neighbour_cos", "second_maxsim")
 WEAK = ("weak_share@0.4", "weak_share@0.5", "weak_share@0.6", "weak_share@0.7", "min_of_3_heaviest", "min")

@@ -12,15 +12,13 @@ ranking weights, fitted without it, are the same in both runs. Nothing here read
 from __future__ import annotations
 
 import argparse
-import sys
 from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 
-from tools.fit.answerer import build, candidates, fit_split
-
 from qa_bot.evaluation.run import contains_gold
+from tools.fit.answerer import build, candidates, fit_split
 
 
 def main() -> None:

@@ -44,7 +44,6 @@ from __future__ import annotations
 import argparse
 import json
 import random
-import sys
 from functools import cache
 from pathlib import Path
 
@@ -52,16 +51,23 @@ import numpy as np
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import roc_auc_score
 
-from tools.fit.answerer import (
-    THRESHOLDS, abstain_rows, build, candidates, fit_split, gold_labels, pick_threshold, top_right,
-    topic_negatives, utility,
-)
-
-from qa_bot.bot import QABot
 from qa_bot.answer.candidates import confidence
 from qa_bot.answer.features import ABSTAIN_FEATURES, RANK_FEATURES, unknown_share
-from qa_bot.store.lexical import tokenize
+from qa_bot.bot import QABot
 from qa_bot.retrieval.spelling import english_by_frequency
+from qa_bot.store.lexical import tokenize
+from tools.fit.answerer import (
+    THRESHOLDS,
+    abstain_rows,
+    build,
+    candidates,
+    fit_split,
+    gold_labels,
+    pick_threshold,
+    top_right,
+    topic_negatives,
+    utility,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 MORE = ("maxsim_adapted", "ctx_lex", "type_miss", "type_match", "bigram", "neighbour_cos", "pass_bm25", "pass_rrf")

@@ -12,14 +12,12 @@ from __future__ import annotations
 
 import argparse
 import random
-import sys
 from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 
 from tools.fit.answerer import build, candidates, fit_split, gold_labels, pairwise_held_out
-
 
 
 def main() -> None:

@@ -24,11 +24,10 @@ from pathlib import Path
 
 import numpy as np
 
-from tools.fit.answerer import build, candidates, fit_split, gold_labels, pairwise_held_out
-from tools.studies.vectors import passage_inputs
-
 from qa_bot.answer.config import AnswerConfig
 from qa_bot.answer.features import RANK_FEATURES, TOKEN_FEATURES
+from tools.fit.answerer import build, candidates, fit_split, gold_labels, pairwise_held_out
+from tools.studies.vectors import passage_inputs
 
 
 def token_states(encoder, texts: list[str], batch_size: int = 32):

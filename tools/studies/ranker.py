@@ -15,17 +15,15 @@ from __future__ import annotations
 
 import argparse
 import random
-import sys
 from pathlib import Path
 
 import numpy as np
 from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.linear_model import LogisticRegression
 
-from tools.fit.answerer import SHARED, build, candidates, fit_split, gold_labels
-
 from qa_bot.answer.config import AnswerConfig
 from qa_bot.evaluation.datasets import load_squad
+from tools.fit.answerer import SHARED, build, candidates, fit_split, gold_labels
 
 
 def labelled(bot, questions):
@@ -47,19 +45,19 @@ def main() -> None:
     train, test = rows[:2500], rows[2500:]
 
     def accuracy(score) -> float:
-        return float(np.mean([l[np.argmax(score(c.features))] if len(l) else 0.0 for _, c, l in test]))
+        return float(np.mean([lab[np.argmax(score(c.features))] if len(lab) else 0.0 for _, c, lab in test]))
 
     rng = np.random.default_rng(0)
     diffs = []
-    for _, c, l in train:
-        pos, neg = np.flatnonzero(l), np.flatnonzero(~l)
+    for _, c, lab in train:
+        pos, neg = np.flatnonzero(lab), np.flatnonzero(~lab)
         if len(pos) and len(neg):
             diffs += [c.features[rng.choice(pos)] - c.features[rng.choice(neg)] for _ in range(20)]
     X = np.vstack([diffs, -np.asarray(diffs)])
     y = np.r_[np.ones(len(diffs)), np.zeros(len(diffs))]
     pairwise = LogisticRegression(fit_intercept=False, max_iter=5000).fit(X, y)
     Xp = np.vstack([c.features for _, c, _ in train])
-    yp = np.concatenate([l for _, _, l in train])
+    yp = np.concatenate([lab for _, _, lab in train])
     pointwise = LogisticRegression(max_iter=5000).fit(Xp, yp)
     trees = HistGradientBoostingClassifier(max_depth=3, max_iter=300, learning_rate=0.05).fit(Xp, yp)
     print(f"FIT held-out ({len(test)} q) accuracy@1: linear pairwise {accuracy(lambda f: f @ pairwise.coef_[0]):.3f}, "
@@ -67,8 +65,8 @@ def main() -> None:
           f"gradient-boosted trees {accuracy(trees.decision_function):.3f}")
 
     errors = other = 0
-    for q, c, l in rows:
-        if not len(l) or l[np.argmax(c.scores)]:
+    for q, c, lab in rows:
+        if not len(lab) or lab[np.argmax(c.scores)]:
             continue
         errors += 1
         top = int(c.sentences[np.argmax(c.scores)])
@@ -79,8 +77,8 @@ def main() -> None:
     xbot = build(xquad.articles, args.work, "xquad")
     xbot.config = no_abstain
     xrows = labelled(xbot, xquad.questions)
-    top1 = np.mean([l[np.argmax(c.scores)] if len(l) else 0.0 for _, c, l in xrows])
-    reachable = np.mean([l.any() for _, _, l in xrows])
+    top1 = np.mean([lab[np.argmax(c.scores)] if len(lab) else 0.0 for _, c, lab in xrows])
+    reachable = np.mean([lab.any() for _, _, lab in xrows])
     print(f"XQuAD, abstention off: accuracy@1 {top1:.3f}; a right sentence among the candidates {reachable:.3f}")
 
 

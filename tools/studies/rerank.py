@@ -15,17 +15,15 @@ from __future__ import annotations
 
 import argparse
 import random
-import sys
 import time
 from pathlib import Path
 
 import numpy as np
 
-from tools.fit.answerer import build, candidates, fit_rank, fit_split, gold_labels
-
 from qa_bot.answer.config import AnswerConfig
 from qa_bot.answer.features import RANK_FEATURES, linear
 from qa_bot.answer.rerank import CrossEncoderReranker, rerank_order
+from tools.fit.answerer import build, candidates, fit_rank, fit_split, gold_labels
 
 TOPS = (4, 8, 12, 16)
 WEIGHTS = (0.0, 0.25, 0.5, 0.75, 1.0, 1.5)

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import argparse
 import random
-import sys
 import time
 import tracemalloc
 from dataclasses import replace
@@ -24,7 +23,6 @@ from pathlib import Path
 import numpy as np
 
 from qa_bot.retrieval.spelling import Spelling
-
 from tools.fit.answerer import build, candidates, fit_split, gold_labels, top_right, topic_negatives
 
 VARIANTS = [  # name, second reading on, letters from which two edits are allowed

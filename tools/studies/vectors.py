@@ -18,22 +18,20 @@ from __future__ import annotations
 
 import argparse
 import random
-import sys
 from pathlib import Path
 
 import numpy as np
 
-from tools.fit.answerer import candidates, fit_split, gold_labels, pairwise_held_out
-
 from qa_bot.answer.config import AnswerConfig
 from qa_bot.bot import QABot
-from qa_bot.indexing.build import build_index
-from qa_bot.indexing.rows import chunk, passage_texts
-from qa_bot.store.vectors import make_vector_store
-from qa_bot.indexing.chunking import ChunkParams
 from qa_bot.corpus.files import save_articles
 from qa_bot.encoders.factory import make_encoder
 from qa_bot.encoders.pooling import normalise_rows
+from qa_bot.indexing.build import build_index
+from qa_bot.indexing.chunking import ChunkParams
+from qa_bot.indexing.rows import chunk, passage_texts
+from qa_bot.store.vectors import make_vector_store
+from tools.fit.answerer import candidates, fit_split, gold_labels, pairwise_held_out
 
 
 class Separate:
@@ -98,7 +96,7 @@ def main() -> None:
     lengths = (data.sentences["end"] - data.sentences["start"]).astype(np.float32)
 
     def mean_of_sentences(weight: np.ndarray) -> np.ndarray:
-        out = np.vstack([(separate[f:l] * weight[f:l, None]).sum(0) for _, f, l, _, _ in data.passages.tolist()])
+        out = np.vstack([(separate[f:last] * weight[f:last, None]).sum(0) for _, f, last, _, _ in data.passages.tolist()])
         return normalise_rows(out)
 
     dense_q = encoder.encode([q.q for q in questions[2500:]])
