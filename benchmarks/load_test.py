@@ -10,8 +10,8 @@ same question, and prints p50/p95 latency and throughput. Exit status 1 if any r
 differed. Bounded: every request has a timeout, the run stops at ``--seconds`` (plus the
 requests then in flight) or ``--max-requests``, and nothing but 127.0.0.1 is contacted.
 
-    python benchmarks/load_test.py                       # 20 clients, 60 s, shipped corpus
-    python benchmarks/load_test.py --clients 20 --seconds 10 --json
+    python -m benchmarks.load_test                       # 20 clients, 60 s, shipped corpus
+    python -m benchmarks.load_test --clients 20 --seconds 10 --json
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """Performance benchmarks: each prints a Markdown table, each figure beside its reference.
 
-    python benchmarks/perf.py all [--work /tmp/qa-perf] [--reps 3]   # everything (about an hour)
-    python benchmarks/perf.py build | encoder | query | ann | cold | incremental | peer | tokens
+    python -m benchmarks.perf all [--work /tmp/qa-perf] [--reps 3]   # everything (about an hour)
+    python -m benchmarks.perf build | encoder | query | ann | cold | incremental | peer | tokens
 
 - build:       passages embedded per second by the builder (torch and ONNX encoders) next to plain
                SentenceTransformer.encode of exactly the texts the builder embeds (its passages;

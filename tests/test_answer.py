@@ -21,7 +21,7 @@ from qa_bot.indexing.chunking import chunk_text
 from qa_bot.retrieval.question import MAX_QUESTION_CHARS, clean_question
 from qa_bot.store.files import load_index
 
-# The shipped weights and threshold are fitted for the real model (qa_bot/weights.json). The fake
+# The shipped weights and threshold are fitted for the real model (qa_bot/fitted/weights.json). The fake
 # encoder's cosines are on another scale, so the behavioural tests pin the original hand-set
 # weights and a 0.5 threshold: with them, a question that restates a sentence scores ~0.9 and a
 # question about absent things ~0.01, so the tests check the selection logic, not the fit.

@@ -62,7 +62,7 @@ class AnswerConfig:
     declining more answerable questions (docs/quality.md, "Strict abstention").
     """
 
-    passages: int = 24  # retrieved passages whose sentences are ranked (benchmarks/depth_study.py)
+    passages: int = 24  # retrieved passages whose sentences are ranked (tools/studies/depth.py)
     max_quotes: int = 3
     max_quote_sentences: int = 3
     min_confidence: float | None = None
@@ -72,7 +72,7 @@ class AnswerConfig:
     expand_acronyms: bool = True  # search with "BLA (Baloch Liberation Army)" too (acronyms.py)
     correct_spelling: bool = True  # search with "Sigimund" read as "Sigismund" too (spelling.py)
     rerank_top: int = 16  # with a reranker (rerank.py): how many of the best candidates it reads
-    rerank_weight: float = 0.75  # its standardised score's weight against the ranker's (benchmarks/rerank_study.py)
+    rerank_weight: float = 0.75  # its standardised score's weight against the ranker's (tools/studies/rerank.py)
     rank_weights: dict[str, float] | None = None
     abstain_weights: dict[str, float] | None = None
 

@@ -1,7 +1,7 @@
 """Features of candidate answer sentences, and of a question's best candidate for abstention.
 
 Pure functions over arrays and token lists: no model, no index. The answerer combines them with
-weights fitted by ``benchmarks/fit_answerer.py`` (``qa_bot/weights.json``).
+weights fitted by ``tools/fit/answerer.py`` (``qa_bot/fitted/weights.json``).
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 
 RANK_FEATURES = (
-    "sent_cos",  # cosine of question and sentence (its vector read in its passage, see builder)
+    "sent_cos",  # cosine of question and sentence (its vector read in its passage, indexing/embed.py)
     "sent_cos_gap",  # that cosine minus the best among the candidates (0 for the best)
     "neighbour_cos",  # best cosine of the sentence before or after it in its paragraph
     "pass_cos",  # cosine of question and the best passage holding the sentence
@@ -28,9 +28,9 @@ RANK_FEATURES = (
     "type_match",  # the question wants a number/date/name and the sentence has one it does not
     "type_miss",  # it wants one and the sentence has none besides the question's own
     "short",  # the sentence is very short
-    "maxsim",  # token-level late interaction of question and sentence (tokens.py; 0 without token states)
+    "maxsim",  # token-level late interaction of question and sentence (store/token_states.py; 0 without)
     "maxsim_gap",  # that minus the best among the candidates
-    "maxsim_adapted",  # MaxSim with the question's tokens through the query adapter (tokens.py)
+    "maxsim_adapted",  # MaxSim with the question's tokens through the query adapter (token_states.py)
     "maxsim_adapted_gap",  # that minus the best among the candidates
 )
 TOKEN_FEATURES = ("maxsim", "maxsim_gap", "maxsim_adapted", "maxsim_adapted_gap")  # need token states

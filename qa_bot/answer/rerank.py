@@ -8,7 +8,7 @@ slowest, so it only re-orders the ranker's best few candidates (``AnswerConfig.r
 None is bundled (none can be shipped offline), so it is off unless the user supplies one:
 ``QABot.load(..., reranker=CrossEncoderReranker("path/or/name"))`` or ``--cross-encoder`` on the
 command line. Any sentence-transformers ``CrossEncoder`` with one output works (ms-marco rerankers,
-or one trained with ``benchmarks/train_cross_encoder.py``). What the answerer keeps from the first
+or one trained with ``tools/fit/cross_encoder.py``). What the answerer keeps from the first
 stage: which sentences are candidates and whether to answer at all (the answerability model reads
 the first stage's features; a cross-encoder's scores are not calibrated alike across models).
 """
@@ -64,13 +64,13 @@ class CrossEncoderReranker:
                 raise ModelLoadError(
                     f"{self.name!r} is not a cross-encoder (architectures {architectures}): its scoring head would "
                     "be untrained. Give a model trained to score (question, passage) pairs, such as an ms-marco "
-                    "reranker or one made by benchmarks/train_cross_encoder.py"
+                    "reranker or one made by tools/fit/cross_encoder.py"
                 )
             labels = getattr(config, "num_labels", 1)
             if labels != 1:
                 raise ModelLoadError(
                     f"cross-encoder {self.name!r} has {labels} outputs; a reranker needs one relevance score "
-                    "(an ms-marco style model, or one from benchmarks/train_cross_encoder.py)"
+                    "(an ms-marco style model, or one from tools/fit/cross_encoder.py)"
                 )
             self._model = model
 

@@ -65,7 +65,7 @@ class SpanEncoder(Encoder, Protocol):
 
 class TokenEncoder(Encoder, Protocol):
     """An encoder that also hands out the token states of its forward pass, for token-level late
-    interaction (MaxSim, ``tokens.py``): the builder keeps each sentence's token states, the bot
+    interaction (MaxSim, ``store.token_states``): the builder keeps each sentence's token states, the bot
     reads the question's. Every real encoder here offers it; test fakes and custom encoders may not,
     and an index built without token states answers on the other features alone."""
 

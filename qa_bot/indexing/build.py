@@ -127,7 +127,7 @@ def build_index(
 ) -> BuildReport:
     """Build or update the index of ``corpus_dir`` in ``index_dir``.
 
-    ``token_states`` keeps each sentence's token states for MaxSim (tokens.py): better answers,
+    ``token_states`` keeps each sentence's token states for MaxSim (store/token_states.py): better answers,
     about 2.75 times the index size (docs/performance.md). None keeps the live index's choice (on
     for a new index); a change of choice rebuilds everything.
 

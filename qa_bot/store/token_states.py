@@ -1,18 +1,19 @@
 """Token-level late interaction: ColBERT's MaxSim between a question and candidate sentences.
 
-The builder keeps the states of every sentence's own tokens as the model read them in its passage
-(the same forward pass that gives the sentence its vector, see ``builder``). At question time
-each question token finds its best match among a sentence's tokens; the IDF-weighted mean of those
-best cosines is the sentence's MaxSim, one of the answerer's ranking features (``features.py``).
-It sees what a single vector blurs: which of the question's words, read in context, the sentence
-actually holds.
+The build keeps the states of every sentence's own tokens as the model read them in its passage
+(the same forward pass that gives the sentence its vector, see ``indexing.embed``). At question
+time each question token finds its best match among a sentence's tokens; the IDF-weighted mean of
+those best cosines is the sentence's MaxSim, one of the answerer's ranking features
+(``answer.features``). It sees what a single vector blurs: which of the question's words, read in
+context, the sentence actually holds.
 
 Stored compactly: each token state is projected onto a fixed PCA basis (128 of 384 dimensions for
-the default model, bundled as ``token_basis.npy`` and fitted on FIT tokens by
-``benchmarks/fit_token_basis.py``; other models keep their full dimension), L2-normalised and
-rounded to int8 with one float32 scale per token: 132 bytes per token, about 32 tokens per
-sentence. ``benchmarks/maxsim_study.py`` measured what this costs in accuracy (0.4 points on
-FIT held-out questions against float16 at full dimension).
+the default model, shipped as ``qa_bot/fitted/token_basis.npy``, fitted by
+``tools/fit/token_basis.py`` on tokens of the fitting paragraphs: SQuAD dev paragraphs not in
+XQuAD; other models keep their full dimension), L2-normalised and rounded to int8 with one float32
+scale per token: 132 bytes per token, about 32 tokens per sentence. ``tools/studies/maxsim.py``
+measured what this costs in accuracy (0.4 points of accuracy@1 on held-out fitting questions
+against float16 at full dimension).
 """
 
 from __future__ import annotations

@@ -24,9 +24,9 @@ half). XQuAD, NewsQA and the questions of the other half (HELD half) are never s
   is within 0.01 of the best: where the curve is flat, answering is preferred, because the
   negatives here are easier than real ones and abstention costs most on unseen data.
 
-    python benchmarks/fit_answerer.py [--work /tmp/qa-fit] [--write]
+    python -m tools.fit.answerer [--work /tmp/qa-fit] [--write]
 
-With --write the result goes to qa_bot/weights.json.
+With --write the result goes to qa_bot/fitted/weights.json.
 """
 
 from __future__ import annotations
@@ -270,7 +270,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--work", type=Path, default=Path("/tmp/qa-fit"))
     parser.add_argument("--questions", type=int, default=4000, help="FIT questions to sample")
-    parser.add_argument("--write", action="store_true", help="write qa_bot/weights.json")
+    parser.add_argument("--write", action="store_true", help="write qa_bot/fitted/weights.json")
     args = parser.parse_args()
     rng = np.random.default_rng(0)
 
@@ -302,14 +302,14 @@ def main() -> None:
             "fitted_on": "SQuAD v1.1 dev (MRQA): questions of the first half of the paragraphs not in XQuAD; "
                          "negatives: the same questions against Wikinews, against the other half of the FIT paragraphs, "
                          "and against the corpus with their answering sentences cut",
-            "command": "python benchmarks/fit_answerer.py --write",
+            "command": "python -m tools.fit.answerer --write",
             **full,
             "without_tokens": plain,
             # `qa-bot eval` does not score questions on these paragraphs (see evaluate.without_fitted).
             "fit_paragraphs": sorted(fingerprint(a.text) for a in articles if a.id in fit_ids),
         }
         (ROOT / "qa_bot" / "weights.json").write_text(json.dumps(out, indent=2) + "\n")
-        print("wrote qa_bot/weights.json", file=sys.stderr)
+        print("wrote qa_bot/fitted/weights.json", file=sys.stderr)
 
 
 if __name__ == "__main__":

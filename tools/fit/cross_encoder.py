@@ -1,11 +1,11 @@
 """Train a cross-encoder on FIT questions, to measure the optional reranker (qa_bot/rerank.py).
 
-    python benchmarks/train_cross_encoder.py --out /tmp/qa-ce [--work /tmp/qa-fit] [--epochs 1]
+    python -m tools.fit.cross_encoder --out /tmp/qa-ce [--work /tmp/qa-fit] [--epochs 1]
 
 No cross-encoder can be downloaded here, so this makes one: the bundled all-MiniLM-L6-v2 with a
 fresh one-output head, fine-tuned to pick the right sentence among the shipped ranker's
-candidates. Training data: the first 2,500 of the shuffled FIT questions (the split ranker_study.py
-and rerank_study.py fit on; see fit_answerer.py for FIT); for each, one sentence holding a gold
+candidates. Training data: the first 2,500 of the shuffled FIT questions (the split tools/studies/ranker.py
+and tools/studies/rerank.py fit on; see tools/fit/answerer.py for FIT); for each, one sentence holding a gold
 answer against seven that do not (the ranker's four best wrong ones and three others of its
 candidates), softmax cross-entropy over the eight. About 15 minutes per epoch on 2 cores.
 

@@ -1,6 +1,6 @@
 """Fit the query adapter of MaxSim, and measure what it adds (docs/quality.md, "Query adapter").
 
-    python benchmarks/fit_token_adapter.py [--work /tmp/qa-fit] [--joint] [--write]
+    python -m tools.fit.token_adapter [--work /tmp/qa-fit] [--joint] [--write]
 
 MaxSim (tokens.py) matches each question token with its most similar token of a sentence, both as
 the model read them. The model was never taught that a question's "who founded" should find a
@@ -12,13 +12,13 @@ Both the plain and the adapted MaxSim are ranking features. With --joint (what s
 training logit is a learnt linear score of the adapted MaxSim and the other ranking features, so
 the adapter learns what they miss:
 
-    python benchmarks/fit_token_adapter.py --joint --work /tmp/qa-fit2 --write
+    python -m tools.fit.token_adapter --joint --work /tmp/qa-fit2 --write
 
-Data: the FIT questions of fit_answerer.py, shuffled as there. The adapter is trained on the
+Data: the FIT questions of tools/fit/answerer.py, shuffled as there. The adapter is trained on the
 first 2,200, with the next 300 to stop training when their loss stops falling; the ranker is then
 refitted on the first 2,500 with and without the adapted MaxSim and measured on the 1,500 after
 (abstention off, as the other studies). Nothing here reads the reported sets. With --write the
-adapter goes to qa_bot/token_adapter.npy (then refit the weights: fit_answerer.py --write).
+adapter goes to qa_bot/fitted/token_adapter.npy (then refit the weights: tools/fit/answerer.py --write).
 """
 
 from __future__ import annotations
@@ -118,7 +118,7 @@ def prepare(work: Path):
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--work", type=Path, default=Path("/tmp/qa-fit"))
-    parser.add_argument("--write", action="store_true", help="write qa_bot/token_adapter.npy")
+    parser.add_argument("--write", action="store_true", help="write qa_bot/fitted/token_adapter.npy")
     parser.add_argument("--joint", action="store_true",
                         help="train the adapter together with a linear score of the other features (see train)")
     parser.add_argument("--epochs", type=int, default=EPOCHS, help=f"at most this many epochs (default {EPOCHS})")

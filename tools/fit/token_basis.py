@@ -1,9 +1,9 @@
-"""Fit the projection that token states are stored under (qa_bot/token_basis.npy).
+"""Fit the projection that token states are stored under (qa_bot/fitted/token_basis.npy).
 
-    python benchmarks/fit_token_basis.py [--dims 128] [--write]
+    python -m tools.fit.token_basis [--dims 128] [--write]
 
 Token states of the default model, read in their paragraphs, from the FIT paragraphs of SQuAD dev
-only (the same ones fit_answerer.py fits on; see its docstring): 50,000 of them sampled, centred,
+only (the same ones tools/fit/answerer.py fits on; see its docstring): 50,000 of them sampled, centred,
 and their first ``--dims`` principal axes kept. The file holds the mean token state, then the
 basis's columns (float32, (384, dims + 1)). An index records which basis its token vectors use; a build with
 another one re-embeds everything.

@@ -1,9 +1,9 @@
 """Does the answerability model decline a question whose topic the corpus covers but whose answer it
 lacks? The study behind strict abstention (docs/quality.md, "Strict abstention").
 
-    python benchmarks/abstain_study.py [--work /tmp/qa-fit]
+    python -m tools.studies.abstain [--work /tmp/qa-fit]
 
-fit_answerer.py fits the default answerability model on questions asked of a corpus on *another*
+tools/fit/answerer.py fits the default answerability model on questions asked of a corpus on *another*
 topic (other-domain: Wikinews; not-covered: the other half of the FIT paragraphs). A reader's
 unanswerable question is often on the right topic: "Who leads the BLA?" of an article about the
 BLA that names no leader. The answer-cut questions are of that kind: for one question of each FIT
@@ -12,7 +12,7 @@ of the corpus so cut (fit_answerer.redacted_negatives).
 
 Every model here is fitted on the questions of 60% of the FIT paragraphs and measured on the
 questions of the other 40% (answerable and unanswerable alike, split by paragraph), its threshold
-chosen on its own fitting questions by fit_answerer.py's rule; the ranking weights are the shipped
+chosen on its own fitting questions by tools/fit/answerer.py's rule; the ranking weights are the shipped
 ones. The rows:
   - the shipped default model, and that model refitted here (negatives pooled, as shipped);
   - the strict model: the answer-cut negatives too, the three kinds weighing alike (as shipped);
@@ -94,12 +94,12 @@ def weakest(bot: QABot, cands, texts: list[str]) -> np.ndarray:
 
 
 def utility_at(p_pos, right, p_neg: dict[str, np.ndarray], share: dict[str, float], t: float) -> float:
-    """fit_answerer.py's utility at threshold ``t``; ``share``: each kind's part of the unanswerable."""
+    """tools/fit/answerer.py's utility at threshold ``t``; ``share``: each kind's part of the unanswerable."""
     return utility(p_pos >= t, right, sum(share[k] * (p >= t).mean() for k, p in p_neg.items()))
 
 
 def choose(p_pos, right, p_neg, share) -> float:
-    """fit_answerer.py's rule: the lowest threshold within 0.01 of the best utility."""
+    """tools/fit/answerer.py's rule: the lowest threshold within 0.01 of the best utility."""
     return pick_threshold([(float(t), utility_at(p_pos, right, p_neg, share, t))
                            for t in THRESHOLDS])
 
@@ -121,7 +121,7 @@ def main() -> None:
     labels = gold_labels(squad_bot.data, pos, pos_q)
     right = top_right([c.scores for c in pos], labels)
 
-    # The three kinds of unanswerable question, as fit_answerer.py makes them.
+    # The three kinds of unanswerable question, as tools/fit/answerer.py makes them.
     news_bot, b_bot, half_b_ids = topic_negatives(articles, fit_ids, args.work, squad_bot.encoder)
     cut_bot, cut_q, cut = redacted_negatives(articles, questions, fit_ids, args.work, squad_bot.encoder)
     neg_q = {"other-domain": pos_q[:2000], "not-covered": [q for q in pos_q if q.article not in half_b_ids],

@@ -1,9 +1,9 @@
 """Acronym expansion (qa_bot/acronyms.py) on the FIT questions it changes: on or off.
 
-    python benchmarks/acronym_study.py [--work /tmp/qa-fit]
+    python -m tools.studies.acronyms [--work /tmp/qa-fit]
 
-Uses the FIT index that fit_answerer.py builds in --work (built here if missing). Every FIT
-question (all of them, not only the 4,000 the weights were fitted on; see fit_answerer.py) that
+Uses the FIT index that tools/fit/answerer.py builds in --work (built here if missing). Every FIT
+question (all of them, not only the 4,000 the weights were fitted on; see tools/fit/answerer.py) that
 names an acronym the corpus defines, or spells out one, is asked twice with the shipped weights:
 searched as written, and with the other form added. Expansion has no fitted parameter, so the
 ranking weights, fitted without it, are the same in both runs. Nothing here reads the reported sets.

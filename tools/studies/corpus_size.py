@@ -1,6 +1,6 @@
 """Does the answerability model hold on small corpora? (docs/quality.md, "The abstention threshold")
 
-    python benchmarks/corpus_size_study.py --work /tmp/qa-fit2
+    python -m tools.studies.corpus_size --work /tmp/qa-fit2
 
 The answerability model is fitted on FIT questions asked of the whole FIT corpus (1,827
 paragraphs), and its negatives of another topic are asked of 43 Wikinews articles. A newsroom's
@@ -14,8 +14,8 @@ answerability model, not the query adapter), asked of the whole FIT corpus and o
 covers a few articles). Answerable: the questions on a run's paragraphs; unanswerable: the
 questions on the paragraphs half the FIT corpus away (other Wikipedia articles). Rows:
 
-- shipped: ``qa_bot/weights.json`` as it is;
-- the same fit (the ranking weights shipped, negatives pooled as ``fit_answerer.py`` pools them)
+- shipped: ``qa_bot/fitted/weights.json`` as it is;
+- the same fit (the ranking weights shipped, negatives pooled as ``tools/fit/answerer.py`` pools them)
   without ``unknown_terms``;
 - the same fit with examples from small corpora added: FIT questions asked of runs of 25, 100 and
   400 paragraphs holding their paragraph (answerable) and of the run half the corpus away;
@@ -29,8 +29,8 @@ questions on the paragraphs half the FIT corpus away (other Wikipedia articles).
   of passages, alone and times ``unknown_terms``, so that the model can learn how much an unknown
   term says at each size rather than one weight for all (added 2026-12-01, after the rule).
 
-Each refit picks its threshold by the rule of fit_answerer.py on its own fitting data. Run
-``fit_answerer.py --work DIR`` first (its indexes are reused).
+Each refit picks its threshold by the rule of tools/fit/answerer.py on its own fitting data. Run
+``tools/fit/answerer.py --work DIR`` first (its indexes are reused).
 
 The second table is the rule for choosing among these models for corpora of every size, fixed
 (2026-11-30) before it was first printed, though after the first table had been read: for each
@@ -139,7 +139,7 @@ def main() -> None:
     rank = weights["rank"]
 
     articles, questions, fit_ids = fit_split()
-    random.Random(0).shuffle(questions)  # as fit_answerer.py: its first 4,000 are the FIT questions
+    random.Random(0).shuffle(questions)  # as tools/fit/answerer.py: its first 4,000 are the FIT questions
     fit_q, held_q = questions[:4000], questions[4000:]
     by_id = {a.id: a for a in articles}
     order = [a.id for a in articles if a.id in fit_ids]  # consecutive paragraphs, as in SQuAD
@@ -154,7 +154,7 @@ def main() -> None:
         far = set((order + order)[away : away + min(size, 240)])
         return QABot(build([by_id[i] for i in ids], args.work, name).data, encoder), set(ids), far
 
-    # Fitting data: as fit_answerer.py's default, and the small-corpus examples.
+    # Fitting data: as tools/fit/answerer.py's default, and the small-corpus examples.
     fit = {"answerable": group(whole, fit_q, rank),
            "other-domain": group(news, fit_q[:2000], rank, False),
            "not-covered": group(not_b, [q for q in fit_q if q.article not in half_b], rank, False)}

@@ -1,10 +1,10 @@
 """How many retrieved passages the answerer should read: FIT held-out accuracy per depth.
 
-    python benchmarks/depth_study.py [--work /tmp/qa-fit]
+    python -m tools.studies.depth [--work /tmp/qa-fit]
 
-Uses the FIT index that fit_answerer.py builds in --work (built here if missing). For each number
+Uses the FIT index that tools/fit/answerer.py builds in --work (built here if missing). For each number
 of passages whose sentences become candidates, the ranker is refitted on 2,500 FIT questions and
-measured on 1,500 others (abstention off), as vector_study.py and maxsim_study.py do. Nothing here
+measured on 1,500 others (abstention off), as tools/studies/vectors.py and tools/studies/maxsim.py do. Nothing here
 reads the reported sets.
 """
 

@@ -1,8 +1,8 @@
 """Token-level late interaction (MaxSim) as a ranking feature: the study that decided to ship it.
 
-    python benchmarks/maxsim_study.py [--work /tmp/qa-fit]
+    python -m tools.studies.maxsim [--work /tmp/qa-fit]
 
-Uses the FIT index that fit_answerer.py builds in --work (built here if missing). Every sentence
+Uses the FIT index that tools/fit/answerer.py builds in --work (built here if missing). Every sentence
 keeps the token states it had in the first passage holding it (late chunking, as the builder
 pools them); a question's token states come from its own forward pass. For each candidate
 sentence, MaxSim = the IDF-weighted mean over question tokens of their best cosine with a token
@@ -10,7 +10,7 @@ of the sentence (ColBERT's score), and its lead over the best candidate. The ran
 with and without these two features on 2,500 FIT questions and measured on 1,500 others
 (abstention off), for full 384-dimension token vectors (float16 and int8 with a per-token scale)
 and for 128 dimensions after a PCA fitted on FIT tokens. Nothing here reads the reported sets.
-The engine now ships the last row's storage (tokens.py, with the basis of fit_token_basis.py);
+The engine now ships the last row's storage (tokens.py, with the basis of tools/fit/token_basis.py);
 the baseline row here drops the shipped MaxSim columns, and every row adds the study's own.
 """
 

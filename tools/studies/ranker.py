@@ -1,14 +1,14 @@
 """Where the answerer loses: a study behind docs/quality.md ("Against the targets").
 
-    python benchmarks/ranker_study.py [--work /tmp/qa-fit]
+    python -m tools.studies.ranker [--work /tmp/qa-fit]
 
-Prints, on FIT questions held out from this script's own fitting (see fit_answerer.py for FIT):
+Prints, on FIT questions held out from this script's own fitting (see tools/fit/answerer.py for FIT):
   - accuracy@1 of the linear pairwise ranker, a pointwise linear one, and gradient-boosted trees
     on the same features (fitted on 2,500 questions, measured on 1,500 others);
   - the share of top-1 errors that come from another paragraph;
 and, on XQuAD (read only, nothing fitted): the top-1 of the shipped ranker with abstention
 switched off, and how often a right sentence is among the candidates at all.
-Needs the indexes that fit_answerer.py builds in --work.
+Needs the indexes that tools/fit/answerer.py builds in --work.
 """
 
 from __future__ import annotations

@@ -1,11 +1,11 @@
 """What a cross-encoder adds to the answerer's ranking, and how much weight it gets.
 
-    python benchmarks/rerank_study.py --cross-encoder /tmp/qa-ce [--work /tmp/qa-fit]
+    python -m tools.studies.rerank --cross-encoder /tmp/qa-ce [--work /tmp/qa-fit]
 
 The reranker (qa_bot/rerank.py) re-orders the ranker's best candidates by the sum of both scores,
 each standardised over those candidates, the cross-encoder's times a weight. On FIT questions
-(see fit_answerer.py), shuffled as ranker_study.py does:
-  - the linear ranker is refitted on the first 2,500 (which train_cross_encoder.py also trains on);
+(see tools/fit/answerer.py), shuffled as tools/studies/ranker.py does:
+  - the linear ranker is refitted on the first 2,500 (which tools/fit/cross_encoder.py also trains on);
   - the weight and the number of candidates read are chosen on the last 955 (CHOOSE);
   - accuracy@1 is reported on the 1,500 between them (HELD-OUT), with abstention off.
 Prints accuracy@1 for each setting on both splits, the chosen one, and the cross-encoder's time.

@@ -1,13 +1,13 @@
 """Misspelt question words read as corpus words: does the second reading help? (docs/quality.md, "Spelling")
 
-    python benchmarks/spelling_study.py --work /tmp/qa-fit2
+    python -m tools.studies.spelling --work /tmp/qa-fit2
 
-Held out as in corpus_size_study.py: the FIT questions after the first 4,000 (used by no fit),
+Held out as in tools/studies/corpus_size.py: the FIT questions after the first 4,000 (used by no fit),
 asked of the whole FIT corpus (answerable), of the FIT half that does not hold their paragraph
 and of 43 Wikinews articles (unanswerable). Each is asked with the corrected reading off (as
 before), on (as shipped: one edit, two from eight letters) and on with two edits from six
 letters. Columns: questions with a word read as another; answered with the first quote right;
-answered; unanswerable questions answered. Run ``fit_answerer.py --work DIR`` first (its indexes
+answered; unanswerable questions answered. Run ``tools/fit/answerer.py --work DIR`` first (its indexes
 are reused).
 """
 
@@ -40,7 +40,7 @@ def main() -> None:
     parser.add_argument("--work", type=Path, default=Path("/tmp/qa-fit"))
     args = parser.parse_args()
     articles, questions, fit_ids = fit_split()
-    random.Random(0).shuffle(questions)  # as fit_answerer.py: its first 4,000 are the FIT questions
+    random.Random(0).shuffle(questions)  # as tools/fit/answerer.py: its first 4,000 are the FIT questions
     held = questions[4000:]
     whole = build(articles, args.work, "squad-fit")
     news, not_b, half_b = topic_negatives(articles, fit_ids, args.work, whole.encoder)

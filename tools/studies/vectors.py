@@ -1,10 +1,10 @@
 """How sentence and passage vectors are made, and what it does to answers (docs/quality.md).
 
-    python benchmarks/vector_study.py [--work /tmp/qa-vectors]
+    python -m tools.studies.vectors [--work /tmp/qa-vectors]
 
-On the FIT paragraphs of fit_answerer.py (never the reported sets), with an index whose sentences
+On the FIT paragraphs of tools/fit/answerer.py (never the reported sets), with an index whose sentences
 were embedded on their own (SEPARATE), it swaps in other vectors and refits the ranker on 2,500
-FIT questions, measuring accuracy@1 on 1,500 others (abstention off), as ranker_study.py does:
+FIT questions, measuring accuracy@1 on 1,500 others (abstention off), as tools/studies/ranker.py does:
 
 - sentences: embedded alone (SEPARATE) | pooled from the passages' token states (LATE, late
   chunking: the builder's default, one forward pass per passage) | the mean of the two;
