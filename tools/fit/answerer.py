@@ -47,6 +47,7 @@ from qa_bot.corpus.files import save_articles
 from qa_bot.corpus.ingest import read_sources
 from qa_bot.evaluation.datasets import fingerprint, load_mrqa, load_squad
 from qa_bot.evaluation.run import contains_gold
+from qa_bot.fitted import WEIGHTS_FILE
 from qa_bot.indexing.chunking import split_sentences
 from qa_bot.records import Article
 
@@ -305,11 +306,11 @@ def main() -> None:
             "command": "python -m tools.fit.answerer --write",
             **full,
             "without_tokens": plain,
-            # `qa-bot eval` does not score questions on these paragraphs (see evaluate.without_fitted).
+            # `qa-bot eval` does not score questions on these paragraphs (see evaluation.datasets.without_fitted).
             "fit_paragraphs": sorted(fingerprint(a.text) for a in articles if a.id in fit_ids),
         }
-        (ROOT / "qa_bot" / "weights.json").write_text(json.dumps(out, indent=2) + "\n")
-        print("wrote qa_bot/fitted/weights.json", file=sys.stderr)
+        WEIGHTS_FILE.write_text(json.dumps(out, indent=2) + "\n")
+        print(f"wrote {WEIGHTS_FILE.relative_to(ROOT)}", file=sys.stderr)
 
 
 if __name__ == "__main__":

@@ -54,6 +54,7 @@ from sklearn.metrics import roc_auc_score
 from qa_bot.answer.candidates import confidence
 from qa_bot.answer.features import ABSTAIN_FEATURES, RANK_FEATURES, unknown_share
 from qa_bot.bot import QABot
+from qa_bot.fitted import WEIGHTS_FILE
 from qa_bot.retrieval.spelling import english_by_frequency
 from qa_bot.store.lexical import tokenize
 from tools.fit.answerer import (
@@ -69,7 +70,6 @@ from tools.fit.answerer import (
     utility,
 )
 
-ROOT = Path(__file__).resolve().parents[2]
 MORE = ("maxsim_adapted", "ctx_lex", "type_miss", "type_match", "bigram", "neighbour_cos", "pass_bm25", "pass_rrf")
 # The columns group() gives; unknown_rare: unknown_terms without the COMMON most frequent English words;
 # log_passages: the log of the corpus's number of passages, and unknown_terms times it.
@@ -135,7 +135,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--work", type=Path, default=Path("/tmp/qa-fit"))
     args = parser.parse_args()
-    weights = json.loads((ROOT / "qa_bot" / "weights.json").read_text())
+    weights = json.loads(WEIGHTS_FILE.read_text())
     rank = weights["rank"]
 
     articles, questions, fit_ids = fit_split()
