@@ -95,7 +95,7 @@ def strict_bot(bot) -> QABot:
 @pytest.mark.parametrize("question", ["Who leads the BLA?", "Who founded the BLA?"])
 def test_strict_declines_what_the_article_does_not_say(bot, strict_bot, question):
     """The article is about the BLA but names neither its leader nor its founder. The default
-    answerability model quotes a sentence about the BLA anyway (docs/quality.md, a known false
+    answerability model quotes a sentence about the BLA anyway (docs/decisions/ranker.md, a known false
     answer); the strict one declines."""
     assert bot.ask(question).answered, "the default answers this: if it no longer does, update the docs"
     answer = strict_bot.ask(question)

@@ -59,7 +59,7 @@ class AnswerConfig:
     (``resolved``; QABot does this), which differ with and without token states. ``strict``
     chooses the answerability model that also declines questions on a topic the articles cover
     whose answer they lack ("Who leads the BLA?" of an article naming no leader), at the cost of
-    declining more answerable questions (docs/quality.md, "Strict abstention").
+    declining more answerable questions (docs/decisions/strict-abstention.md).
     """
 
     passages: int = 24  # retrieved passages whose sentences are ranked (tools/studies/depth.py)

@@ -49,7 +49,7 @@ def abstention_options(command):
     command = click.option(
         "--min-confidence", type=click.FloatRange(0, 1), default=None, metavar="P",
         help="Decline questions whose answerability confidence is below P (0 to 1; 0 never declines) "
-             "[default: the threshold fitted with the model, see docs/quality.md].",
+             "[default: the threshold fitted with the model, see docs/decisions/abstention-threshold.md].",
     )(command)
     return click.option(
         "--strict", is_flag=True,

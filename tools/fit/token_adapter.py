@@ -1,4 +1,4 @@
-"""Fit the query adapter of MaxSim, and measure what it adds (docs/quality.md, "Query adapter").
+"""Fit the query adapter of MaxSim, and measure what it adds (docs/decisions/query-adapter.md).
 
     python -m tools.fit.token_adapter [--work /tmp/qa-fit] [--joint] [--write]
 

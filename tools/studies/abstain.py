@@ -1,5 +1,5 @@
 """Does the answerability model decline a question whose topic the corpus covers but whose answer it
-lacks? The study behind strict abstention (docs/quality.md, "Strict abstention").
+lacks? The study behind strict abstention (docs/decisions/strict-abstention.md).
 
     python -m tools.studies.abstain [--work /tmp/qa-fit]
 

@@ -1,4 +1,4 @@
-"""Does the answerability model hold on small corpora? (docs/quality.md, "The abstention threshold")
+"""Does the answerability model hold on small corpora? (docs/decisions/small-corpora.md)
 
     python -m tools.studies.corpus_size --work /tmp/qa-fit2
 

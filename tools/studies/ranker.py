@@ -1,4 +1,4 @@
-"""Where the answerer loses: a study behind docs/quality.md ("Against the targets").
+"""Where the answerer loses: a study behind docs/decisions/ranker.md.
 
     python -m tools.studies.ranker [--work /tmp/qa-fit]
 

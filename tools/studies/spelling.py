@@ -1,4 +1,4 @@
-"""Misspelt question words read as corpus words: does the second reading help? (docs/quality.md, "Spelling")
+"""Misspelt question words read as corpus words: does the second reading help? (docs/decisions/spelling.md)
 
     python -m tools.studies.spelling --work /tmp/qa-fit2
 

@@ -1,4 +1,4 @@
-"""How sentence and passage vectors are made, and what it does to answers (docs/quality.md).
+"""How sentence and passage vectors are made, and what it does to answers (docs/decisions/sentence-vectors.md).
 
     python -m tools.studies.vectors [--work /tmp/qa-vectors]
 
