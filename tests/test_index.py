@@ -10,6 +10,7 @@ import shutil
 import threading
 from pathlib import Path
 
+import faiss
 import numpy as np
 import pytest
 from conftest import SMALL_ARTICLES, FakeEncoder, SpanFakeEncoder, make_corpus
@@ -30,7 +31,7 @@ from qa_bot.indexing.rows import embed_text
 from qa_bot.store.data import PARAGRAPH, PASSAGE, SENTENCE
 from qa_bot.store.files import load_index
 from qa_bot.store.generations import build_lock, current_generation
-from qa_bot.store.manifest import FORMAT_VERSION
+from qa_bot.store.manifest import FORMAT_VERSION, record_files
 
 BLA = "pakistan-what-is-baloch-liberation-army"
 FLOOD = "riverton-floods"
@@ -141,6 +142,7 @@ def test_manifest_fields(built):
     assert manifest["qa_bot_version"] == qa_bot.__version__
     assert manifest["model"] == {"name": "fake-hash-64", "dimension": 64}
     assert manifest["chunking"] == dataclasses.asdict(ChunkParams())
+    assert manifest["vector_store"] == "faiss"
     assert manifest["built_at"].endswith("+00:00")
     articles = {a.id: a for a in load_corpus(corpus).articles}
     assert [e["id"] for e in manifest["articles"]] == sorted(articles)
@@ -171,6 +173,30 @@ def test_index_holds_no_pickles(built):
     for path in gen.rglob("*"):
         if path.is_file() and path.suffix not in {".npy", ".faiss"}:
             json.loads(path.read_text(encoding="utf-8"))  # everything else is JSON
+
+
+def test_an_index_written_before_the_vector_store_seam_loads_and_answers_the_same(built, fake_encoder):
+    """Indexes built before qa-bot had a vector-store seam hold a bare FAISS IndexFlatIP (its row
+    numbers are the passage ids) and a manifest without "vector_store": they load, answer as a new
+    index does, and a rebuild with nothing changed keeps them."""
+    corpus, index_dir, _ = built
+    questions = ["What does the BLA want?", "Who won the chess title?", "How many homes were flooded?"]
+    new = QABot(load_index(index_dir), fake_encoder)
+    want = [a.to_dict() for a in new.ask_batch(questions)]
+    gen = current_generation(index_dir)
+    bare = faiss.IndexFlatIP(64)
+    bare.add(new.data.all_passage_vectors())
+    faiss.write_index(bare, str(gen / "passages.faiss"))
+    manifest = json.loads((gen / "manifest.json").read_text(encoding="utf-8"))
+    del manifest["vector_store"]
+    (gen / "manifest.json").unlink()
+    manifest["files"] = record_files(gen)
+    (gen / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
+
+    old = QABot(load_index(index_dir), fake_encoder)
+    assert [a.to_dict() for a in old.ask_batch(questions)] == want
+    report = build_index(corpus, index_dir, fake_encoder)
+    assert report.embedded_texts == 0 and report.full_rebuild_reason is None
 
 
 # ---------------------------------------------------------------------------- incremental builds
