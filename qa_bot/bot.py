@@ -47,7 +47,7 @@ class QABot:
         reranker: Reranker | None = None,
     ):
         """``reranker`` (optional, off by default): a cross-encoder that re-orders the best
-        candidates (``rerank.py``)."""
+        candidates (``answer.rerank``)."""
         self.data = data
         self.reranker = reranker
         # Without an explicit encoder, use the model the index was built with.

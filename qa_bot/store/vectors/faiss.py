@@ -83,6 +83,9 @@ class FaissVectorStore:
     def build(self, ids: np.ndarray, vectors: np.ndarray) -> None:
         ids, vectors = check_rows(ids, vectors, self._dimension)
         self._held = None
+        # The previous store lends its lists to this build only: holding on to it would keep every
+        # earlier index of a long-running process alive.
+        previous, self._previous = self._previous, None
         n, dim = vectors.shape
         if n <= EXACT_LIMIT:
             index = faiss.IndexIDMap2(faiss.IndexFlatIP(dim))
@@ -91,7 +94,7 @@ class FaissVectorStore:
             return
         nlist = min(n_lists(n), n)  # k-means needs at least one point per list
         quantizer = faiss.IndexFlatIP(dim)
-        prev = self._previous._ivf() if self._previous is not None else None
+        prev = previous._ivf() if previous is not None else None
         if prev is not None and prev.nlist == nlist and prev.d == dim:
             quantizer.add(prev.quantizer.reconstruct_n(0, nlist))
         index = faiss.IndexIVFFlat(quantizer, dim, nlist, faiss.METRIC_INNER_PRODUCT)
