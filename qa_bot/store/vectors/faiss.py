@@ -50,7 +50,7 @@ class FaissVectorStore:
     """Passage vectors in a FAISS index (``VectorStore``).
 
     ``previous``, a FAISS store whose IVF lists were trained for the same list count, lends them
-    to ``build``, so a rebuild of a large index skips k-means.
+    to this store's first ``build``, so a rebuild of a large index skips k-means.
     """
 
     kind = "faiss"
