@@ -1,6 +1,7 @@
-"""Run the web chat on the shipped corpus: ``python app.py`` (builds the index first if missing).
+"""Run the web chat on the shipped corpus: ``python app.py``, the index of ``corpus/`` built (or
+updated, when articles changed) first.
 
-Same as ``qa-bot serve``; options: ``python app.py --port 7861``.
+Same as ``qa-bot serve --build``; options: ``python app.py --port 7861``.
 """
 
 from qa_bot.app.cli import main
@@ -8,4 +9,4 @@ from qa_bot.app.cli import main
 if __name__ == "__main__":
     import sys
 
-    main(["serve", *sys.argv[1:]])
+    main(["serve", "--build", *sys.argv[1:]])

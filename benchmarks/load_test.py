@@ -161,7 +161,7 @@ def serve(index: Path, corpus: Path, work: Path) -> tuple[subprocess.Popen, str]
     env = dict(os.environ, HF_HUB_OFFLINE="1", TRANSFORMERS_OFFLINE="1", GRADIO_ANALYTICS_ENABLED="False")
     with open(log_path, "w") as log:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "qa_bot.app.cli", "serve", "--index", str(index), "--corpus", str(corpus),
+            [sys.executable, "-m", "qa_bot.app.cli", "serve", "--build", "--index", str(index), "--corpus", str(corpus),
              "--host", "127.0.0.1", "--port", str(port)],
             stdout=log, stderr=subprocess.STDOUT, env=env,
         )
@@ -216,7 +216,7 @@ def main(argv: list[str] | None = None) -> int:
             work = Path(tmp)
             index = args.index or work / "index"
             if args.index is None:
-                shutil.copytree(args.corpus, work / "corpus")  # serve builds the index if it is missing
+                shutil.copytree(args.corpus, work / "corpus")  # serve --build builds the index
             proc, base = serve(index, work / "corpus" if args.index is None else args.corpus, work)
         try:
             report = run_load(base, args.clients, args.seconds, args.max_requests)

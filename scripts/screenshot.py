@@ -30,7 +30,9 @@ def main() -> None:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
-    server = subprocess.Popen([sys.executable, "-m", "qa_bot.app.cli", "serve", "--port", str(port)], cwd=ROOT)
+    server = subprocess.Popen(
+        [sys.executable, "-m", "qa_bot.app.cli", "serve", "--build", "--port", str(port)], cwd=ROOT
+    )
     url = f"http://127.0.0.1:{port}/"
     try:
         for _ in range(480):

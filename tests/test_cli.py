@@ -78,10 +78,39 @@ def test_add_list_and_reject_bad_sources(tmp_path):
     assert "removed" in result.output  # cleaning reports what it dropped
 
 
+def test_adding_the_same_article_again_is_reported_and_skipped(tmp_path):
+    """It used to be written again as '...-2.md': two identical articles in the index."""
+    page = tmp_path / "page.txt"
+    page.write_text("Storm hits the coast\n\nA storm hit the coast on Monday, officials said.\n", encoding="utf-8")
+    corpus = tmp_path / "corpus"
+    first = CliRunner().invoke(main, ["add", str(page), "--corpus", str(corpus)])
+    assert first.exit_code == 0, first.output
+    (path,) = corpus.glob("*.md")
+    again = CliRunner().invoke(main, ["add", str(page), "--corpus", str(corpus), "--published", "2026-03-05"])
+    assert again.exit_code == 0, again.output
+    assert f"skipped {page}: the same article text is already in the corpus as '{path.stem}'" in again.output
+    assert "--replace" in again.output and "added" not in again.output
+    assert list(corpus.glob("*.md")) == [path] and "2026-03-05" not in path.read_text(encoding="utf-8")
+    # --replace overwrites that copy, under its id: still one article, now with the new date.
+    replaced = CliRunner().invoke(main, ["add", str(page), "--corpus", str(corpus), "--published", "2026-03-05",
+                                         "--replace"])
+    assert replaced.exit_code == 0 and "skipped" not in replaced.output, replaced.output
+    assert list(corpus.glob("*.md")) == [path] and "2026-03-05" in path.read_text(encoding="utf-8")
+    # Twice in one call: the first is added, the second reported.
+    twice = tmp_path / "twice.jsonl"
+    line = json.dumps({"title": "Rain in Dalton", "text": "It rained in Dalton on Friday."})
+    twice.write_text(f"{line}\n{line}\n", encoding="utf-8")
+    result = CliRunner().invoke(main, ["add", str(twice), "--corpus", str(corpus)])
+    assert result.exit_code == 0, result.output
+    assert "1 article(s) added" in result.output and f"skipped {twice}:" in result.output
+    assert len(list(corpus.glob("*.md"))) == 2
+
+
 @pytest.mark.e2e
-def test_ask_builds_missing_index_then_answers_json(tmp_path):
+def test_ask_with_build_builds_the_index_then_answers_json(tmp_path):
     index = tmp_path / "index"
-    result = run("ask", "What does the BLA want?", "--json", "--index", str(index), "--corpus", str(ROOT / "corpus"))
+    result = run("ask", "What does the BLA want?", "--json", "--build", "--index", str(index), "--corpus",
+                 str(ROOT / "corpus"))
     assert result.returncode == 0, result.stderr
     assert "building the index" in result.stderr
     payload = json.loads(result.stdout)  # exactly one JSON object on stdout
@@ -121,7 +150,7 @@ def test_ask_strict_and_min_confidence_reach_the_answerer(tmp_path):
     """--strict declines what the default answers: the article names no leader of the BLA."""
     index = tmp_path / "index"
     args = ("ask", "Who leads the BLA?", "--json", "--index", str(index), "--corpus", str(ROOT / "corpus"))
-    assert json.loads(run(*args).stdout)["answered"] is True
+    assert json.loads(run(*args, "--build").stdout)["answered"] is True
     strict = run(*args, "--strict")
     assert strict.returncode == 0, strict.stderr
     assert json.loads(strict.stdout)["answered"] is False
@@ -130,3 +159,14 @@ def test_ask_strict_and_min_confidence_reach_the_answerer(tmp_path):
     assert json.loads(run(*args, "--min-confidence", "0.99").stdout)["answered"] is False
     bad = run(*args, "--min-confidence", "1.5")
     assert bad.returncode == 2 and "--min-confidence" in bad.stderr and "0<=x<=1" in bad.stderr
+
+
+@pytest.mark.parametrize("command", [["ask", "What does the BLA want?"], ["search", "BLA"], ["serve"]])
+def test_a_missing_index_is_an_error_naming_the_build_command(command, tmp_path):
+    """A mistyped --index used to become a new index built from ./corpus, silently."""
+    typo = tmp_path / "typo"
+    result = CliRunner().invoke(main, [*command, "--index", str(typo), "--corpus", str(ROOT / "corpus")])
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    assert f"no index in '{typo}'" in result.output
+    assert f"qa-bot build --corpus {ROOT / 'corpus'} --index {typo}" in result.output and "--build" in result.output
+    assert not typo.exists(), "nothing is created without --build"

@@ -120,7 +120,7 @@ def test_real_build_sigkilled_while_embedding(tmp_path):
     env = dict(os.environ, HF_HUB_OFFLINE="1", TRANSFORMERS_OFFLINE="1")
     qa_bot = [sys.executable, "-m", "qa_bot.app.cli"]
     ask = [*qa_bot, "ask", QUESTION, "--json", "--index", str(index), "--corpus", str(corpus)]
-    before = subprocess.run(ask, check=False, capture_output=True, text=True, timeout=300, env=env)  # builds, then asks
+    before = subprocess.run([*ask, "--build"], check=False, capture_output=True, text=True, timeout=300, env=env)
     assert before.returncode == 0 and "building the index" in before.stderr, before.stderr
     live = current_generation(index).name
 

@@ -276,14 +276,17 @@ def test_duplicate_given_id_keeps_existing_file(tmp_path: Path) -> None:
 
 
 def test_generated_ids_are_unique(tmp_path: Path) -> None:
+    """Articles with the same headline and other texts get distinct ids; the same article again
+    is not a third copy but a reported duplicate."""
     corpus = tmp_path / "corpus"
     a = write(tmp_path / "a.txt", PASTED)
-    b = write(tmp_path / "b.txt", PASTED)
+    b = write(tmp_path / "b.txt", PASTED.replace("slightly higher fees", "much higher fees"))
+    c = write(tmp_path / "c.txt", PASTED.replace("slightly higher fees", "no new fees"))
     first = add_sources(corpus, [a, b])
-    second = add_sources(corpus, [a])
-    ids = [i.article.id for i, _ in first.added + second.added]
+    second = add_sources(corpus, [c, a])
     base = "council-agrees-budget-after-long-night"
-    assert ids == [base, f"{base}-2", f"{base}-3"]
+    assert [i.article.id for i, _ in first.added + second.added] == [base, f"{base}-2", f"{base}-3"]
+    assert [(d.source, d.article_id) for d in second.skipped] == [(a, base)] and not second.errors
     assert len(list(corpus.glob("*.md"))) == 3
 
 

@@ -196,7 +196,7 @@ def test_cli_answers_with_a_cross_encoder(tiny_cross_encoder, tmp_path):
 
     corpus = make_corpus(tmp_path, SMALL_ARTICLES)
     result = CliRunner().invoke(main, [
-        "ask", "Who leads the BLA?", "--corpus", str(corpus), "--index", str(tmp_path / "index"),
+        "ask", "Who leads the BLA?", "--build", "--corpus", str(corpus), "--index", str(tmp_path / "index"),
         "--cross-encoder", str(tiny_cross_encoder), "--json",
     ])
     assert result.exit_code == 0, result.output

@@ -53,7 +53,7 @@ def app_url(tmp_path_factory):
     log = open(work / "server.log", "w")  # noqa: SIM115 (the server writes to it until the fixture ends)
     env = dict(os.environ, HF_HUB_OFFLINE="1", GRADIO_ANALYTICS_ENABLED="False")
     proc = subprocess.Popen(
-        [sys.executable, "-m", "qa_bot.app.cli", "serve", "--corpus", str(corpus), "--index", str(work / "index"),
+        [sys.executable, "-m", "qa_bot.app.cli", "serve", "--build", "--corpus", str(corpus), "--index", str(work / "index"),
          "--port", str(port)],
         stdout=log, stderr=subprocess.STDOUT, env=env,
     )
@@ -253,3 +253,18 @@ def test_clicking_an_earlier_answer_shows_its_sources(page):
         timeout=30_000,
     )
     assert "What does the BLA want?" in page.locator("#qa-sources").inner_text()
+
+
+@pytest.mark.parametrize("question, words", [
+    ("x" * 5000, "The question is 5,000 characters long; the limit is 1,000. Ask something shorter."),
+    ("   ", "The question is empty; type a question such as 'What does the BLA want?'"),
+])
+def test_an_over_long_or_empty_question_is_refused_with_the_cli_words(page, question, words):
+    """The box used to cut a 5,000-character question to 1,000 and answer that; an empty one did
+    nothing at all. Both are now refused as the command line refuses them, and the text stays."""
+    replies = page.locator(BOT).count()
+    page.fill("#qa-input textarea", question)
+    page.click("#qa-send")
+    page.get_by_text(words).first.wait_for(timeout=30_000)
+    assert page.locator(BOT).count() == replies, "no answer to a refused question"
+    assert page.input_value("#qa-input textarea") == question

@@ -159,3 +159,12 @@ def test_filtered_search_and_ask_quote_only_matching_articles(tmp_path):
     nothing = ArticleFilter(sources=frozenset({"No Such Outlet"}))
     assert bot.search(question, k=5, where=nothing) == []
     assert not bot.ask(question, where=nothing).answered
+
+
+def test_library_messages_become_sentences_once():
+    from qa_bot.app.web import as_sentence
+
+    assert as_sentence("the question is empty; type one") == "The question is empty; type one."
+    assert as_sentence("the limit is 1,000. Ask something shorter.") == "The limit is 1,000. Ask something shorter."
+    assert as_sentence("type a question such as 'What does the BLA want?'") == (
+        "Type a question such as 'What does the BLA want?'")

@@ -38,6 +38,11 @@ model_option = click.option(
     help="Sentence-transformers model name or path [default: all-MiniLM-L6-v2, bundled; for ask: the index's].",
 )
 
+build_option = click.option(
+    "--build", "build_first", is_flag=True,
+    help="Build or update the index of --corpus first (without it, a missing index is an error).",
+)
+
 cross_encoder_option = click.option(
     "--cross-encoder", "cross_encoder", default=None, metavar="MODEL",
     help="Re-order the best candidates with this sentence-transformers cross-encoder (name or path; off by default).",
@@ -97,14 +102,16 @@ def main() -> None:
 @click.option("--url", help="Link to the article.")
 @click.option("--author", help="Author or desk.")
 @click.option("--id", "article_id", help="Article id (only with a single article).")
-@click.option("--replace", is_flag=True, help="Overwrite articles whose id already exists.")
+@click.option("--replace", is_flag=True,
+              help="Overwrite articles whose id already exists, or whose text is already in the corpus.")
 @click.option("--quiet", "-q", is_flag=True, help="Do not list what cleaning removed.")
 def add(sources, corpus_dir, title, outlet, published, url, author, article_id, replace, quiet) -> None:
     """Add articles to the corpus.
 
     SOURCE is a .txt/.md file pasted from a web page, an .html file, an http(s) URL, or a .jsonl
     file of articles (fields text, title, and optional id, url, source, published/date, author).
-    Page clutter (ads, share prompts, author bio, link lists) is removed and reported. Invalid
+    Page clutter (ads, share prompts, author bio, link lists) is removed and reported. An article
+    whose text is already in the corpus is reported and skipped (--replace overwrites it). Invalid
     sources are reported; the valid ones in the same call are still added.
     """
     from ..corpus.ingest import Overrides, add_sources
@@ -118,6 +125,8 @@ def add(sources, corpus_dir, title, outlet, published, url, author, article_id, 
             reasons = Counter(d.reason for d in ingested.dropped)
             summary = ", ".join(f"{n} × {reason}" for reason, n in reasons.most_common())
             click.echo(f"  removed {len(ingested.dropped)} line(s) of page clutter: {summary}")
+    for duplicate in report.skipped:
+        click.echo(f"skipped {duplicate}", err=True)
     for error in report.errors:
         click.echo(f"error: {error}", err=True)
     if report.added:
@@ -172,21 +181,25 @@ def build(corpus_dir, index_dir, model, token_states) -> None:
 
 def load_bot(
     index_dir: Path, corpus_dir: Path, model: str | None, cross_encoder: str | None = None, strict: bool = False,
-    min_confidence: float | None = None,
+    min_confidence: float | None = None, *, build: bool = False,
 ) -> QABot:
-    """Load the index, building it from the corpus first if there is none yet."""
+    """Load the index; with ``build``, build or update it from the corpus first. A missing index
+    is an error naming the command that builds it: a mistyped --index must not become a new one."""
     from ..answer.config import AnswerConfig
     from ..answer.rerank import load_reranker
     from ..bot import QABot
 
     config = AnswerConfig(strict=strict, min_confidence=min_confidence)
     options = {"model": model, "reranker": load_reranker(cross_encoder), "config": config}
+    if build:
+        run_build(corpus_dir, index_dir, model)
     try:
         return QABot.load(index_dir, **options)
     except IndexMissingError:
-        click.echo(f"no index in {index_dir} yet", err=True)
-        run_build(corpus_dir, index_dir, model)
-        return QABot.load(index_dir, **options)
+        raise click.ClickException(
+            f"no index in {str(index_dir)!r}: build it with 'qa-bot build --corpus {corpus_dir} --index {index_dir}', "
+            "or pass --build"
+        ) from None
 
 
 # ---------------------------------------------------------------------------- ask / search
@@ -197,16 +210,17 @@ def load_bot(
 @index_option
 @corpus_option
 @model_option
+@build_option
 @cross_encoder_option
 @abstention_options
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object (the library's Answer.to_dict()).")
-def ask(question, index_dir, corpus_dir, model, cross_encoder, strict, min_confidence, as_json) -> None:
+def ask(question, index_dir, corpus_dir, model, build_first, cross_encoder, strict, min_confidence, as_json) -> None:
     """Answer QUESTION with verbatim quotes and citations."""
     from ..retrieval.question import clean_question
 
     question = argument_text(question)
     clean_question(question)  # reject a bad question before loading anything
-    bot = load_bot(index_dir, corpus_dir, model, cross_encoder, strict, min_confidence)
+    bot = load_bot(index_dir, corpus_dir, model, cross_encoder, strict, min_confidence, build=build_first)
     answer = bot.ask(question)
     if as_json:
         click.echo(json.dumps(answer.to_dict(), ensure_ascii=False))
@@ -219,15 +233,16 @@ def ask(question, index_dir, corpus_dir, model, cross_encoder, strict, min_confi
 @index_option
 @corpus_option
 @model_option
+@build_option
 @click.option("-k", "k", default=5, show_default=True, type=click.IntRange(1, 100), help="Number of passages.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
-def search(query, index_dir, corpus_dir, model, k, as_json) -> None:
+def search(query, index_dir, corpus_dir, model, build_first, k, as_json) -> None:
     """Show the passages that hybrid retrieval finds for QUERY (no answer selection)."""
     from ..retrieval.question import clean_question
 
     query = argument_text(query)
     clean_question(query)
-    hits = load_bot(index_dir, corpus_dir, model).search(query, k)
+    hits = load_bot(index_dir, corpus_dir, model, build=build_first).search(query, k)
     if as_json:
         click.echo(json.dumps([h.to_dict() for h in hits], ensure_ascii=False))
         return
@@ -331,15 +346,16 @@ def evaluate(
 @index_option
 @corpus_option
 @model_option
+@build_option
 @cross_encoder_option
 @abstention_options
 @click.option("--host", default="127.0.0.1", show_default=True, help="Interface to bind (0.0.0.0 exposes it).")
 @click.option("--port", default=7860, show_default=True, type=click.IntRange(1, 65535))
-def serve(index_dir, corpus_dir, model, cross_encoder, strict, min_confidence, host, port) -> None:
-    """Start the web chat (builds the index first if it is missing)."""
+def serve(index_dir, corpus_dir, model, build_first, cross_encoder, strict, min_confidence, host, port) -> None:
+    """Start the web chat (with --build, on the index of --corpus built or updated first)."""
     from .web import launch
 
-    bot = load_bot(index_dir, corpus_dir, model, cross_encoder, strict, min_confidence)
+    bot = load_bot(index_dir, corpus_dir, model, cross_encoder, strict, min_confidence, build=build_first)
     launch(bot, host=host, port=port)
 
 

@@ -32,7 +32,7 @@ import gradio as gr
 
 from ..errors import InvalidQuestionError
 from ..records import Answer, ArticleFilter
-from ..retrieval.question import MAX_QUESTION_CHARS
+from ..retrieval.question import clean_question
 from .followup import contextualize, is_followup
 from .limits import MAX_REQUEST_BYTES, RequestSizeLimit
 from .live import LiveBot
@@ -42,8 +42,6 @@ if TYPE_CHECKING:
     from ..bot import QABot
 
 MAX_EXAMPLES = 4
-# Questions that reach the model are capped by clean_question; the box also stops typing there.
-MAX_INPUT_CHARS = MAX_QUESTION_CHARS
 # Answers running at once, across the chat and the /ask API (one concurrency group). The encoder
 # is CPU-bound and torch already spreads one question over both cores of the target machine; the
 # rest of an answer (features, quote selection) is single-threaded Python that overlaps another
@@ -66,6 +64,13 @@ def example_questions(bot: QABot, limit: int = MAX_EXAMPLES) -> list[str]:
             seen.append(heading)
     answered = [q for q, a in zip(seen, bot.ask_batch(seen)) if a.answered] if seen else []
     return answered[:limit]
+
+
+def as_sentence(message: str) -> str:
+    """A library message as a sentence for the page: capitalised, with a full stop."""
+    message = message.strip()
+    ended = message.rstrip("'\"”’)").endswith((".", "!", "?"))
+    return message[:1].upper() + message[1:] + ("" if ended else ".")
 
 
 _SURROGATE = re.compile(r"[\ud800-\udfff]")
@@ -120,18 +125,23 @@ def build_app(bot: QABot | LiveBot):
     def respond(message, history, answers, asked, outlets, date_from, date_to):
         history, answers, asked = list(history or []), list(answers or []), list(asked or [])
         message = as_text(message)
-        if not (message or "").strip():
-            return history, "", answers, asked, gr.update()
+        try:
+            # The command line's own checks and words: an empty or over-long question, or a date
+            # that is not one, is refused, and the text stays in the box to be put right.
+            clean_question(message)
+            where = make_filter(outlets, all_outlets, date_from, date_to)
+        except InvalidQuestionError as exc:
+            gr.Warning(as_sentence(str(exc)))
+            return history, message, answers, asked, gr.update()
         history.append({"role": "user", "content": escape(message)})
         try:
-            where = make_filter(outlets, all_outlets, date_from, date_to)
             effective = contextualize(message, asked)
             answer = live.current().ask(effective, where=where)
             # Show the reader their own words, not the completed question.
             answer = replace(answer, question=message)
             asked.append(effective)
         except InvalidQuestionError as exc:
-            answer = Answer(message, False, str(exc)[:1].upper() + str(exc)[1:] + ".", [])
+            answer = Answer(message, False, as_sentence(str(exc)), [])
         history.append({"role": "assistant", "content": answer_markdown(answer)})
         answers.append(answer)
         return history, "", answers, asked, sources_html(answer)
@@ -162,7 +172,7 @@ def build_app(bot: QABot | LiveBot):
                 with gr.Row():
                     box = gr.Textbox(
                         placeholder="Ask a question about the articles…", show_label=False, scale=5,
-                        max_length=MAX_INPUT_CHARS, elem_id="qa-input", autofocus=True,
+                        elem_id="qa-input", autofocus=True,
                     )
                     send = gr.Button("Ask", variant="primary", scale=1, elem_id="qa-send")
                 if examples:

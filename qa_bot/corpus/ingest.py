@@ -9,16 +9,18 @@ fix it.
 
 from __future__ import annotations
 
+import dataclasses
+import hashlib
 import re
 from collections.abc import Collection, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..errors import ArticleError
 from ..records import Article
 from .clean import Dropped
 from .fetch import fetch_url
-from .files import SUFFIX, normalise_date, save_articles, slugify, validate_id
+from .files import SUFFIX, load_corpus, normalise_date, save_articles, slugify, validate_id
 from .sources import CONTROL_RE, Draft, Fetcher, read_drafts
 
 # The longest article body accepted: far above any news article (a long read is ~50,000
@@ -49,11 +51,25 @@ class Ingested:
 
 
 @dataclass(frozen=True)
+class Duplicate:
+    """A source whose article text is already in the corpus (or earlier in the same call)."""
+
+    source: str
+    article_id: str  # the copy already there
+    where: str  # its file, or the source that brought it in this call
+
+    def __str__(self) -> str:
+        return (f"{self.source}: the same article text is already in the corpus as {self.article_id!r} "
+                f"({self.where}); skipped. Pass --replace to overwrite that copy")
+
+
+@dataclass(frozen=True)
 class AddReport:
-    """What ``add_sources`` wrote and what it refused."""
+    """What ``add_sources`` wrote, what it skipped as already there, and what it refused."""
 
     added: list[tuple[Ingested, Path]]
     errors: list[ArticleError]
+    skipped: list[Duplicate] = field(default_factory=list)
 
 
 def _finish(draft: Draft, overrides: Overrides) -> tuple[dict[str, str], str]:
@@ -154,7 +170,9 @@ def add_sources(
     """Read sources and write each valid article as a corpus file.
 
     Existing corpus files are never overwritten unless ``replace`` is true; every file is
-    written atomically, so nothing is left half-written.
+    written atomically, so nothing is left half-written. An article whose text is already in the
+    corpus (or earlier in this call) is skipped and reported as a ``Duplicate``; with ``replace``
+    it overwrites the copy that is there, under that copy's id.
 
     Args:
         corpus_dir: the corpus directory (created if missing).
@@ -164,13 +182,26 @@ def add_sources(
         fetch: downloads a URL; defaults to :func:`fetch_url`.
 
     Returns:
-        The articles written with their paths, and the errors.
+        The articles written with their paths, the duplicates skipped, and the errors.
     """
     corpus_dir = Path(corpus_dir)
     existing = {p.stem for p in corpus_dir.glob(f"*{SUFFIX}")} if corpus_dir.is_dir() else set()
     ingested, errors = read_sources(sources, overrides, fetch=fetch, existing_ids=existing, replace=replace)
+    in_corpus = {_text_key(a.text): (a.id, str(corpus_dir / f"{a.id}{SUFFIX}"))
+                 for a in (load_corpus(corpus_dir).articles if existing else [])}
+    in_call: dict[str, tuple[str, str]] = {}
     added: list[tuple[Ingested, Path]] = []
+    skipped: list[Duplicate] = []
     for item in ingested:
+        key = _text_key(item.article.text)
+        if key in in_call:
+            skipped.append(Duplicate(item.source, *in_call[key]))
+            continue
+        if key in in_corpus:
+            if not replace:
+                skipped.append(Duplicate(item.source, *in_corpus[key]))
+                continue
+            item = dataclasses.replace(item, article=dataclasses.replace(item.article, id=in_corpus[key][0]))
         try:
             (path,) = save_articles(corpus_dir, [item.article], overwrite=replace)
         except ArticleError as exc:
@@ -180,4 +211,10 @@ def add_sources(
             errors.append(ArticleError(item.source, f"cannot write to the corpus ({exc}); check {corpus_dir}"))
             continue
         added.append((item, path))
-    return AddReport(added, errors)
+        in_call[key] = (item.article.id, item.source)
+    return AddReport(added, errors, skipped)
+
+
+def _text_key(text: str) -> str:
+    """What makes two articles the same one: their body text, white space at the ends aside."""
+    return hashlib.sha256(text.strip().encode("utf-8")).hexdigest()
