@@ -167,7 +167,7 @@ class QABot:
         Raises:
             InvalidQuestionError: a question is empty, whitespace only or too long.
         """
-        return [self.select(c) for c in self.candidates_batch(questions, where=where)]
+        return [self.select(c, where) for c in self.candidates_batch(questions, where=where)]
 
     def candidates_batch(
         self, questions: Sequence[str], *, where: ArticleFilter | None = None
@@ -201,10 +201,10 @@ class QABot:
         ranked = self._retrieve(self._read([clean_question(text) for text in queries]), k, where)
         return [[self._hit(int(p), float(s)) for p, s in zip(r.passages, r.fused)] for r in ranked]
 
-    def select(self, cand: Candidates) -> Answer:
-        """Turn scored candidates (``candidates_batch``) into ranked, non-overlapping,
-        non-duplicate quotes, or decline below the confidence threshold."""
-        return make_answer(self.data, cand, self.config)
+    def select(self, cand: Candidates, where: ArticleFilter | None = None) -> Answer:
+        """Turn scored candidates (``candidates_batch``, searched under ``where``) into ranked,
+        non-overlapping, non-duplicate quotes, or decline below the confidence threshold."""
+        return make_answer(self.data, cand, self.config, where)
 
     # ------------------------------------------------------------------ internals
 

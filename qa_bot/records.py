@@ -50,6 +50,29 @@ class ArticleFilter:
     def is_empty(self) -> bool:
         return self.sources is None and not self.published_from and not self.published_to
 
+    def describe(self) -> str:
+        """The filter in words: "articles from Dawn or Reuters published 2026-01-01 to 2026-02-01"."""
+        if self.is_empty:
+            return "all articles"
+        words = "articles"
+        if self.sources is not None:
+            outlets = sorted(self.sources)
+            words += " from " + (" or ".join(outlets) if outlets else "no outlet")
+        if self.published_from and self.published_to:
+            words += f" published {self.published_from} to {self.published_to}"
+        elif self.published_from:
+            words += f" published on or after {self.published_from}"
+        elif self.published_to:
+            words += f" published on or before {self.published_to}"
+        return words
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "sources": None if self.sources is None else sorted(self.sources),
+            "from": self.published_from or None,
+            "to": self.published_to or None,
+        }
+
 
 @dataclass(frozen=True)
 class Citation:
@@ -67,7 +90,11 @@ class Citation:
 
 @dataclass(frozen=True)
 class Quote:
-    """A verbatim quote: ``text == article.text[start:end]``."""
+    """A verbatim quote: ``text == article.text[start:end]``.
+
+    ``paragraph`` is the number (from 1) of the paragraph it stands in, of the article's
+    ``paragraphs`` (section headings not counted); ``section`` the heading it stands under.
+    """
 
     text: str
     score: float
@@ -76,6 +103,8 @@ class Quote:
     context: str
     article: Citation
     section: str = ""
+    paragraph: int = 0
+    paragraphs: int = 0
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -83,6 +112,9 @@ class Quote:
             "score": round(float(self.score), 4),
             "start": self.start,
             "end": self.end,
+            "paragraph": self.paragraph,
+            "paragraphs": self.paragraphs,
+            "section": self.section,
             "context": self.context,
             "article": self.article.to_dict(),
         }
@@ -90,7 +122,13 @@ class Quote:
 
 @dataclass(frozen=True)
 class Answer:
-    """What ``QABot.ask`` returns. ``to_dict()`` is the ``qa-bot ask --json`` contract."""
+    """What ``QABot.ask`` returns. ``to_dict()`` is the ``qa-bot ask --json`` contract.
+
+    A declined question (``answered`` false) says why in ``message``: nothing in the articles is
+    about it, or the best passage found is not a clear answer, and then ``closest`` holds that
+    passage, with its confidence, for the reader to judge. ``searched`` is the filter the
+    articles were searched under (None: all of them).
+    """
 
     question: str
     answered: bool
@@ -99,6 +137,8 @@ class Answer:
     # Words of the question the bot also read as corpus words: (as written, read as), e.g.
     # ("Pehsawar", "Peshawar") (spelling.py). The question itself is never changed.
     read_as: list[tuple[str, str]] = field(default_factory=list)
+    closest: Quote | None = None
+    searched: ArticleFilter | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -107,6 +147,8 @@ class Answer:
             "message": self.message,
             "quotes": [q.to_dict() for q in self.quotes],
             "read_as": [{"written": written, "read_as": read} for written, read in self.read_as],
+            "closest": None if self.closest is None else self.closest.to_dict(),
+            "filter": None if self.searched is None or self.searched.is_empty else self.searched.to_dict(),
         }
 
     def read_as_note(self) -> str:

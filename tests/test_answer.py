@@ -18,6 +18,7 @@ from qa_bot.corpus.files import load_corpus
 from qa_bot.errors import InvalidQuestionError
 from qa_bot.indexing.build import build_index
 from qa_bot.indexing.chunking import chunk_text
+from qa_bot.records import ArticleFilter
 from qa_bot.retrieval.question import MAX_QUESTION_CHARS, clean_question
 from qa_bot.store.files import load_index
 
@@ -34,8 +35,8 @@ HAND_SET = {
 HAND = {"rank_weights": HAND_SET, "abstain_weights": {"top_score": 1.0}}
 FAKE_CONFIG = AnswerConfig(min_confidence=0.5, **HAND)
 
-CONTRACT_KEYS = {"question", "answered", "message", "quotes", "read_as"}
-QUOTE_KEYS = {"text", "score", "start", "end", "context", "article"}
+CONTRACT_KEYS = {"question", "answered", "message", "quotes", "read_as", "closest", "filter"}
+QUOTE_KEYS = {"text", "score", "start", "end", "paragraph", "paragraphs", "section", "context", "article"}
 ARTICLE_KEYS = {"id", "title", "source", "url", "published"}
 
 
@@ -219,6 +220,50 @@ def test_unanswerable_question_abstains(bot):
 def test_absent_words_or_stop_words_only_abstain(bot, question):
     answer = bot.ask(question)
     assert not answer.answered and answer.quotes == [] and answer.message
+
+
+def test_a_decline_with_a_passage_on_the_subject_says_so_and_shows_it(data, articles):
+    """A decline used to say "the articles do not answer", untrue when the right sentence ranked
+    first below the threshold: it now says it found no clear answer and shows that passage."""
+    strict = QABot(data, FakeEncoder(), AnswerConfig(min_confidence=0.999, **HAND))
+    answer = strict.ask("What does the BLA want?")
+    assert not answer.answered and answer.quotes == []
+    best = QABot(data, FakeEncoder(), AnswerConfig(min_confidence=0.0, **HAND)).ask("What does the BLA want?").quotes[0]
+    assert answer.closest == best, "the closest passage is the quote it would have given first"
+    check_quote(answer.closest, articles)
+    assert answer.message.startswith("I could not find a clear answer in the articles.")
+    assert f"{answer.closest.score:.0%} match" in answer.message and answer.closest.score < 0.999
+    payload = answer.to_dict()
+    assert set(payload["closest"]) == QUOTE_KEYS and payload["filter"] is None
+
+
+def test_a_decline_with_nothing_on_the_subject_says_that_instead(bot):
+    answer = bot.ask("Zxqv blorft quintessential marmalade?")
+    assert not answer.answered and answer.closest is None
+    assert answer.message.startswith("Nothing in the articles is about this question.")
+
+
+def test_every_decline_under_a_filter_names_it(bot):
+    where = ArticleFilter(sources=frozenset({"Nobody's Gazette"}), published_from="2026-01-01")
+    answer = bot.ask("What does the BLA want?", where=where)
+    assert not answer.answered
+    assert "articles from Nobody's Gazette published on or after 2026-01-01" in answer.message
+    assert "A filter is on: clear it to search every article." in answer.message
+    assert answer.to_dict()["filter"] == {"sources": ["Nobody's Gazette"], "from": "2026-01-01", "to": None}
+    # An answered question carries its filter too, and none without one.
+    answered = bot.ask("What does the BLA want?", where=ArticleFilter(sources=frozenset({"Test Gazette"})))
+    assert answered.answered and answered.to_dict()["filter"]["sources"] == ["Test Gazette"]
+    assert bot.ask("What does the BLA want?").to_dict()["filter"] is None
+
+
+def test_quotes_say_where_they_stand(bot, articles):
+    quote = bot.ask("What does the BLA want?").quotes[0]
+    article = articles[quote.article.id]
+    paragraphs = chunk_text(article.text).paragraphs
+    assert quote.paragraphs == len(paragraphs)
+    start, end = paragraphs[quote.paragraph - 1]
+    assert start <= quote.start and quote.end <= end, "the quote stands in the paragraph it names"
+    assert quote.section == "What does the BLA want?"
 
 
 def test_threshold_decides_abstention(data):

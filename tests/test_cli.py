@@ -114,10 +114,10 @@ def test_ask_with_build_builds_the_index_then_answers_json(tmp_path):
     assert result.returncode == 0, result.stderr
     assert "building the index" in result.stderr
     payload = json.loads(result.stdout)  # exactly one JSON object on stdout
-    assert set(payload) == {"question", "answered", "message", "quotes", "read_as"}
+    assert set(payload) == {"question", "answered", "message", "quotes", "read_as", "closest", "filter"}
     assert payload["answered"] is True and payload["message"] is None and payload["read_as"] == []
     quote = payload["quotes"][0]
-    assert set(quote) == {"text", "score", "start", "end", "context", "article"}
+    assert set(quote) == {"text", "score", "start", "end", "paragraph", "paragraphs", "section", "context", "article"}
     assert set(quote["article"]) == {"id", "title", "source", "url", "published"}
     assert "seeks independence for Balochistan" in quote["text"]
     assert quote["article"]["source"] == "The Indian Express"
@@ -127,7 +127,7 @@ def test_ask_with_build_builds_the_index_then_answers_json(tmp_path):
     again = run("ask", "What is the weather in Quetta tomorrow?", "--index", str(index))
     assert again.returncode == 0, again.stderr
     assert "building" not in again.stderr
-    assert "do not answer" in again.stdout
+    assert "Nothing in the articles is about this question." in again.stdout
     assert "Also read" not in again.stdout
 
     # A misspelt word is read as the article's word, and the reader is told.

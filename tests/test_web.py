@@ -87,10 +87,10 @@ def test_api_ask_returns_the_json_contract(app_url):
 
     client = Client(app_url, verbose=False)
     result = client.predict("What does the BLA want?", api_name="/ask")
-    assert set(result) == {"question", "answered", "message", "quotes", "read_as"}
+    assert set(result) == {"question", "answered", "message", "quotes", "read_as", "closest", "filter"}
     assert result["answered"] is True and result["read_as"] == []
     quote = result["quotes"][0]
-    assert set(quote) == {"text", "score", "start", "end", "context", "article"}
+    assert set(quote) == {"text", "score", "start", "end", "paragraph", "paragraphs", "section", "context", "article"}
     assert "seeks independence for Balochistan" in quote["text"]
     assert quote["article"]["source"] == "The Indian Express"
 
@@ -170,7 +170,8 @@ def test_question_shows_quote_citation_and_sources(page):
     reply = ask(page, "What does the BLA want?")
     assert "seeks independence for Balochistan" in reply
     assert "The Indian Express" in reply and "2026-02-01" in reply
-    assert "match" in reply  # the confidence cue
+    assert "high confidence" in reply  # one confidence scale, in words
+    assert "section “What does the BLA want?”, paragraph" in reply and "characters" not in reply
     assert page.locator(BOT).last.locator("blockquote").count() >= 1
     mark = page.locator("#qa-sources mark").first
     assert "seeks independence" in mark.inner_text()
@@ -197,8 +198,19 @@ def test_a_misspelt_word_is_read_as_the_article_word_and_the_reader_is_told(page
 
 def test_unanswerable_question_says_so(page):
     reply = ask(page, "Who is playing in the Australian Open 2026 final?")
-    assert "do not answer" in reply and "rephras" in reply
+    assert "Nothing in the articles is about this question" in reply and "rephras" in reply
     assert page.locator(BOT).last.locator("blockquote").count() == 0
+
+
+def test_a_decline_with_a_passage_on_the_subject_shows_it_as_the_closest_not_as_an_answer(page):
+    """The article counts the dead but no Chinese workers among them: the question used to be
+    declined with "the articles do not answer", though a passage on the killings exists."""
+    reply = ask(page, "How many Chinese workers were killed?")
+    assert "I could not find a clear answer in the articles" in reply and "% match" in reply
+    last = page.locator(BOT).last
+    assert last.locator("blockquote").count() == 1 and "Closest passage, not a clear answer" in reply
+    assert "killed" in last.locator("blockquote").inner_text()
+    assert "Closest passage, not a clear answer" in page.locator("#qa-sources").inner_text()
 
 
 def test_follow_up_question_uses_the_conversation(page):
@@ -236,11 +248,13 @@ def test_corpus_list_and_outlet_filter(page):
     page.click("#qa-filters")
     page.get_by_label("The Indian Express").uncheck()
     reply = ask(page, "What does the BLA want?")
-    assert "do not answer" in reply, "with its only outlet filtered out, the BLA article is not quoted"
+    assert "seeks independence" not in reply, "with its only outlet filtered out, the BLA article is not quoted"
+    assert "articles from Test Wire" in reply and "A filter is on: clear it to search every article." in reply
     page.get_by_label("The Indian Express").check()
     page.get_by_label("Published to").fill("2025-12-31")
     reply = ask(page, "What does the BLA want?")
-    assert "do not answer" in reply, "the BLA article (2026-02-01) is after the date range"
+    assert "seeks independence" not in reply, "the BLA article (2026-02-01) is after the date range"
+    assert "published on or before 2025-12-31" in reply and "A filter is on" in reply
 
 
 def test_clicking_an_earlier_answer_shows_its_sources(page):
@@ -268,3 +282,30 @@ def test_an_over_long_or_empty_question_is_refused_with_the_cli_words(page, ques
     page.get_by_text(words).first.wait_for(timeout=30_000)
     assert page.locator(BOT).count() == replies, "no answer to a refused question"
     assert page.input_value("#qa-input textarea") == question
+
+
+def test_new_conversation_is_above_the_fold_at_1366_by_768(browser, app_url):
+    page = browser.new_page(viewport={"width": 1366, "height": 768})
+    page.goto(app_url)
+    page.wait_for_selector("#qa-input textarea", timeout=60_000)
+    box = page.locator("#qa-new").bounding_box()
+    assert box is not None and box["y"] + box["height"] <= 768
+    page.close()
+
+
+def test_on_a_phone_the_sources_follow_the_answer_and_nothing_scrolls_sideways(browser, app_url):
+    page = browser.new_page(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True)
+    page.goto(app_url)
+    page.wait_for_selector("#qa-input textarea", timeout=60_000)
+    ask(page, "How many people were killed?")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390, "no horizontal scroll"
+    answer = page.locator(BOT).last
+    folded = answer.locator("details.qa-inline-sources")
+    assert folded.is_visible() and not page.locator("#qa-sources").is_visible()
+    folded.locator("summary").click()
+    mark = folded.locator("mark").first
+    assert "were killed" in mark.inner_text() and mark.is_visible()
+    quote, sources = answer.locator("blockquote").first.bounding_box(), folded.bounding_box()
+    assert sources["y"] > quote["y"] and sources["y"] - (quote["y"] + quote["height"]) < 400, (
+        "the sources come right after the answer, not a screen and a half below it")
+    page.close()

@@ -9,7 +9,7 @@ from conftest import SMALL_ARTICLES, FakeEncoder, make_corpus
 
 from qa_bot.answer.config import FALLBACK_ABSTAIN, FALLBACK_RANK, AnswerConfig
 from qa_bot.app.followup import contextualize, is_followup
-from qa_bot.app.render import answer_markdown, corpus_rows, escape, sources_html
+from qa_bot.app.render import answer_markdown, corpus_html, escape, sources_html
 from qa_bot.app.web import make_filter
 from qa_bot.bot import QABot
 from qa_bot.corpus.files import save_articles
@@ -19,8 +19,9 @@ from qa_bot.records import Answer, Article, ArticleFilter, Citation, Quote
 CITATION = Citation("a1", "Headline <b>x</b>", "Outlet & Co", "https://news.example/a?x=1&y=<2>", "2026-02-01")
 
 
-def _quote(text: str, context: str, score: float = 0.9) -> Quote:
-    return Quote(text=text, score=score, start=0, end=len(text), context=context, article=CITATION, section="Why?")
+def _quote(text: str, context: str, score: float = 0.9, citation: Citation = CITATION, paragraph: int = 3) -> Quote:
+    return Quote(text=text, score=score, start=0, end=len(text), context=context, article=citation, section="Why?",
+                 paragraph=paragraph, paragraphs=12)
 
 
 # ---------------------------------------------------------------------------- rendering
@@ -42,15 +43,35 @@ def test_answer_markdown_quotes_cites_and_escapes():
     assert "Headline &lt;b&gt;x&lt;/b&gt;" in md and "<b>" not in md
     assert 'href="https://news.example/a?x=1&amp;y=&lt;2&gt;"' in md
     assert "Outlet &amp; Co" in md and "2026-02-01" in md
-    assert "strong match" in md
+    assert "section “Why?”, paragraph 3 of 12" in md, "where the quote stands, in words"
+    assert "characters" not in md
 
 
-def test_answer_markdown_partial_match_and_no_answer():
-    weak = Answer("q", True, None, [_quote("A.", "A.", score=0.3)])
-    assert "partial match" in answer_markdown(weak)
-    none = Answer("q", False, "The articles do not answer <this> question.", [])
-    md = answer_markdown(none)
-    assert "do not answer &lt;this&gt; question" in md and "> " not in md  # no block quote
+def test_each_article_is_cited_once_with_its_quotes_numbered_under_it():
+    other = Citation("b2", "Another headline", "Wire", "", "2026-02-02")
+    quotes = [_quote("One.", "One."), _quote("Two.", "Two.", citation=other), _quote("Three.", "Three.", paragraph=5)]
+    md = answer_markdown(Answer("q", True, None, quotes))
+    assert md.count("Headline &lt;b&gt;x&lt;/b&gt;") == 2, "once in the answer, once in its folded sources"
+    assert md.index("One\\.") < md.index("Three\\.") < md.index("Headline &lt;b&gt;x") < md.index("Two\\.")
+    assert "[1]" in md and "[2] " in md and "<sup>[3]</sup>" in md  # numbered in the order shown
+    assert md.index("Three\\.") < md.index("<sup>[2]</sup>") and md.index("Two\\.") < md.index("<sup>[3]</sup>")
+
+
+def test_one_confidence_scale_in_words_with_its_meaning_in_the_tooltip():
+    for score, word in ((0.95, "high confidence"), (0.64, "medium confidence"), (0.41, "low confidence")):
+        md = answer_markdown(Answer("q", True, None, [_quote("A.", "A.", score=score)]))
+        assert f">{word}</span>" in md and f'title="Confidence {score:.0%}. The answerer' in md
+    assert "●" not in md and "match" not in md, "no second scale that could disagree with the words"
+
+
+def test_a_decline_says_why_and_shows_the_closest_passage_as_not_an_answer():
+    nothing = answer_markdown(Answer("q", False, "Nothing in the articles is about <this> question.", []))
+    assert "Nothing in the articles is about &lt;this&gt; question" in nothing and "> " not in nothing
+    closest = _quote("The port has 40 ships waiting.", "The port has 40 ships waiting.", score=0.37)
+    md = answer_markdown(Answer("q", False, "I could not find a clear answer.", [], closest=closest))
+    assert "I could not find a clear answer" in md and "> The port has 40 ships waiting\\." in md
+    assert "Closest passage, not a clear answer" in md and ">low confidence</span>" in md
+    assert "<sup>" not in md, "the closest passage is not numbered like an answer's quotes"
 
 
 def test_a_word_read_as_another_is_shown_escaped_with_the_answer_or_the_refusal():
@@ -58,7 +79,7 @@ def test_a_word_read_as_another_is_shown_escaped_with_the_answer_or_the_refusal(
     answered = answer_markdown(Answer("q", True, None, [_quote("A.", "A.")], pairs))
     assert answered.startswith('<span class="qa-read-as">Also read “Pehsawar” as “Peshawar”, “&lt;b&gt;x” as “bx”\\.</span>')
     assert "<b>" not in answered and "> A\\." in answered
-    declined = answer_markdown(Answer("q", False, "The articles do not answer this question.", [], pairs[:1]))
+    declined = answer_markdown(Answer("q", False, "Nothing in the articles is about this question.", [], pairs[:1]))
     assert "Also read “Pehsawar” as “Peshawar”" in declined and "qa-none" in declined
     assert "qa-read-as" not in answer_markdown(Answer("q", True, None, [_quote("A.", "A.")]))
 
@@ -73,14 +94,19 @@ def test_sources_panel_highlights_the_quote_in_its_context():
     html_out = sources_html(Answer("Why <now>?", True, None, [_quote("He said <i>no</i>.", "Before. He said <i>no</i>. After.")]))
     assert "Before. <mark>He said &lt;i&gt;no&lt;/i&gt;.</mark> After." in html_out
     assert "Why &lt;now&gt;?" in html_out and "<i>" not in html_out
-    assert "Why?" in html_out  # the section heading
-    assert "No passage answers" in sources_html(Answer("q", False, "none", []))
+    assert "section “Why?”, paragraph 3 of 12" in html_out
+    assert "Nothing in the articles" in sources_html(Answer("q", False, "Nothing in the articles is about it.", []))
+    closest = _quote("Near.", "Before. Near.", score=0.3)
+    assert "Closest passage, not a clear answer" in sources_html(Answer("q", False, "unclear", [], closest=closest))
     assert "Ask a question" in sources_html(None)
 
 
-def test_corpus_rows_newest_first():
-    arts = [Article("a", "Old", "x", source="S", published="2020-01-01"), Article("b", "New", "y", published="2026-01-01")]
-    assert corpus_rows(arts) == [["2026-01-01", "—", "New"], ["2020-01-01", "S", "Old"]]
+def test_the_article_list_holds_full_headlines_newest_first():
+    long = "A headline long enough that a table column would cut it somewhere in the middle of a word"
+    arts = [Article("a", "Old <b>", "x", source="S", published="2020-01-01"), Article("b", long, "y", published="2026-01-01")]
+    out = corpus_html(arts)
+    assert out.index(long) < out.index("Old &lt;b&gt;") and "<b>" not in out
+    assert "outlet unknown" in out and "2020-01-01 · S" in out
 
 
 # ---------------------------------------------------------------------------- follow-ups

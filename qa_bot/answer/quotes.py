@@ -1,35 +1,60 @@
 """From scored candidates to an answer: non-overlapping verbatim quotes with citations, or a decline.
 
-A question whose confidence is below the threshold is declined (``NO_ANSWER``). Otherwise each
-quote is a run of 1–3 whole sentences of one paragraph (``spans.quote_span``), cut from the article
-text by character offsets, so it is verbatim; near-duplicates of a chosen sentence are skipped, and
-each quote carries its paragraph as context and its section heading.
+Each quote is a run of 1–3 whole sentences of one paragraph (``spans.quote_span``), cut from the
+article text by character offsets, so it is verbatim; near-duplicates of a chosen sentence are
+skipped, and each quote carries its paragraph as context and its section heading.
+
+A question whose confidence is below the threshold is declined, and the decline says what is
+true: either nothing in the articles is about the question (no candidate, or the best is below
+``NOTHING_BELOW``), or there is a passage on the subject that is not a clear answer, which the
+answer then holds as ``closest`` with its confidence. A decline under a filter says so.
 """
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 
-from ..records import Answer, Quote
+from ..records import Answer, ArticleFilter, Quote
 from ..store.data import IndexData
 from .candidates import Candidates, confidence
 from .config import AnswerConfig
 from .spans import quote_span
 
 CONTEXT_CHARS = 900
-NO_ANSWER = (
-    "The articles do not answer this question. Try rephrasing it, or ask about something the "
-    "articles cover."
-)
+# Below this confidence the best passage found is about something else. On the fitting data
+# (the table of docs/decisions/abstention-threshold.md) one answerable question in 1,000 falls
+# below it, and 88% of the questions on another topic and 80% of those on paragraphs the corpus
+# lacks do.
+NOTHING_BELOW = 0.05
 
 
-def make_answer(data: IndexData, cand: Candidates, cfg: AnswerConfig) -> Answer:
-    """The answer to a question from its scored candidates: its quotes, or a decline below the
-    confidence threshold (or when nothing was retrieved)."""
+def make_answer(data: IndexData, cand: Candidates, cfg: AnswerConfig, where: ArticleFilter | None = None) -> Answer:
+    """The answer to a question from its scored candidates (searched under ``where``): its quotes,
+    or a decline below the confidence threshold that says what was found."""
     read_as = list(cand.read_as)
-    if not len(cand.sentences) or cand.confidence < cfg.min_confidence:
-        return Answer(cand.question, False, NO_ANSWER, [], read_as)
-    return Answer(cand.question, True, None, select_quotes(data, cand, cfg), read_as)
+    searched = None if where is None or where.is_empty else where
+    found = len(cand.sentences) > 0
+    if found and cand.confidence >= cfg.min_confidence:
+        return Answer(cand.question, True, None, select_quotes(data, cand, cfg), read_as, searched=searched)
+    closest = None
+    if found and cand.confidence >= NOTHING_BELOW:
+        closest = select_quotes(data, cand, replace(cfg, max_quotes=1))[0]
+    return Answer(cand.question, False, decline_message(closest, searched), [], read_as, closest, searched)
+
+
+def decline_message(closest: Quote | None, searched: ArticleFilter | None) -> str:
+    """Why a question is declined, in words a reader can act on."""
+    scope = "the articles" if searched is None else f"the {searched.describe()}"
+    if closest is None:
+        text = f"Nothing in {scope} is about this question."
+    else:
+        text = (f"I could not find a clear answer in {scope}. The closest passage, below, is a "
+                f"{closest.score:.0%} match and may not answer the question.")
+    if searched is not None:
+        return text + " A filter is on: clear it to search every article."
+    return text + (" Try rephrasing it, or ask about something the articles cover." if closest is None else "")
 
 
 def select_quotes(data: IndexData, cand: Candidates, cfg: AnswerConfig) -> list[Quote]:
@@ -81,9 +106,11 @@ def _near_duplicate(data: IndexData, s: int, chosen: list[int], threshold: float
 def _quote(data: IndexData, lo: int, hi: int, score: float, passage: int) -> Quote:
     article = data.article_of_sentence(lo)
     start, end = int(data.sentences["start"][lo]), int(data.sentences["end"][hi])
+    paragraph, paragraphs = data.paragraph_position(int(data.sentences["paragraph"][lo]))
     return Quote(
         text=article.text[start:end], score=score, start=start, end=end,
         context=_context(data, lo, hi), article=article.citation(), section=data.heading(passage),
+        paragraph=paragraph, paragraphs=paragraphs,
     )
 
 

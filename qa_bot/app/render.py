@@ -1,6 +1,13 @@
 """HTML and Markdown for answers, sources and the corpus list. Every piece of article or user
 text goes through ``escape``/``html.escape`` here, so nothing a corpus or a reader supplies can
-become markup in the page."""
+become markup in the page.
+
+An answer cites each article once: its quotes as numbered block quotes, each with where it stands
+and one confidence word (its percentage and meaning in a tooltip), then the headline, outlet and
+date. A declined question says why, and shows the closest passage when there is one, marked as
+not an answer. The sources of an answer are shown beside the chat on a wide screen and inside the
+answer, folded, on a phone (CSS decides which).
+"""
 
 from __future__ import annotations
 
@@ -8,9 +15,9 @@ import html
 import re
 from collections.abc import Sequence
 
-from ..records import Answer, Article, Quote
+from ..records import Answer, Article, Citation, Quote
+from .wording import CONFIDENCE_MEANING, by_article, confidence_words, position_words
 
-STRONG = 0.6  # confidence at which a quote is labelled a strong match
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|~>])")
 
 
@@ -27,87 +34,129 @@ def _link(title: str, url: str) -> str:
     return safe_title
 
 
-def confidence_label(score: float) -> str:
-    return "strong match" if score >= STRONG else "partial match"
-
-
-def _meter(score: float) -> str:
-    filled = max(1, min(5, round(score * 5)))
-    return "●" * filled + "○" * (5 - filled)
-
-
-def source_line(quote: Quote) -> str:
+def source_line(citation: Citation) -> str:
     """Headline (linked when there is a URL), outlet and date, escaped HTML."""
-    art = quote.article
-    meta = " · ".join(html.escape(x) for x in (art.source, art.published) if x)
-    return _link(art.title, art.url) + (f" — {meta}" if meta else "")
+    meta = " · ".join(html.escape(x) for x in (citation.source, citation.published) if x)
+    return _link(citation.title, citation.url) + (f" — {meta}" if meta else "")
+
+
+def confidence_cue(score: float) -> str:
+    """One confidence word, its percentage and meaning in the tooltip."""
+    title = html.escape(f"Confidence {score:.0%}. {CONFIDENCE_MEANING}", quote=True)
+    return f'<span class="qa-cue" title="{title}">{confidence_words(score)}</span>'
+
+
+def _where(quote: Quote) -> str:
+    return f'<span class="qa-where">{html.escape(position_words(quote))}</span>'
 
 
 def answer_markdown(answer: Answer) -> str:
-    """The chat message for an answer: each quote as a block quote with a numbered marker, its
-    source line underneath and a confidence cue; or the plain no-answer message."""
+    """The chat message for an answer: per article, its quotes as numbered block quotes (where each
+    stands, its confidence), then the article's source line once; or why it is declined, with the
+    closest passage marked as not an answer. Folded sources follow, for a phone."""
     note = f'<span class="qa-read-as">{escape(answer.read_as_note())}</span>\n\n' if answer.read_as else ""
     if not answer.answered:
-        return note + f'<span class="qa-none">{escape(answer.message or "No answer.")}</span>'
-    parts = []
-    for n, quote in enumerate(answer.quotes, 1):
-        label = f"{_meter(quote.score)} {confidence_label(quote.score)}"
-        cue = f'<span class="qa-cue" title="confidence {quote.score:.0%}">{label}</span>'
-        parts.append(
-            f"> {escape(quote.text)} <sup>[{n}]</sup>\n\n"
-            f'<span class="qa-source">[{n}] {source_line(quote)}</span> {cue}'
+        text = note + f'<span class="qa-none">{escape(answer.message or "No answer.")}</span>'
+        if answer.closest is None:
+            return text
+        quote = answer.closest
+        return (
+            text + f"\n\n> {escape(quote.text)}\n\n"
+            f'<span class="qa-closest">Closest passage, not a clear answer: {_where(quote)} · '
+            f"{confidence_cue(quote.score)}</span>\n\n"
+            f'<span class="qa-source">{source_line(quote.article)}</span>' + _inline_sources(answer)
         )
-    return note + "\n\n".join(parts)
+    parts = []
+    for citation, numbered in by_article(answer.quotes):
+        for n, quote in numbered:
+            parts.append(f"> {escape(quote.text)} <sup>[{n}]</sup>\n\n"
+                         f'<span class="qa-quote-meta">[{n}] {_where(quote)} · {confidence_cue(quote.score)}</span>')
+        parts.append(f'<span class="qa-source">{source_line(citation)}</span>')
+    return note + "\n\n".join(parts) + _inline_sources(answer)
+
+
+def _inline_sources(answer: Answer) -> str:
+    """The sources folded into the answer, shown on narrow screens only (CSS)."""
+    return f'\n\n<details class="qa-inline-sources"><summary>Sources</summary>{_cards(answer)}</details>'
+
+
+def _highlighted(quote: Quote) -> str:
+    context = quote.context
+    at = context.find(quote.text)
+    if at < 0:
+        return f"<mark>{html.escape(quote.text)}</mark>"
+    return (html.escape(context[:at]) + f"<mark>{html.escape(quote.text)}</mark>"
+            + html.escape(context[at + len(quote.text):]))
+
+
+def _cards(answer: Answer) -> str:
+    """One card per article: its headline once, then each quote in its paragraph, highlighted."""
+    if answer.answered:
+        groups = by_article(answer.quotes)
+        label = ""
+    elif answer.closest is not None:
+        groups = [(answer.closest.article, [(0, answer.closest)])]
+        label = '<div class="qa-closest">Closest passage, not a clear answer</div>'
+    else:
+        return ""
+    cards = []
+    for citation, numbered in groups:
+        body = []
+        for n, quote in numbered:
+            marker = f"[{n}] " if n else ""
+            body.append(
+                f'<div class="qa-where">{marker}{html.escape(position_words(quote))} · {confidence_cue(quote.score)}'
+                f'</div><p class="qa-context">{_highlighted(quote)}</p>'
+            )
+        cards.append(f'<div class="qa-card">{label}<div class="qa-card-head">{source_line(citation)}</div>'
+                     f'{"".join(body)}</div>')
+    return "".join(cards)
 
 
 def sources_html(answer: Answer | None) -> str:
-    """The sources panel: each cited passage in context with the quoted sentences highlighted."""
+    """The sources panel: each cited article once, its quotes highlighted in their paragraphs."""
     if answer is None:
         return '<div class="qa-sources-empty">Ask a question: the passages it quotes appear here.</div>'
-    if not answer.answered:
-        return (
-            f'<div class="qa-sources-empty">No passage answers “{html.escape(answer.question)}”. '
-            "Try other words, or check the articles listed below.</div>"
-        )
-    cards = []
-    for n, quote in enumerate(answer.quotes, 1):
-        context = quote.context
-        at = context.find(quote.text)
-        if at >= 0:
-            body = (
-                html.escape(context[:at])
-                + f"<mark>{html.escape(quote.text)}</mark>"
-                + html.escape(context[at + len(quote.text):])
-            )
-        else:
-            body = f"<mark>{html.escape(quote.text)}</mark>"
-        section = f'<div class="qa-section">{html.escape(quote.section)}</div>' if quote.section else ""
-        cards.append(
-            f'<div class="qa-card"><div class="qa-card-head">[{n}] {source_line(quote)}</div>{section}'
-            f'<p class="qa-context">{body}</p>'
-            f'<div class="qa-where">characters {quote.start}–{quote.end} of the article · '
-            f"{confidence_label(quote.score)} ({quote.score:.0%})</div></div>"
-        )
-    return f'<div class="qa-sources"><div class="qa-q">“{html.escape(answer.question)}”</div>{"".join(cards)}</div>'
+    question = f'<div class="qa-q">“{html.escape(answer.question)}”</div>'
+    if not answer.answered and answer.closest is None:
+        return (f'<div class="qa-sources">{question}<div class="qa-sources-empty">'
+                f"{html.escape(answer.message or 'No passage answers it.')}</div></div>")
+    return f'<div class="qa-sources">{question}{_cards(answer)}</div>'
 
 
-def corpus_rows(articles: Sequence[Article]) -> list[list[str]]:
-    """Rows for the corpus table: date, outlet, headline (plain text: the table escapes it)."""
-    rows = [[a.published or "—", a.source or "—", a.title] for a in articles]
-    return sorted(rows, key=lambda r: r[0], reverse=True)
+def corpus_html(articles: Sequence[Article]) -> str:
+    """The articles of the corpus, newest first, with their full headlines."""
+    rows = sorted(articles, key=lambda a: a.published or "", reverse=True)
+    items = "".join(
+        f'<li><span class="qa-article-meta">{html.escape(a.published or "date unknown")} · '
+        f'{html.escape(a.source or "outlet unknown")}</span><br>{_link(a.title, a.url)}</li>'
+        for a in rows
+    )
+    return f'<ul class="qa-articles">{items}</ul>'
 
 
 CSS = """
-.qa-cue { color: #555; font-size: 0.85em; white-space: nowrap; }
-.qa-source { font-size: 0.9em; }
+.qa-cue { color: #555; font-size: 0.85em; white-space: nowrap; text-decoration: underline dotted; cursor: help; }
+.qa-where, .qa-quote-meta { font-size: 0.85em; color: #666; }
+.qa-source { font-size: 0.9em; display: block; margin-bottom: 6px; }
 .qa-none { color: #8a4b00; }
+.qa-closest { color: #8a4b00; font-size: 0.85em; }
 .qa-read-as { color: #555; font-style: italic; }
 .qa-card { border: 1px solid #ddd; border-radius: 8px; padding: 10px 12px; margin-bottom: 10px; }
 .qa-card-head { font-weight: 600; margin-bottom: 4px; }
-.qa-section { font-size: 0.85em; color: #666; margin-bottom: 4px; }
-.qa-context { line-height: 1.45; margin: 6px 0; }
+.qa-context { line-height: 1.45; margin: 4px 0 8px; }
 .qa-context mark { background: #fff2a8; padding: 0 2px; }
-.qa-where { font-size: 0.8em; color: #777; }
 .qa-q { font-style: italic; margin-bottom: 8px; }
 .qa-sources-empty { color: #666; padding: 8px; }
+.qa-articles { list-style: none; padding: 0; margin: 0; max-height: 320px; overflow-y: auto; }
+.qa-articles li { padding: 6px 0; border-bottom: 1px solid #eee; overflow-wrap: anywhere; }
+.qa-article-meta { font-size: 0.8em; color: #777; }
+#qa-examples { display: flex; flex-wrap: wrap; gap: 6px; align-items: center; }
+#qa-examples > * { flex: 0 1 auto !important; min-width: 0 !important; width: auto !important; }
+.qa-inline-sources { display: none; margin-top: 8px; }
+@media (max-width: 768px) {
+  .qa-inline-sources { display: block; }
+  #qa-side-sources { display: none; }
+  #qa-chat { height: auto !important; max-height: none !important; }
+}
 """

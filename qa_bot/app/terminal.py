@@ -7,8 +7,10 @@ import sys
 import textwrap
 from typing import TYPE_CHECKING
 
+from .wording import by_article, confidence_words, position_words
+
 if TYPE_CHECKING:
-    from ..records import Answer, SearchHit
+    from ..records import Answer, Citation, Quote, SearchHit
 
 
 def progress_bar(desc: str):
@@ -40,32 +42,40 @@ def argument_text(value: str) -> str:
 
 
 def format_answer(answer: Answer) -> str:
-    """Readable terminal output for an answer."""
+    """Readable terminal output for an answer: the quotes grouped by article, each headline once
+    under its quotes; or why the question is declined, with the closest passage if there is one."""
     lines = [f"Q: {answer.question}", *([answer.read_as_note()] if answer.read_as else []), ""]
     if not answer.answered:
-        lines.append(answer.message or "No answer.")
-        return "\n".join(lines)
-    for n, quote in enumerate(answer.quotes, 1):
-        wrapped = textwrap.fill(f"“{quote.text}”", width=96, initial_indent=f"[{n}] ", subsequent_indent="    ")
-        lines.append(wrapped)
-        art = quote.article
-        meta = ", ".join(x for x in (art.source, art.published) if x)
-        lines.append(f"    — {art.title}" + (f" ({meta})" if meta else ""))
-        where = f"characters {quote.start}–{quote.end}"
-        if quote.section:
-            where = f"section “{quote.section}”, {where}"
-        lines.append(f"    {where}; confidence {quote.score:.2f}")
-        if art.url:
-            lines.append(f"    {art.url}")
-        lines.append("")
+        lines.append(textwrap.fill(answer.message or "No answer.", width=96))
+        if answer.closest is not None:
+            lines += ["", *_quote_lines("[closest]", answer.closest), *_source_lines(answer.closest.article)]
+        return "\n".join(lines).rstrip()
+    for citation, numbered in by_article(answer.quotes):
+        for n, quote in numbered:
+            lines += _quote_lines(f"[{n}]", quote)
+        lines += [*_source_lines(citation), ""]
     return "\n".join(lines).rstrip()
 
 
+def _quote_lines(marker: str, quote: Quote) -> list[str]:
+    pad = " " * (len(marker) + 1)
+    wrapped = textwrap.fill(f"“{quote.text}”", width=96, initial_indent=f"{marker} ", subsequent_indent=pad)
+    return [wrapped, f"{pad}{position_words(quote)}; {confidence_words(quote.score)} ({quote.score:.0%})"]
+
+
+def _source_lines(citation: Citation) -> list[str]:
+    meta = ", ".join(x for x in (citation.source, citation.published) if x)
+    line = f"    — {citation.title}" + (f" ({meta})" if meta else "")
+    return [line, f"      {citation.url}"] if citation.url else [line]
+
+
 def format_hits(hits: list[SearchHit]) -> str:
-    """Readable terminal output for retrieved passages, best first."""
+    """Readable terminal output for retrieved passages, best first (ranked by fused retrieval; the
+    raw fusion scores mean nothing to a reader and are left to --json)."""
     lines = []
     for n, hit in enumerate(hits, 1):
-        head = f" [{hit.heading}]" if hit.heading else ""
-        lines.append(f"{n}. {hit.article.title}{head}  (score {hit.score:.4f}, chars {hit.start}–{hit.end})")
+        head = f", section “{hit.heading}”" if hit.heading else ""
+        meta = ", ".join(x for x in (hit.article.source, hit.article.published) if x)
+        lines.append(f"{n}. {hit.article.title}" + (f" ({meta})" if meta else "") + head)
         lines.append(textwrap.indent(textwrap.fill(hit.text, 96), "   "))
     return "\n".join(lines)

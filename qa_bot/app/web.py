@@ -36,7 +36,7 @@ from ..retrieval.question import clean_question
 from .followup import contextualize, is_followup
 from .limits import MAX_REQUEST_BYTES, RequestSizeLimit
 from .live import LiveBot
-from .render import CSS, answer_markdown, corpus_rows, escape, sources_html
+from .render import CSS, answer_markdown, corpus_html, escape, sources_html
 
 if TYPE_CHECKING:
     from ..bot import QABot
@@ -164,37 +164,36 @@ def build_app(bot: QABot | LiveBot):
         answers_state = gr.State([])
         asked_state = gr.State([])
         with gr.Row(equal_height=False):
-            with gr.Column(scale=3):
+            with gr.Column(scale=3, min_width=300):
                 chat = gr.Chatbot(
-                    label="Chat", height=520, sanitize_html=True, elem_id="qa-chat",
-                    placeholder="Ask a question about the articles below.",
+                    label="Chat", height=420, sanitize_html=True, elem_id="qa-chat",
+                    placeholder="Ask a question: the answer quotes the articles, with their sources.",
                 )
                 with gr.Row():
                     box = gr.Textbox(
                         placeholder="Ask a question about the articles…", show_label=False, scale=5,
-                        elem_id="qa-input", autofocus=True,
+                        elem_id="qa-input", autofocus=True, min_width=200,
                     )
-                    send = gr.Button("Ask", variant="primary", scale=1, elem_id="qa-send")
+                    send = gr.Button("Ask", variant="primary", scale=1, elem_id="qa-send", min_width=60)
+                    clear_button = gr.Button("New conversation", variant="secondary", scale=2, min_width=150,
+                                             elem_id="qa-new")
                 if examples:
                     with gr.Row(elem_id="qa-examples"):
                         gr.Markdown("**Try:**")
                         example_buttons = [gr.Button(q, size="sm", elem_classes=["qa-example"]) for q in examples]
                 else:
                     example_buttons = []
-                clear_button = gr.Button("New conversation", size="sm", variant="secondary")
-            with gr.Column(scale=2):
-                gr.Markdown("### Sources")
-                sources = gr.HTML(sources_html(None), elem_id="qa-sources")
+            with gr.Column(scale=2, min_width=300):
+                with gr.Group(elem_id="qa-side-sources"):
+                    gr.Markdown("### Sources")
+                    sources = gr.HTML(sources_html(None), elem_id="qa-sources")
                 with gr.Accordion("Filter sources", open=False, visible=show_filters, elem_id="qa-filters"):
                     outlets = gr.CheckboxGroup(all_outlets, value=all_outlets, label="Outlets")
                     with gr.Row():
                         date_from = gr.Textbox(label="Published from", placeholder=dates[0] if dates else "YYYY-MM-DD")
                         date_to = gr.Textbox(label="Published to", placeholder=dates[-1] if dates else "YYYY-MM-DD")
                 with gr.Accordion(f"Articles in the corpus ({len(articles)})", open=False, elem_id="qa-corpus"):
-                    gr.Dataframe(
-                        corpus_rows(articles), headers=["Published", "Outlet", "Headline"],
-                        interactive=False, wrap=True, elem_id="qa-corpus-table",
-                    )
+                    gr.HTML(corpus_html(articles), elem_id="qa-corpus-table")
 
         inputs = [box, chat, answers_state, asked_state, outlets, date_from, date_to]
         outputs = [chat, box, answers_state, asked_state, sources]

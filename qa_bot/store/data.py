@@ -107,6 +107,14 @@ class IndexData:
         start, end = self.passage_span(p)
         return self.article_of_passage(p).text[start:end]
 
+    def paragraph_position(self, paragraph: int) -> tuple[int, int]:
+        """``(k, n)``: paragraph ``paragraph`` (index-wide) is the k-th, from 1, of its article's n."""
+        articles = self.paragraphs["article"]  # ascending: articles are assembled in order
+        article = articles[paragraph]
+        first = int(np.searchsorted(articles, article, side="left"))
+        last = int(np.searchsorted(articles, article, side="right"))
+        return paragraph - first + 1, last - first
+
     def all_passage_vectors(self) -> np.ndarray:
         """Every passage's vector, in passage order."""
         return self.passage_vectors.vectors(np.arange(len(self.passages), dtype=np.int64))

@@ -1,0 +1,47 @@
+"""The words the front-ends share, so the terminal and the web page say the same thing the same
+way: one confidence scale, where a quote stands in its article, and quotes grouped by article
+(the headline once, its quotes numbered under it)."""
+
+from __future__ import annotations
+
+from ..records import Citation, Quote
+
+# One scale. The answerability model's confidence is a probability; the bot declines below its
+# threshold (40% by default), so an answer's quotes are mostly "high" or "medium".
+HIGH, MEDIUM = 0.8, 0.5
+CONFIDENCE_MEANING = (
+    "The answerer's estimate that this passage answers the question: high is 80% or more, "
+    "medium 50 to 80%, low below 50%."
+)
+
+
+def confidence_words(score: float) -> str:
+    """'high', 'medium' or 'low' confidence."""
+    level = "high" if score >= HIGH else "medium" if score >= MEDIUM else "low"
+    return f"{level} confidence"
+
+
+def position_words(quote: Quote) -> str:
+    """Where the quote stands: 'section “Who are they?”, paragraph 3 of 12'."""
+    parts = []
+    if quote.section:
+        parts.append(f"section “{quote.section}”")
+    if quote.paragraphs:
+        parts.append(f"paragraph {quote.paragraph} of {quote.paragraphs}")
+    return ", ".join(parts) or f"characters {quote.start}–{quote.end}"
+
+
+def by_article(quotes: list[Quote]) -> list[tuple[Citation, list[tuple[int, Quote]]]]:
+    """The quotes grouped by article, in the order of each article's best quote, and numbered
+    in the order they are shown (1, 2, ...), so that each headline is cited once."""
+    groups: dict[str, tuple[Citation, list[Quote]]] = {}
+    for quote in quotes:
+        groups.setdefault(quote.article.id, (quote.article, []))[1].append(quote)
+    out, n = [], 0
+    for citation, members in groups.values():
+        numbered = []
+        for quote in members:
+            n += 1
+            numbered.append((n, quote))
+        out.append((citation, numbered))
+    return out
