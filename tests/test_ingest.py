@@ -132,6 +132,24 @@ def test_html_file(tmp_path: Path) -> None:
     assert all(block == block.strip() and "\n" not in block for block in blocks)
 
 
+def test_an_html_page_reports_how_much_of_its_text_was_left_out(tmp_path: Path) -> None:
+    """`add` used to report "1 line of clutter removed" from a page full of it: extraction had left
+    out the menus, links and footer before the line cleaner saw anything."""
+    from click.testing import CliRunner
+
+    from qa_bot.app.cli import main
+
+    src = write(tmp_path / "bridge.html", HTML)
+    [item], _ = read_sources([src])
+    shown = "Home World news Sport section Bridge reopens after repairs By Ana Lima"
+    assert item.page_chars > len(item.article.text) + len(shown)  # the page shows all of that and more
+    result = CliRunner().invoke(main, ["add", src, "--corpus", str(tmp_path / "corpus")])
+    assert result.exit_code == 0, result.output
+    assert f"kept {len(item.article.text):,} of the {item.page_chars:,} characters of text on the page" in result.output
+    pasted, _ = read_sources([write(tmp_path / "pasted.txt", PASTED)])
+    assert pasted[0].page_chars == 0, "pasted text is all the reader gave: nothing to compare with"
+
+
 def test_html_file_in_declared_charset(tmp_path: Path) -> None:
     html = HTML.replace('charset="utf-8"', 'charset="iso-8859-1"').replace("’", "'").replace("“", '"')
     html = html.replace("”", '"').replace("©", "(c)").replace("Maria Costa", "María Costa")

@@ -121,6 +121,9 @@ def add(sources, corpus_dir, title, outlet, published, url, author, article_id, 
     for ingested, path in report.added:
         article = ingested.article
         click.echo(f"added {path}  ({article.title!r}, {len(article.text):,} characters)")
+        if ingested.page_chars > len(article.text) and not quiet:
+            click.echo(f"  kept {len(article.text):,} of the {ingested.page_chars:,} characters of text on the page: "
+                       "menus, links, ads, comments and other page furniture left out")
         if ingested.dropped and not quiet:
             reasons = Counter(d.reason for d in ingested.dropped)
             summary = ", ".join(f"{n} × {reason}" for reason, n in reasons.most_common())

@@ -43,11 +43,13 @@ class Overrides:
 
 @dataclass(frozen=True)
 class Ingested:
-    """One article read from a source, with what cleaning removed."""
+    """One article read from a source, with what cleaning removed (and, for an HTML page, how much
+    text the page showed, of which the article is what was kept)."""
 
     source: str
     article: Article
     dropped: list[Dropped]
+    page_chars: int = 0
 
 
 @dataclass(frozen=True)
@@ -147,7 +149,7 @@ def read_sources(
             continue
         article_id = given or _unique(slugify(fields["title"]), taken | set(batch))
         batch[article_id] = draft.where
-        result.append(Ingested(draft.where, Article(id=article_id, **fields), draft.dropped))
+        result.append(Ingested(draft.where, Article(id=article_id, **fields), draft.dropped, draft.page_chars))
     return result, errors
 
 

@@ -39,6 +39,7 @@ class Draft:
     fields: dict[str, str]
     dropped: list[Dropped]
     given_id: str = ""
+    page_chars: int = 0  # an HTML page's visible text, of which the article is a part (0: not a page)
 
 
 def check_not_binary(text: str, where: str) -> str:
@@ -198,7 +199,21 @@ def _html_draft(html: str, where: str, *, url: str = "") -> Draft:
     fields = {"title": title, "author": (doc.author or "").strip(), "published": doc.date or "",
               "text": body, "source": (doc.sitename or doc.hostname or "").strip(),
               "url": (doc.url or url or "").strip()}
-    return Draft(where, fields, dropped)
+    return Draft(where, fields, dropped, page_chars=_visible_chars(html))
+
+
+def _visible_chars(html: str) -> int:
+    """How many characters of text a page shows (scripts, styles and its head left out, white space
+    folded): what extraction kept the article from."""
+    from lxml import html as lxml_html  # trafilatura's own parser
+
+    try:
+        tree = lxml_html.fromstring(html)
+        for element in tree.xpath("//script|//style|//noscript|//template|//head"):
+            element.drop_tree()
+        return len(" ".join(tree.text_content().split()))
+    except (ValueError, TypeError, lxml_html.etree.ParserError):
+        return 0
 
 
 _KINDS = {".txt": "pasted", ".md": "pasted", ".html": "html", ".htm": "html", ".jsonl": "jsonl"}
