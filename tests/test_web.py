@@ -213,10 +213,28 @@ def test_a_decline_with_a_passage_on_the_subject_shows_it_as_the_closest_not_as_
     assert "Closest passage, not a clear answer" in page.locator("#qa-sources").inner_text()
 
 
-def test_follow_up_question_uses_the_conversation(page):
+def test_follow_up_question_uses_the_conversation_and_says_so(page):
     ask(page, "How many people were killed?")
     reply = ask(page, "How many of them were civilians?")
     assert "31 civilians" in reply
+    assert "Read as a follow-up to “How many people were killed?”" in reply
+    # The reader can ask it as written instead.
+    page.click("#qa-alone")
+    page.wait_for_function("([s, n]) => document.querySelectorAll(s).length > n", arg=[BOT, 2], timeout=60_000)
+    assert "(on its own)" in page.locator("#qa-chat [data-testid='user']").last.inner_text()
+    assert "Read as a follow-up" not in page.locator(BOT).last.inner_text()
+
+
+def test_a_new_question_after_another_is_not_hijacked(page):
+    """Short who-questions used to get the previous question appended: "Who claimed
+    responsibility?" was answered with the casualty sentences, "Who is Randhir Jaiswal?" declined."""
+    ask(page, "How many people were killed?")
+    reply = ask(page, "Who claimed responsibility?")
+    assert "Read as a follow-up" not in reply
+    assert "claimed responsibility" in page.locator(BOT).last.locator("blockquote").first.inner_text()
+    reply = ask(page, "Who is Randhir Jaiswal?")
+    assert "Read as a follow-up" not in reply and "spokesperson Randhir Jaiswal" in reply
+    assert not page.locator("#qa-alone").is_visible()
 
 
 def test_article_html_and_scripts_render_as_text(page):

@@ -8,8 +8,8 @@ import pytest
 from conftest import SMALL_ARTICLES, FakeEncoder, make_corpus
 
 from qa_bot.answer.config import FALLBACK_ABSTAIN, FALLBACK_RANK, AnswerConfig
-from qa_bot.app.followup import contextualize, is_followup
-from qa_bot.app.render import answer_markdown, corpus_html, escape, sources_html
+from qa_bot.app.followup import ask_in_conversation, contextualize, needs_context
+from qa_bot.app.render import answer_markdown, corpus_html, escape, followup_note, sources_html
 from qa_bot.app.web import make_filter
 from qa_bot.bot import QABot
 from qa_bot.corpus.files import save_articles
@@ -115,16 +115,24 @@ def test_the_article_list_holds_full_headlines_newest_first():
 @pytest.mark.parametrize(
     "question, expected",
     [
-        ("How many of them were civilians?", True),
+        ("How many of them were civilians?", True),  # "them": nothing in the question it names
         ("What did he say?", True),
-        ("And the army?", True),
+        ("Why does it attack Chinese citizens?", True),
+        ("When was that?", True),  # a demonstrative that ends the question
+        ("And the army?", True),  # an ellipsis
         ("Why?", True),
+        # Questions that stand alone, some of which the old rule took as follow-ups:
+        ("Who claimed responsibility?", False),
+        ("Who is Randhir Jaiswal?", False),
+        ("When did the attacks begin?", False),  # a definite noun phrase names something itself
         ("What does the BLA want?", False),
         ("How many people were killed in Balochistan?", False),
+        ("Why does the BLA say it attacks Chinese citizens?", False),  # "it": the BLA, named first
+        ("What happened this week?", False),  # "this" before a noun is a determiner
     ],
 )
-def test_is_followup(question, expected):
-    assert is_followup(question) is expected
+def test_needs_context(question, expected):
+    assert needs_context(question) is expected
 
 
 def test_contextualize_completes_followups_only():
@@ -132,10 +140,34 @@ def test_contextualize_completes_followups_only():
     assert contextualize("How many of them were civilians?", asked) == (
         "How many of them were civilians? (How many people were killed?)"
     )
-    assert contextualize("What does the BLA want?", asked) == "What does the BLA want?"
+    assert contextualize("Who claimed responsibility?", asked) == "Who claimed responsibility?"
     assert contextualize("How many of them were civilians?", []) == "How many of them were civilians?"
     long_question = "Why did they " + "x" * 990
     assert contextualize(long_question, asked) == long_question, "never pushed past the length limit"
+
+
+def test_a_follow_up_keeps_the_reading_the_articles_support_better(tmp_path):
+    """Both readings are scored; the one whose best sentence is trusted more is kept, and the
+    answer shows the reader's own words either way."""
+    config = AnswerConfig(min_confidence=0.0, rank_weights=FALLBACK_RANK, abstain_weights=FALLBACK_ABSTAIN)
+    bot = QABot.from_corpus(make_corpus(tmp_path, SMALL_ARTICLES), tmp_path / "index", encoder=FakeEncoder(),
+                            config=config)
+    question, earlier = "What does it want?", "What does the Baloch Liberation Army say about Balochistan?"
+    answer, reading = ask_in_conversation(bot, question, [earlier])
+    alone, together = bot.candidates_batch([question, f"{question} ({earlier})"])
+    assert answer.question == question
+    if together.confidence > alone.confidence:
+        assert reading.earlier == earlier and reading.searched == f"{question} ({earlier})"
+    else:
+        assert reading.earlier is None and reading.searched == question
+    standalone, plain = ask_in_conversation(bot, "Who leads the group?", [earlier])
+    assert plain.earlier is None and standalone == bot.ask("Who leads the group?")
+
+
+def test_a_follow_up_note_is_escaped():
+    note = followup_note("How many <b>people</b> were killed?")
+    assert note.startswith('<span class="qa-followup">Read as a follow-up to “How many &lt;b&gt;people')
+    assert "<b>" not in note and followup_note(None) == ""
 
 
 # ---------------------------------------------------------------------------- filters

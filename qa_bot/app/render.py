@@ -50,6 +50,13 @@ def _where(quote: Quote) -> str:
     return f'<span class="qa-where">{html.escape(position_words(quote))}</span>'
 
 
+def followup_note(earlier: str | None) -> str:
+    """'Read as a follow-up to “…”' above an answer to a question read with the one before it."""
+    if not earlier:
+        return ""
+    return f'<span class="qa-followup">Read as a follow-up to “{escape(earlier)}”\\.</span>\n\n'
+
+
 def answer_markdown(answer: Answer) -> str:
     """The chat message for an answer: per article, its quotes as numbered block quotes (where each
     stands, its confidence), then the article's source line once; or why it is declined, with the
@@ -141,7 +148,7 @@ CSS = """
 .qa-source { font-size: 0.9em; display: block; margin-bottom: 6px; }
 .qa-none { color: #8a4b00; }
 .qa-closest { color: #8a4b00; font-size: 0.85em; }
-.qa-read-as { color: #555; font-style: italic; }
+.qa-read-as, .qa-followup { color: #555; font-style: italic; display: block; }
 .qa-card { border: 1px solid #ddd; border-radius: 8px; padding: 10px 12px; margin-bottom: 10px; }
 .qa-card-head { font-weight: 600; margin-bottom: 4px; }
 .qa-context { line-height: 1.45; margin: 4px 0 8px; }

@@ -23,7 +23,6 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import re
-from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 # Imported at module level (web.py itself is imported only by `qa-bot serve`): Gradio resolves the
@@ -33,10 +32,10 @@ import gradio as gr
 from ..errors import InvalidQuestionError
 from ..records import Answer, ArticleFilter
 from ..retrieval.question import clean_question
-from .followup import contextualize, is_followup
+from .followup import ask_in_conversation, needs_context
 from .limits import MAX_REQUEST_BYTES, RequestSizeLimit
 from .live import LiveBot
-from .render import CSS, answer_markdown, corpus_html, escape, sources_html
+from .render import CSS, answer_markdown, corpus_html, escape, followup_note, sources_html
 
 if TYPE_CHECKING:
     from ..bot import QABot
@@ -52,6 +51,7 @@ ANSWER_GROUP = "answer"
 # Events waiting in the queue. A client has at most one event waiting, so this is how many people
 # can ask at the same moment before "queue full"; at ~27 answers/s, 128 waiting is ~5 s of delay.
 QUEUE_SIZE = 128
+ON_ITS_OWN = "Ask the last question on its own"
 
 
 def example_questions(bot: QABot, limit: int = MAX_EXAMPLES) -> list[str]:
@@ -60,7 +60,7 @@ def example_questions(bot: QABot, limit: int = MAX_EXAMPLES) -> list[str]:
     seen: list[str] = []
     for i in range(len(bot.data.passages)):
         heading = bot.data.heading(i)
-        if heading.endswith("?") and heading not in seen and not is_followup(heading):
+        if heading.endswith("?") and heading not in seen and not needs_context(heading):
             seen.append(heading)
     answered = [q for q, a in zip(seen, bot.ask_batch(seen)) if a.answered] if seen else []
     return answered[:limit]
@@ -123,6 +123,9 @@ def build_app(bot: QABot | LiveBot):
             return Answer(str(question), False, str(exc), []).to_dict()
 
     def respond(message, history, answers, asked, outlets, date_from, date_to):
+        return _respond(message, history, answers, asked, outlets, date_from, date_to, on_its_own=False)
+
+    def _respond(message, history, answers, asked, outlets, date_from, date_to, *, on_its_own: bool):
         history, answers, asked = list(history or []), list(answers or []), list(asked or [])
         message = as_text(message)
         try:
@@ -132,19 +135,20 @@ def build_app(bot: QABot | LiveBot):
             where = make_filter(outlets, all_outlets, date_from, date_to)
         except InvalidQuestionError as exc:
             gr.Warning(as_sentence(str(exc)))
-            return history, message, answers, asked, gr.update()
-        history.append({"role": "user", "content": escape(message)})
+            return history, message, answers, asked, gr.update(), gr.update()
+        history.append({"role": "user", "content": escape(message) + (" *(on its own)*" if on_its_own else "")})
+        earlier = None
         try:
-            effective = contextualize(message, asked)
-            answer = live.current().ask(effective, where=where)
-            # Show the reader their own words, not the completed question.
-            answer = replace(answer, question=message)
-            asked.append(effective)
+            answer, reading = ask_in_conversation(live.current(), message, [] if on_its_own else asked, where)
+            asked.append(reading.searched)
+            earlier = reading.earlier
         except InvalidQuestionError as exc:
             answer = Answer(message, False, as_sentence(str(exc)), [])
-        history.append({"role": "assistant", "content": answer_markdown(answer)})
+        history.append({"role": "assistant", "content": followup_note(earlier) + answer_markdown(answer)})
         answers.append(answer)
-        return history, "", answers, asked, sources_html(answer)
+        # "Ask it on its own" is offered for a question read as a follow-up, and asks that one.
+        alone = gr.update(visible=earlier is not None, value=ON_ITS_OWN)
+        return history, "", answers, asked, sources_html(answer), alone
 
     def select(answers, evt: gr.SelectData):
         # Messages alternate user, assistant: assistant message 2n+1 holds answers[n].
@@ -152,8 +156,13 @@ def build_app(bot: QABot | LiveBot):
         n = int(index) // 2
         return sources_html(answers[n]) if 0 <= n < len(answers or []) else gr.update()
 
+    def ask_on_its_own(history, answers, asked, outlets, date_from, date_to):
+        """The last question again, read on its own rather than as a follow-up."""
+        last = answers[-1].question if answers else ""
+        return _respond(last, history, answers, asked, outlets, date_from, date_to, on_its_own=True)
+
     def clear():
-        return [], "", [], [], sources_html(None)
+        return [], "", [], [], sources_html(None), gr.update(visible=False)
 
     with gr.Blocks(title="qa-bot — answers from the articles") as app:
         gr.Markdown(
@@ -177,6 +186,7 @@ def build_app(bot: QABot | LiveBot):
                     send = gr.Button("Ask", variant="primary", scale=1, elem_id="qa-send", min_width=60)
                     clear_button = gr.Button("New conversation", variant="secondary", scale=2, min_width=150,
                                              elem_id="qa-new")
+                alone_button = gr.Button(ON_ITS_OWN, size="sm", variant="secondary", visible=False, elem_id="qa-alone")
                 if examples:
                     with gr.Row(elem_id="qa-examples"):
                         gr.Markdown("**Try:**")
@@ -196,7 +206,7 @@ def build_app(bot: QABot | LiveBot):
                     gr.HTML(corpus_html(articles), elem_id="qa-corpus-table")
 
         inputs = [box, chat, answers_state, asked_state, outlets, date_from, date_to]
-        outputs = [chat, box, answers_state, asked_state, sources]
+        outputs = [chat, box, answers_state, asked_state, sources, alone_button]
         answering = {"api_visibility": "private", "concurrency_id": ANSWER_GROUP}
         box.submit(respond, inputs, outputs, **answering)
         send.click(respond, inputs, outputs, **answering)
@@ -205,8 +215,10 @@ def build_app(bot: QABot | LiveBot):
                 lambda h, a, q, o, f, t, text=button.value: respond(text, h, a, q, o, f, t),
                 inputs[1:], outputs, **answering,
             )
+        alone_button.click(ask_on_its_own, inputs[1:], outputs, **answering)
         chat.select(select, [answers_state], [sources], api_visibility="private")
-        clear_button.click(clear, None, [chat, box, answers_state, asked_state, sources], api_visibility="private")
+        clear_button.click(clear, None, [chat, box, answers_state, asked_state, sources, alone_button],
+                           api_visibility="private")
         gr.api(ask_api, api_name="ask", concurrency_id=ANSWER_GROUP)
     return app
 
