@@ -1,9 +1,11 @@
-"""Take docs/screenshot.png: the web chat answering "What does the BLA want?" on the shipped corpus.
+"""Take the screenshots of the README and docs: the web chat on the shipped corpus, at 1366 x 768
+(docs/screenshot.png: "How many people were killed?" then the follow-up "How many of them were
+civilians?") and on a 390 x 844 phone (docs/screenshot-phone.png: the same, sources unfolded).
 
-    .venv/bin/python scripts/screenshot.py [--out docs/screenshot.png]
+    .venv/bin/python scripts/screenshot.py [--out docs/screenshot.png] [--phone docs/screenshot-phone.png]
 
-Starts `qa-bot serve` on a free loopback port (building ./index if it is missing), drives Debian's
-Chromium with Playwright, and saves a screenshot of the page.
+Starts `qa-bot serve --build` on a free loopback port, drives Debian's Chromium with Playwright,
+and saves the screenshots.
 """
 
 from __future__ import annotations
@@ -23,9 +25,24 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networki
                  "--disable-component-update", "--disable-sync", "--no-first-run"]
 
 
+BOT = "#qa-chat [data-testid='bot']"
+
+
+def converse(page, url: str) -> None:
+    """A question, then a follow-up, as a reader would type them."""
+    page.goto(url)
+    page.wait_for_selector("#qa-input textarea", timeout=60_000)
+    for n, question in enumerate(("How many people were killed?", "How many of them were civilians?"), 1):
+        page.fill("#qa-input textarea", question)
+        page.click("#qa-send")
+        page.wait_for_function("([s, n]) => document.querySelectorAll(s).length >= n", arg=[BOT, n], timeout=60_000)
+    page.wait_for_timeout(800)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--out", type=Path, default=ROOT / "docs" / "screenshot.png")
+    parser.add_argument("--phone", type=Path, default=ROOT / "docs" / "screenshot-phone.png")
     args = parser.parse_args()
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -43,17 +60,18 @@ def main() -> None:
                 time.sleep(0.5)
         with sync_playwright() as p:
             browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
-            page = browser.new_page(viewport={"width": 1400, "height": 900})
-            page.goto(url)
-            page.wait_for_selector("#qa-input textarea", timeout=60_000)
-            page.fill("#qa-input textarea", "What does the BLA want?")
-            page.click("#qa-send")
-            page.wait_for_selector("#qa-sources mark", timeout=60_000)
-            page.wait_for_timeout(500)
+            desktop = browser.new_page(viewport={"width": 1366, "height": 768})
+            converse(desktop, url)
             args.out.parent.mkdir(parents=True, exist_ok=True)
-            page.screenshot(path=str(args.out))
+            desktop.screenshot(path=str(args.out))
+            phone = browser.new_page(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True)
+            converse(phone, url)
+            phone.locator(BOT).last.locator("details.qa-inline-sources summary").click()
+            phone.wait_for_timeout(300)
+            phone.locator(BOT).last.scroll_into_view_if_needed()
+            phone.screenshot(path=str(args.phone))
             browser.close()
-        print(f"wrote {args.out}")
+        print(f"wrote {args.out} and {args.phone}")
     finally:
         server.terminate()
         server.wait(timeout=30)

@@ -150,7 +150,7 @@ CSS = """
 .qa-closest { color: #8a4b00; font-size: 0.85em; }
 .qa-read-as, .qa-followup { color: #555; font-style: italic; display: block; }
 .qa-card { border: 1px solid #ddd; border-radius: 8px; padding: 10px 12px; margin-bottom: 10px; }
-.qa-card-head { font-weight: 600; margin-bottom: 4px; }
+.qa-card-head { font-weight: 600; font-size: 0.95em; margin-bottom: 4px; }
 .qa-context { line-height: 1.45; margin: 4px 0 8px; }
 .qa-context mark { background: #fff2a8; padding: 0 2px; }
 .qa-q { font-style: italic; margin-bottom: 8px; }
