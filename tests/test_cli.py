@@ -170,3 +170,14 @@ def test_a_missing_index_is_an_error_naming_the_build_command(command, tmp_path)
     assert f"no index in '{typo}'" in result.output
     assert f"qa-bot build --corpus {ROOT / 'corpus'} --index {typo}" in result.output and "--build" in result.output
     assert not typo.exists(), "nothing is created without --build"
+
+
+@pytest.mark.e2e
+def test_the_readme_example_is_what_the_bot_says(tmp_path):
+    """The README showed an answer the bot had stopped giving; it is now checked on every run."""
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    block = readme.split('```console\n$ qa-bot ask "What does the BLA want?"\n', 1)[1].split("```", 1)[0]
+    result = run("ask", "What does the BLA want?", "--build", "--index", str(tmp_path / "index"),
+                 "--corpus", str(ROOT / "corpus"))
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == block.strip()
