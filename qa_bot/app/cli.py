@@ -15,12 +15,13 @@ from typing import TYPE_CHECKING
 
 import click
 
-from ..errors import IndexMissingError, QABotError
+from ..errors import QABotError
 from ..version import __version__
+from .opening import load_bot, run_build
 from .terminal import argument_text, format_answer, format_hits, progress_bar
 
 if TYPE_CHECKING:
-    from ..bot import QABot
+    pass
 
 DEFAULT_CORPUS = "corpus"
 DEFAULT_INDEX = "index"
@@ -141,33 +142,6 @@ def add(sources, corpus_dir, title, outlet, published, url, author, article_id, 
 # ---------------------------------------------------------------------------- build
 
 
-def run_build(corpus_dir: Path, index_dir: Path, model: str | None, token_states: bool | None = None) -> None:
-    from ..bot import QABot
-    from ..encoders.models import DEFAULT_MODEL
-
-    click.echo(f"building the index of {corpus_dir} in {index_dir} ...", err=True)
-    try:
-        report = QABot.build(corpus_dir, index_dir, model=model or DEFAULT_MODEL, progress=progress_bar("embedding"),
-                             token_states=token_states)
-    except OSError as exc:  # disk full, file size quota, read-only or unwritable directory
-        where = f": {exc.filename}" if exc.filename else ""
-        # numpy reports a short write without an errno ("5568 requested and 2016 written").
-        reason = exc.strerror or f"a file was cut short, {exc}: the disk is full or a file size limit was reached"
-        raise click.ClickException(
-            f"cannot write the index in {index_dir} ({reason}{where}); free some disk space or "
-            "choose another --index, then run 'qa-bot build' again. Any previous index was left as it was."
-        ) from None
-    if report.full_rebuild_reason:
-        click.echo(f"full rebuild: {report.full_rebuild_reason}", err=True)
-    click.echo(
-        f"index {report.generation}: {report.articles} articles, {report.passages} passages, "
-        f"{report.sentences} sentences; added {len(report.added)}, changed {len(report.changed)}, "
-        f"removed {len(report.removed)}, unchanged {len(report.unchanged)}; "
-        f"embedded {report.embedded_texts} texts in {report.seconds:.1f} s",
-        err=True,
-    )
-
-
 @main.command()
 @corpus_option
 @index_option
@@ -180,29 +154,6 @@ def run_build(corpus_dir: Path, index_dir: Path, model: str | None, token_states
 def build(corpus_dir, index_dir, model, token_states) -> None:
     """Build or update the index (only new and changed articles are embedded)."""
     run_build(corpus_dir, index_dir, model, token_states)
-
-
-def load_bot(
-    index_dir: Path, corpus_dir: Path, model: str | None, cross_encoder: str | None = None, strict: bool = False,
-    min_confidence: float | None = None, *, build: bool = False,
-) -> QABot:
-    """Load the index; with ``build``, build or update it from the corpus first. A missing index
-    is an error naming the command that builds it: a mistyped --index must not become a new one."""
-    from ..answer.config import AnswerConfig
-    from ..answer.rerank import load_reranker
-    from ..bot import QABot
-
-    config = AnswerConfig(strict=strict, min_confidence=min_confidence)
-    options = {"model": model, "reranker": load_reranker(cross_encoder), "config": config}
-    if build:
-        run_build(corpus_dir, index_dir, model)
-    try:
-        return QABot.load(index_dir, **options)
-    except IndexMissingError:
-        raise click.ClickException(
-            f"no index in {str(index_dir)!r}: build it with 'qa-bot build --corpus {corpus_dir} --index {index_dir}', "
-            "or pass --build"
-        ) from None
 
 
 # ---------------------------------------------------------------------------- ask / search
