@@ -58,11 +58,17 @@ def contextualize(question: str, previous: Sequence[str]) -> str:
         previous: the questions asked before it, oldest first, each as it was read (so a chain
             of follow-ups keeps the first question's subject).
     """
-    earlier = [q.strip() for q in previous if q and q.strip()]
-    if not earlier or not needs_context(question):
+    earlier = _last(previous)
+    if earlier is None or not needs_context(question):
         return question
-    combined = f"{question.strip()} ({earlier[-1][:MAX_CONTEXT_CHARS]})"
+    combined = f"{question.strip()} ({earlier[:MAX_CONTEXT_CHARS]})"
     return combined if len(combined) <= MAX_QUESTION_CHARS else question
+
+
+def _last(previous: Sequence[str]) -> str | None:
+    """The latest earlier question that is not blank, stripped (None: there is none)."""
+    earlier = [q.strip() for q in previous if q and q.strip()]
+    return earlier[-1] if earlier else None
 
 
 @dataclass(frozen=True)
@@ -85,5 +91,5 @@ def ask_in_conversation(
     alone, together = bot.candidates_batch([question, contextual], where=where)
     if together.confidence > alone.confidence:
         answer = bot.select(replace(together, question=question), where)
-        return answer, Reading(contextual, [q for q in previous if q and q.strip()][-1].strip())
+        return answer, Reading(contextual, _last(previous))
     return bot.select(alone, where), Reading(question, None)

@@ -45,10 +45,6 @@ def columns(records: np.ndarray) -> np.ndarray:
     return np.ascontiguousarray(records).view(np.int64).reshape(len(records), len(records.dtype.names))
 
 
-def empty_rows(dtype: np.dtype) -> np.ndarray:
-    return np.empty(0, dtype=dtype)
-
-
 @dataclass
 class IndexData:
     """Everything a loaded index holds, in memory."""
