@@ -56,6 +56,36 @@ def test_loaders_pick_the_format(tmp_path):
     assert [q.gold for q in n.questions] == [["one"], None], "bad questions are left out"
 
 
+def test_a_realtimeqa_quarter_is_its_questions_asked_of_all_its_articles(tmp_path):
+    with gzip.open(tmp_path / "q9_articles.jsonl.gz", "wt") as handle:
+        for n, source in enumerate(("CNN", "USA Today")):
+            handle.write(json.dumps({"id": f"rt-{n}", "title": f"Story {n}", "source": source, "url": f"https://x/{n}",
+                                     "published": f"2023-01-0{n + 1}", "author": "",
+                                     "text": "First paragraph.\n\nSecond paragraph."}) + "\n")
+    questions = tmp_path / "q9_questions.jsonl"
+    questions.write_text(json.dumps({"q": "Which team?", "gold": ["Buffalo Bills"], "as_of": "2023-01-05",
+                                     "docs": ["rt-1", "rt-0"], "choices": ["a", "b"]}) + "\n")
+    s = load_eval_set(questions)
+    assert [(a.id, a.source, a.published) for a in s.articles] == [("rt-0", "CNN", "2023-01-01"),
+                                                                  ("rt-1", "USA Today", "2023-01-02")]
+    assert s.articles[0].text == "First paragraph.\n\nSecond paragraph."
+    q = s.questions[0]
+    assert (q.gold, q.gold_articles, q.as_of) == (["Buffalo Bills"], ("rt-1", "rt-0"), "2023-01-05")
+    assert s.whole_words, "RealTime QA is scored on whole words"
+
+    (tmp_path / "q9_articles.jsonl.gz").unlink()
+    with pytest.raises(Exception, match="q9_articles.jsonl.gz not found"):
+        load_eval_set(questions)
+
+
+def test_whole_word_gold_does_not_match_inside_a_number_or_word():
+    assert contains_gold("It cost $34 million.", ["34"], whole_words=True)
+    assert not contains_gold("By 2034 it will end.", ["34"], whole_words=True)
+    assert not contains_gold("The Billsmen won.", ["Bills"], whole_words=True)
+    assert contains_gold("Officials in the U.S. said so.", ["U.S."], whole_words=True)
+    assert contains_gold("By 2034 it will end.", ["34"]), "substring matching stays the default"
+
+
 def test_bad_question_line_names_the_line(tmp_path):
     path = tmp_path / "q.jsonl"
     path.write_text('{"q": "ok", "gold": null}\nnot json\n')

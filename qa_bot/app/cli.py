@@ -244,8 +244,9 @@ def evaluate(
     details,
 ) -> None:
     """Score answers on DATA: a question file (JSONL of {"q", "gold"}) asked against --index, or a
-    SQuAD JSON / MRQA JSONL(.gz) / NewsQA file whose paragraphs are first indexed as one corpus
-    (in --index if given, else a temporary directory)."""
+    SQuAD JSON / MRQA JSONL(.gz) / NewsQA file, or a RealTime QA quarter's questions file (its
+    articles file beside it), whose articles are first indexed as one corpus (in --index if given,
+    else a temporary directory)."""
     import contextlib
     import tempfile
 

@@ -1,5 +1,5 @@
-"""Evaluation data: question files and public QA sets (SQuAD, MRQA, NewsQA) read as one corpus of
-articles with questions, minus the questions the answerer was fitted on.
+"""Evaluation data: question files and public QA sets (SQuAD, MRQA, NewsQA, RealTime QA) read as
+one corpus of articles with questions, minus the questions the answerer was fitted on.
 
 "Open-corpus sentence QA" (see ../shared/data/README.md): every paragraph of a data set becomes
 one article of one corpus, and each question is asked against the whole corpus (``run.py``).
@@ -19,11 +19,17 @@ from ..records import Article
 
 @dataclass(frozen=True)
 class EvalQuestion:
-    """A question, its gold strings (None: the corpus does not answer it) and its gold article."""
+    """A question, its gold strings (None: the corpus does not answer it) and its gold article(s)."""
 
     q: str
     gold: list[str] | None
     article: str | None = None
+    also: tuple[str, ...] = ()  # further articles holding a gold string (RealTime QA names several)
+    as_of: str | None = None  # the date the question was asked on (YYYY-MM-DD), where the data says
+
+    @property
+    def gold_articles(self) -> tuple[str, ...]:
+        return () if self.article is None else (self.article, *self.also)
 
 
 @dataclass(frozen=True)
@@ -33,6 +39,9 @@ class EvalSet:
     name: str
     questions: list[EvalQuestion]
     articles: list[Article]
+    # Gold strings match as whole words and numbers ("34" not in "2034"), as RealTime QA is scored;
+    # else as substrings, as SQuAD is.
+    whole_words: bool = False
 
 
 def _open(path: Path):
@@ -117,8 +126,43 @@ def load_newsqa(path: Path) -> EvalSet:
     return EvalSet(Path(path).name, questions, articles)
 
 
+def realtimeqa_articles(questions: Path) -> Path:
+    """The articles file beside a RealTime QA questions file (``q1_questions.jsonl`` ->
+    ``q1_articles.jsonl.gz``)."""
+    return questions.with_name(questions.name.replace("_questions.jsonl", "_articles.jsonl.gz"))
+
+
+def load_realtimeqa(path: Path) -> EvalSet:
+    """A RealTime QA 2023 quarter: its questions (``q``, ``gold``, ``as_of``, ``docs``) asked of
+    all its articles (``id``, ``title``, ``source``, ``url``, ``published``, ``author``, ``text``)
+    as one corpus; gold strings match as whole words."""
+    source = realtimeqa_articles(path)
+    if not source.is_file():
+        raise ArticleError(str(path), f"RealTime QA questions need their articles beside them: {source} not found")
+    articles = []
+    with _open(source) as handle:
+        for line in handle:
+            item = json.loads(line)
+            paragraphs = [p.strip() for p in item["text"].split("\n") if p.strip()]
+            articles.append(Article(
+                id=item["id"], title=item.get("title") or item["id"], text="\n\n".join(paragraphs),
+                source=item.get("source", ""), url=item.get("url", ""), published=item.get("published", ""),
+                author=item.get("author", ""),
+            ))
+    questions = []
+    with _open(path) as handle:
+        for line in handle:
+            if line.strip():
+                item = json.loads(line)
+                docs = tuple(item.get("docs") or ())
+                questions.append(EvalQuestion(item["q"], list(item["gold"]), docs[0] if docs else None, docs[1:],
+                                              item.get("as_of")))
+    return EvalSet(path.name, questions, articles, whole_words=True)
+
+
 def load_eval_set(path: str | Path) -> EvalSet:
-    """Pick the loader from the file: question JSONL, SQuAD JSON, MRQA JSONL(.gz) or NewsQA."""
+    """Pick the loader from the file: question JSONL, SQuAD JSON, MRQA JSONL(.gz), NewsQA or a
+    RealTime QA quarter's questions."""
     path = Path(path)
     if not path.is_file():
         raise ArticleError(str(path), "file not found")
@@ -131,6 +175,8 @@ def load_eval_set(path: str | Path) -> EvalSet:
         return load_mrqa(path)
     if first.strip() == "{" or '"doc_id"' in first:
         return load_newsqa(path)
+    if '"as_of"' in first and '"docs"' in first:
+        return load_realtimeqa(path)
     return load_question_file(path)
 
 

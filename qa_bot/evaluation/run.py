@@ -3,12 +3,13 @@ latency (``run_eval``), one record per question (``--details``), and the table `
 prints.
 
 An answer is right at k when one of its first k quotes contains a gold answer string,
-case-insensitively.
+case-insensitively (as a whole word or number for sets scored so: RealTime QA).
 """
 
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -16,9 +17,13 @@ from pathlib import Path
 from .datasets import EvalSet
 
 
-def contains_gold(text: str, gold: Sequence[str]) -> bool:
+def contains_gold(text: str, gold: Sequence[str], *, whole_words: bool = False) -> bool:
+    """True if ``text`` holds one of the ``gold`` strings, case-insensitively; with
+    ``whole_words``, not inside a longer word or number ("34" is not in "2034")."""
     low = text.lower()
-    return any(g.lower() in low for g in gold)
+    if not whole_words:
+        return any(g.lower() in low for g in gold)
+    return any(re.search(rf"(?<![\w]){re.escape(g.lower())}(?![\w])", low) for g in gold if g)
 
 
 @dataclass(frozen=True)
@@ -111,12 +116,13 @@ def run_eval(system, eval_set: EvalSet, *, k: int = 5, progress=None, record=Non
         found = None
         if item.gold:
             abstained_pos += not response.answered
-            right = {kk: any(contains_gold(q, item.gold) for q in response.quotes[:kk]) for kk in ks}
+            right = {kk: any(contains_gold(q, item.gold, whole_words=eval_set.whole_words)
+                             for q in response.quotes[:kk]) for kk in ks}
             for kk in ks:
                 hits[kk] += right[kk]
             answered_right += response.answered and right[1]
             if item.article is not None:
-                found = item.article in system.passages(item.q, k)
+                found = bool(set(item.gold_articles) & set(system.passages(item.q, k)))
                 recall_total += 1
                 recall_hits += found
         else:
