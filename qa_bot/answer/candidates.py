@@ -25,6 +25,7 @@ from .features import (
     unknown_share,
 )
 from .rerank import Reranker, rerank_order
+from .speech import speech_features, speech_subject
 
 
 @dataclass(frozen=True)
@@ -112,6 +113,7 @@ def score_candidates(
         passage_cos=ranked.dense[ranks], passage_rrf=ranked.fused[ranks], passage_bm25=ranked.bm25[ranks],
         maxsim=np.max([m for m, _ in maxsims], axis=0) if maxsims else None,
         maxsim_adapted=np.max([a for _, a in maxsims], axis=0) if maxsims else None,
+        speech=_speech(data, question, sent_ids, texts, same),
     )
     features = rank_features(evidence, data.lexical.idf)
     scores = linear(features, RANK_FEATURES, cfg.rank_weights)
@@ -143,6 +145,31 @@ def _neighbour_cos(data: IndexData, sent_ids: np.ndarray, qvecs: np.ndarray) -> 
         neighbours = [j for j in (s - 1, s + 1) if 0 <= j < len(para) and para[j] == para[s]]
         if neighbours:
             out[i] = float(np.max(data.sentence_vectors[neighbours] @ qvecs.T))
+    return out
+
+
+def _speech(data: IndexData, question: str, sent_ids: np.ndarray, texts: list[str], same) -> np.ndarray | None:
+    """The speech features (speech.py) of each candidate, or None if the question does not ask
+    what someone said."""
+    asked = speech_subject(question)
+    if asked is None:
+        return None
+    # The speaker's terms as asked (their order matters: speech.py reads the last as the name);
+    # a sentence's terms get the other side of each synonym pair, so "BLA" finds the long form.
+    subject, rest = tokenize(list(asked))
+    if not subject:
+        return None
+    content = [t for t in rest if t not in subject]
+    article = data.sentences["article"]
+
+    def terms_of(text: str) -> set[str]:
+        return set(same(tokenize([text])[0]))
+
+    out = np.zeros((len(sent_ids), 3))
+    for i, s in enumerate(sent_ids.tolist()):
+        previous = data.sentence_text(s - 1) if s > 0 and article[s - 1] == article[s] else ""
+        title = data.article_of_sentence(s).title
+        out[i] = speech_features(subject, content, texts[i], previous, terms_of, title)
     return out
 
 

@@ -32,8 +32,12 @@ RANK_FEATURES = (
     "maxsim_gap",  # that minus the best among the candidates
     "maxsim_adapted",  # MaxSim with the question's tokens through the query adapter (token_states.py)
     "maxsim_adapted_gap",  # that minus the best among the candidates
+    "speaker",  # the question asks what X said and the sentence gives X's words (speech.py)
+    "quotation",  # ... and quotes X directly
+    "said_content",  # ... and reports what the rest of the question asks about
 )
 TOKEN_FEATURES = ("maxsim", "maxsim_gap", "maxsim_adapted", "maxsim_adapted_gap")  # need token states
+SPEECH_FEATURES = ("speaker", "quotation", "said_content")  # fitted apart (tools/fit/speakers.py)
 
 ABSTAIN_FEATURES = (
     "top_score",  # ranking score of the best candidate
@@ -124,6 +128,7 @@ class Evidence:
     passage_bm25: np.ndarray
     maxsim: np.ndarray | None = None  # None: the index holds no token states
     maxsim_adapted: np.ndarray | None = None  # None: likewise (the plain MaxSim where there is no adapter)
+    speech: np.ndarray | None = None  # (n, 3): speaker, quotation, said_content (speech.py); None: no speaker asked
 
 
 def coverage(query_terms: Sequence[str], tokens: set[str], idf: Callable[[str], float]) -> float:
@@ -172,6 +177,8 @@ def rank_features(ev: Evidence, idf: Callable[[str], float]) -> np.ndarray:
         adapted = ev.maxsim_adapted if ev.maxsim_adapted is not None else ev.maxsim
         rows[:, 16] = adapted
         rows[:, 17] = adapted - adapted.max()
+    if ev.speech is not None:
+        rows[:, 18:21] = ev.speech
     return rows
 
 

@@ -7,7 +7,8 @@ half). XQuAD, NewsQA and the questions of the other half (HELD half) are never s
 (both halves: the HELD half serves as distractors, its questions are not used).
 
 - Ranking: logistic regression on pairwise differences (right sentence minus wrong sentence of
-  the same question), i.e. a linear RankSVM-style model.
+  the same question), i.e. a linear RankSVM-style model. The three speech features are fitted
+  apart, on questions that ask what a named speaker said (tools/fit/speakers.py), the others held.
 - Answerability: logistic regression predicting "the corpus answers this question". Positives:
   the FIT questions asked against the corpus. Negatives: the same questions asked against the
   Wikinews corpus (another domain), and the questions of one half of the FIT paragraphs asked
@@ -41,7 +42,14 @@ from pathlib import Path
 import numpy as np
 from sklearn.linear_model import LogisticRegression
 
-from qa_bot.answer.features import ABSTAIN_FEATURES, RANK_FEATURES, TOKEN_FEATURES, abstain_features, linear
+from qa_bot.answer.features import (
+    ABSTAIN_FEATURES,
+    RANK_FEATURES,
+    SPEECH_FEATURES,
+    TOKEN_FEATURES,
+    abstain_features,
+    linear,
+)
 from qa_bot.bot import QABot
 from qa_bot.corpus.files import save_articles
 from qa_bot.corpus.ingest import read_sources
@@ -50,6 +58,7 @@ from qa_bot.evaluation.run import contains_gold
 from qa_bot.fitted import WEIGHTS_FILE
 from qa_bot.indexing.chunking import split_sentences
 from qa_bot.records import Article
+from tools.fit.speakers import first_right, fit_speech, speaker_candidates
 
 ROOT = Path(__file__).resolve().parents[2]
 SHARED = ROOT.parent / "shared" / "data"
@@ -236,12 +245,18 @@ def fit_abstain(pos_cands, labels, rank: dict[str, float], neg_groups: dict[str,
     return {"abstain": abstain, "min_confidence": best}
 
 
-def fit_set(pos_cands, negatives: dict[str, list], labels, rng, names, title: str) -> dict:
-    """Ranking weights over ``names``; on top of them the answerability model fitted on the
+def fit_set(pos_cands, negatives: dict[str, list], labels, rng, names, title: str, speech) -> dict:
+    """Ranking weights over ``names``, the speech ones apart (on ``speech``: the candidates and
+    labels of tools/fit/speakers.py); on top of them the answerability model fitted on the
     other-topic negatives (the default), and the strict one, fitted with the answer-cut ones too."""
     print(f"\n## {title}")
-    rank = fit_rank([c.features for c in pos_cands], labels, rng, names)
+    rank = fit_rank([c.features for c in pos_cands], labels, rng, [n for n in names if n not in SPEECH_FEATURES])
+    speech_features, speech_labels = speech
+    before = sum(first_right(f, lab, rank) for f, lab in zip(speech_features, speech_labels))
+    rank |= fit_speech(speech_features, speech_labels, rank)
+    after = sum(first_right(f, lab, rank) for f, lab in zip(speech_features, speech_labels))
     print("rank weights:", json.dumps({k: round(v, 3) for k, v in rank.items()}))
+    print(f"speaker questions (tools/fit/speakers.py), first quote right: {before} -> {after} of {len(speech_labels)}")
     right = np.mean([bool(len(c.scores)) and bool(labs[np.argmax(linear(c.features, RANK_FEATURES, rank))])
                      for c, labs in zip(pos_cands, labels)])
     print(f"FIT accuracy@1 with the fitted ranking: {right:.3f}")
@@ -295,14 +310,19 @@ def main() -> None:
     # Topic present, answer absent: the sentences answering a FIT question cut from its paragraph.
     negatives["answer-cut"] = redacted_negatives(articles, all_questions, fit_ids, args.work, squad_bot.encoder)[2]
 
-    full = fit_set(pos_cands, negatives, labels, rng, RANK_FEATURES, "with token states (MaxSim)")
+    speaker_cands, speaker_labels, _ = speaker_candidates(args.work, squad_bot.encoder)
+    speech = [c.features for c in speaker_cands], speaker_labels
+    full = fit_set(pos_cands, negatives, labels, rng, RANK_FEATURES, "with token states (MaxSim)", speech)
+    # Without token states the MaxSim features are 0, as an index without them gives them.
+    plain_speech = [f * np.array([n not in TOKEN_FEATURES for n in RANK_FEATURES]) for f in speech[0]], speaker_labels
     plain = fit_set(pos_cands, negatives, labels, np.random.default_rng(0),
-                    [n for n in RANK_FEATURES if n not in TOKEN_FEATURES], "without token states")
+                    [n for n in RANK_FEATURES if n not in TOKEN_FEATURES], "without token states", plain_speech)
     if args.write:
         out = {
             "fitted_on": "SQuAD v1.1 dev (MRQA): questions of the first half of the paragraphs not in XQuAD; "
                          "negatives: the same questions against Wikinews, against the other half of the FIT paragraphs, "
-                         "and against the corpus with their answering sentences cut",
+                         "and against the corpus with their answering sentences cut; the speech weights on "
+                         "tools/fit/speaker_questions.jsonl",
             "command": "python -m tools.fit.answerer --write",
             **full,
             "without_tokens": plain,
