@@ -313,3 +313,19 @@ def test_the_cli_switches_token_states_off(small_corpus, tmp_path, monkeypatch):
     result = CliRunner().invoke(main, [*args, "--token-states"])
     assert result.exit_code == 0 and "full rebuild: the index holds no token states" in result.output
     assert load_index(index_dir).tokens is not None
+
+
+def test_embedding_a_few_texts_at_a_time_gives_the_same_index(small_corpus, tmp_path, monkeypatch):
+    from qa_bot.indexing import embed
+
+    build_index(small_corpus, tmp_path / "one", SpanFakeEncoder())
+    monkeypatch.setattr(embed, "GROUP_TEXTS", 1)  # every article its own group
+    calls = []
+    original = embed._embed_group
+    monkeypatch.setattr(embed, "_embed_group", lambda *a, **k: calls.append(len(a[1])) or original(*a, **k))
+    build_index(small_corpus, tmp_path / "many", SpanFakeEncoder())
+    one, many = load_index(tmp_path / "one"), load_index(tmp_path / "many")
+    assert len(calls) == len(one.articles) and set(calls) == {1}, "one group per article"
+    assert np.array_equal(one.sentence_vectors, many.sentence_vectors)
+    assert np.array_equal(one.all_passage_vectors(), many.all_passage_vectors())
+    assert np.array_equal(one.tokens.vectors, many.tokens.vectors) and np.array_equal(one.tokens.ids, many.tokens.ids)

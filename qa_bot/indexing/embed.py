@@ -60,6 +60,12 @@ class Job:
     sentences: list[str]  # sentence texts as embedded on their own
 
 
+# Texts per group: the jobs are embedded a group at a time, so that what a forward pass gives
+# before it is pooled and packed (every token state of every passage, in float32: about 150 KB per
+# passage) is held for one group only, whatever the size of the corpus.
+GROUP_TEXTS = 512
+
+
 def embed_parts(
     encoder: Encoder,
     jobs: list[Job],
@@ -69,8 +75,49 @@ def embed_parts(
     tokens: TokenPlan | None,
     progress: Progress | None,
     batch_size: int,
+    group_texts: int | None = None,
 ) -> int:
-    """Embed the texts of every job in one pass, hand each part its vectors; return how many
+    """Embed the texts of every job, a group of about ``group_texts`` (default ``GROUP_TEXTS``)
+    texts at a time, and hand each part its vectors (``_embed_group``); return how many texts went
+    through the model."""
+    group_texts = group_texts or GROUP_TEXTS
+    total = sum(len(job.passages) + (len(job.sentences) if mode == SEPARATE else 0) for job in jobs)
+    done = 0
+    group: list[Job] = []
+    size = 0
+
+    def flush() -> None:
+        nonlocal done, group, size
+        before = done
+
+        def tick(n: int, _total: int) -> None:
+            if progress is not None:
+                progress(before + n, max(total, before + n))
+
+        done += _embed_group(encoder, group, parts, dim, mode, tokens, tick if progress else None, batch_size)
+        group, size = [], 0
+
+    for job in jobs:
+        group.append(job)
+        size += len(job.passages) + (len(job.sentences) if mode == SEPARATE else 0)
+        if size >= group_texts:
+            flush()
+    if group or not jobs:
+        flush()
+    return done
+
+
+def _embed_group(
+    encoder: Encoder,
+    jobs: list[Job],
+    parts: list[ArticleRows],
+    dim: int,
+    mode: str,
+    tokens: TokenPlan | None,
+    progress: Progress | None,
+    batch_size: int,
+) -> int:
+    """Embed the texts of ``jobs`` in one pass, hand each part its vectors; return how many
     texts went through the model.
 
     SEPARATE: passages and sentences are all embedded. LATE: only passages are; a sentence's
