@@ -229,7 +229,7 @@ def _assemble(
 ) -> IndexData:
     """The index of every article's rows: rows renumbered index-wide, then the passage vector
     store, BM25, token states and acronyms."""
-    sentences, paragraphs, passages, p_vecs, s_vecs, entries = [], [], [], [], [], []
+    sentences, paragraphs, passages, entries = [], [], [], []
     n_sent = n_para = 0
     for pos, (article, part, digest) in enumerate(zip(articles, parts, hashes)):
         s = part.sentences.copy()
@@ -244,8 +244,6 @@ def _assemble(
         p["first"] += n_sent
         p["last"] += n_sent
         passages.append(p)
-        p_vecs.append(part.passage_vectors)
-        s_vecs.append(part.sentence_vectors)
         entries.append(
             {"id": article.id, "hash": digest, "passages": len(part.passages), "sentences": len(part.sentences)}
         )
@@ -253,9 +251,8 @@ def _assemble(
         n_para += len(part.paragraphs)
 
     passages_arr = np.concatenate(passages) if passages else np.empty(0, PASSAGE)
-    passage_vectors = np.ascontiguousarray(np.vstack(p_vecs), dtype=np.float32).reshape(-1, dim)
     store = make_vector_store(VECTOR_STORE, dim, previous=previous)
-    store.build(np.arange(len(passages_arr), dtype=np.int64), passage_vectors)
+    store.build(np.arange(len(passages_arr), dtype=np.int64), _gather(parts, "passage_vectors", (dim,), np.float32))
     manifest = new_manifest(
         model, dim, dataclasses.asdict(params), entries,
         dt.datetime.now(dt.UTC).isoformat(timespec="seconds"), vector_store=store.kind,
@@ -266,7 +263,7 @@ def _assemble(
         np.concatenate(sentences) if sentences else np.empty(0, SENTENCE),
         np.concatenate(paragraphs) if paragraphs else np.empty(0, PARAGRAPH),
         passages_arr,
-        np.ascontiguousarray(np.vstack(s_vecs), dtype=np.float32),
+        _gather(parts, "sentence_vectors", (dim,), np.float32),
         store,
         lexical=None,  # set below: it is built from the passage texts this object slices
     )
@@ -274,7 +271,7 @@ def _assemble(
         [embed_text(data.heading(i), data.passage_text(i)) for i in range(len(passages_arr))]
     )
     if tokens is not None:
-        packed = PackedTokens.concat([part.tokens for part in parts], tokens.dimension)
+        packed = _gather_tokens(parts, tokens.dimension)
         data.tokens = TokenStore(
             packed.vectors, packed.scales, packed.ids, TokenStore.bounds_of(packed.counts),
             TokenStore.document_frequency(packed.ids, packed.counts), tokens.projection,
@@ -285,3 +282,38 @@ def _assemble(
     data.manifest["embed_recipe"] = EMBED_RECIPE
     data.manifest["counts"] = {"articles": len(articles), "passages": len(passages_arr), "sentences": n_sent}
     return data
+
+
+# Assembling: each article's rows are copied into one array for the index and then dropped from
+# the article, so that the two copies never both exist whole (a build's peak memory would be twice
+# the index).
+
+
+def _gather(parts: list[ArticleRows], name: str, shape: tuple[int, ...], dtype) -> np.ndarray:
+    """The ``name`` arrays of every part, in order, as one array; each part's is released."""
+    out = np.empty((sum(len(getattr(part, name)) for part in parts), *shape), dtype=dtype)
+    row = 0
+    for part in parts:
+        rows = getattr(part, name)
+        out[row : row + len(rows)] = rows
+        row += len(rows)
+        setattr(part, name, None)
+    return out
+
+
+def _gather_tokens(parts: list[ArticleRows], dimension: int) -> PackedTokens:
+    """Every part's packed token states as one ``PackedTokens``; each part's is released."""
+    total = sum(len(part.tokens.ids) for part in parts)
+    out = PackedTokens(np.empty((total, dimension), np.int8), np.empty(total, np.float32),
+                       np.empty(total, np.int32), np.empty(sum(len(part.tokens.counts) for part in parts), np.int64))
+    row = sentence = 0
+    for part in parts:
+        t = part.tokens
+        out.vectors[row : row + len(t.ids)] = t.vectors.reshape(-1, dimension)
+        out.scales[row : row + len(t.ids)] = t.scales
+        out.ids[row : row + len(t.ids)] = t.ids
+        out.counts[sentence : sentence + len(t.counts)] = t.counts
+        row += len(t.ids)
+        sentence += len(t.counts)
+        part.tokens = None
+    return out

@@ -116,17 +116,6 @@ class PackedTokens:
         return cls(np.empty((0, dimension), np.int8), np.empty(0, np.float32), np.empty(0, np.int32),
                    np.zeros(sentences, np.int64))
 
-    @classmethod
-    def concat(cls, parts: list[PackedTokens], dimension: int) -> PackedTokens:
-        if not parts:
-            return cls.empty(0, dimension)
-        return cls(
-            np.vstack([p.vectors for p in parts]).reshape(-1, dimension),
-            np.concatenate([p.scales for p in parts]).astype(np.float32),
-            np.concatenate([p.ids for p in parts]).astype(np.int32),
-            np.concatenate([p.counts for p in parts]).astype(np.int64),
-        )
-
 
 @dataclass
 class TokenStore:
