@@ -11,7 +11,8 @@ Layout of ``index/``::
         sentences.npy     int64 rows (article, start, end, paragraph)
         paragraphs.npy    int64 rows (article, start, end)
         passages.npy      int64 rows (article, first sentence, last sentence + 1, heading start, heading end)
-        sentence_vectors.npy  float32, L2-normalised
+        sentence_vectors.npy  float16, L2-normalised (float32 in indexes written before
+                          2026-12-02; both load, as float32)
         token_*.npy       each sentence's token states for MaxSim (see token_states.py): vectors
                           int8, scales float32, ids int32, bounds int64 rows (start, end) per
                           sentence, df int64 per vocabulary id, basis float32 (the projection, if
@@ -58,7 +59,8 @@ def write_generation(index_dir: Path, name: str, data: IndexData) -> Path:
             ("sentences.npy", columns(data.sentences)),
             ("paragraphs.npy", columns(data.paragraphs)),
             ("passages.npy", columns(data.passages)),
-            ("sentence_vectors.npy", data.sentence_vectors),
+            # float16 on disk: half the bytes, cosines within 1e-3 of float32 (docs/performance.md).
+            ("sentence_vectors.npy", data.sentence_vectors.astype(np.float16)),
         ):
             np.save(staging / fname, array, allow_pickle=False)
         if data.tokens is not None:
@@ -92,7 +94,8 @@ def load_index(index_dir: Path) -> IndexData:
     sentences = rows(_load_array(gen_dir / "sentences.npy", np.int64, 4), SENTENCE)
     paragraphs = rows(_load_array(gen_dir / "paragraphs.npy", np.int64, 3), PARAGRAPH)
     passages = rows(_load_array(gen_dir / "passages.npy", np.int64, 5), PASSAGE)
-    vectors = _load_array(gen_dir / "sentence_vectors.npy", np.float32, dim)
+    vectors = _load_array(gen_dir / "sentence_vectors.npy", (np.float16, np.float32), dim)
+    vectors = vectors.astype(np.float32)
     kind = manifest.get("vector_store", "faiss")  # indexes from before the store was recorded hold FAISS
     try:
         store = load_vector_store(kind, gen_dir, dim)
@@ -111,12 +114,14 @@ def load_index(index_dir: Path) -> IndexData:
                      tokens=tokens, acronyms=_load_acronyms(gen_dir, manifest, articles))
 
 
-def _load_array(path: Path, dtype: type, columns: int | None) -> np.ndarray:
+def _load_array(path: Path, dtype: type | tuple[type, ...], columns: int | None) -> np.ndarray:
+    """The array in ``path``, of ``dtype`` (or one of them) and ``columns`` columns."""
     try:
         array = np.load(path, allow_pickle=False)
     except (OSError, ValueError) as exc:
         raise IndexCorruptError(f"{path} is not a readable array ({exc}); {REBUILD}") from None
-    if array.dtype != dtype or (columns is not None and (array.ndim != 2 or array.shape[1] != columns)):
+    allowed = dtype if isinstance(dtype, tuple) else (dtype,)
+    if array.dtype not in allowed or (columns is not None and (array.ndim != 2 or array.shape[1] != columns)):
         raise IndexCorruptError(f"{path} has shape {array.shape} and type {array.dtype}; {REBUILD}")
     return array
 
