@@ -162,8 +162,12 @@ def _speech(data: IndexData, question: str, sent_ids: np.ndarray, texts: list[st
     content = [t for t in rest if t not in subject]
     article = data.sentences["article"]
 
+    seen: dict[str, set[str]] = {}  # headlines and sentences recur among a question's candidates
+
     def terms_of(text: str) -> set[str]:
-        return set(same(tokenize([text])[0]))
+        if text not in seen:
+            seen[text] = set(same(tokenize([text])[0]))
+        return seen[text]
 
     out = np.zeros((len(sent_ids), 3))
     for i, s in enumerate(sent_ids.tolist()):
