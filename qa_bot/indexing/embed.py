@@ -81,7 +81,10 @@ def embed_parts(
     texts at a time, and hand each part its vectors (``_embed_group``); return how many texts went
     through the model."""
     group_texts = group_texts or GROUP_TEXTS
-    total = sum(len(job.passages) + (len(job.sentences) if mode == SEPARATE else 0) for job in jobs)
+    def texts_of(job: Job) -> int:
+        return len(job.passages) + (len(job.sentences) if mode == SEPARATE else 0)
+
+    total = sum(map(texts_of, jobs))
     done = 0
     group: list[Job] = []
     size = 0
@@ -99,7 +102,7 @@ def embed_parts(
 
     for job in jobs:
         group.append(job)
-        size += len(job.passages) + (len(job.sentences) if mode == SEPARATE else 0)
+        size += texts_of(job)
         if size >= group_texts:
             flush()
     if group or not jobs:
