@@ -5,7 +5,8 @@ that speaker's words, and which quote them directly.
 News attributes nearly every fact to someone ("17 security personnel, according to the
 military"; "the group's claim that it killed 84"), so a question that names the speaker wants the
 sentence where that speaker speaks, not one where the speaker is talked about. Three ranking
-features come from here (``features.RANK_FEATURES``; their weights are fitted with the others):
+features come from here (``features.RANK_FEATURES``; their weights are fitted apart from the
+others, tools/fit/speakers.py):
 
 - ``speaker``: the question asks what X said, and the sentence attributes words to X: X stands
   within a few words of a speech cue ("the BLA claimed", "said Jaiswal", "according to the
@@ -128,15 +129,18 @@ def _names(subject: Sequence[str], terms: set[str]) -> bool:
 
 
 def speaker_of(
-    sentence: str, previous: str, subject: Sequence[str], terms_of: Callable[[str], set[str]], title: str = ""
+    sentence: str, previous: str, subject: Sequence[str], terms_of: Callable[[str], set[str]], title: str = "",
+    said_by: str | None = None,
 ) -> bool:
     """True if ``sentence`` gives the words of the speaker whose stemmed terms are ``subject``:
     named next to one of its speech cues; or a stand-in ("he said", "the group's claim") for the
     speaker named in ``previous`` (the sentence before it); or a quotation that runs on from
     ``previous`` or that ``previous`` introduces (ending in ":"), whose attribution names them;
     or, with no attribution of its own, in the first person in an article (an interview, an
-    opinion piece) whose ``title`` names them."""
-    said_by, _ = attribution(sentence)
+    opinion piece) whose ``title`` names them. ``said_by``: the sentence's attribution, if the
+    caller has it already."""
+    if said_by is None:
+        said_by, _ = attribution(sentence)
     if said_by:
         if _names(subject, terms_of(said_by)):
             return True
@@ -168,9 +172,11 @@ def speech_features(
     the sentence reports (its quotations and what follows "said that"), or in all of it when it
     has no attribution of its own (a quotation running on, a first-person answer).
     """
-    if not subject_terms or not speaker_of(sentence, previous, subject_terms, terms_of, title):
+    if not subject_terms:
         return 0.0, 0.0, 0.0
     said_by, said = attribution(sentence)
+    if not speaker_of(sentence, previous, subject_terms, terms_of, title, said_by):
+        return 0.0, 0.0, 0.0
     if not said_by:  # a quotation running on, or a first-person answer: all of it is what was said
         said = sentence
     content = set(content_terms)
