@@ -14,8 +14,6 @@ on disk (per article). Run it on a quiet machine: the time is one run.
 from __future__ import annotations
 
 import argparse
-import gzip
-import json
 import os
 import re
 import resource
@@ -26,25 +24,10 @@ import time
 from pathlib import Path
 
 from qa_bot.corpus.files import save_articles
-from qa_bot.records import Article
+from qa_bot.evaluation.datasets import read_realtimeqa_articles
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT.parent / "shared" / "data" / "realtimeqa_2023"
-
-
-def news_articles(source: str, n: int) -> list[Article]:
-    """The first ``n`` articles of a RealTime QA articles file, paragraphs as in qa-bot eval."""
-    out = []
-    with gzip.open(DATA / f"{source}_articles.jsonl.gz", "rt", encoding="utf-8") as handle:
-        for line in handle:
-            item = json.loads(line)
-            paragraphs = [p.strip() for p in item["text"].split("\n") if p.strip()]
-            out.append(Article(id=item["id"], title=item.get("title") or item["id"], text="\n\n".join(paragraphs),
-                               source=item.get("source", ""), url=item.get("url", ""),
-                               published=item.get("published", "")))
-            if len(out) == n:
-                break
-    return out
 
 
 def directory_bytes(path: Path) -> int:
@@ -59,7 +42,7 @@ def main() -> None:
     args = parser.parse_args()
     if not DATA.is_dir():
         sys.exit(f"needs {DATA} (../shared beside the repository)")
-    articles = news_articles(args.source, args.articles)
+    articles = read_realtimeqa_articles(DATA / f"{args.source}_articles.jsonl.gz", args.articles)
     work = args.work / f"{args.source}-{len(articles)}"
     corpus, index = work / "corpus", work / "index"
     if not corpus.exists():

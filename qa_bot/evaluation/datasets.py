@@ -132,16 +132,14 @@ def realtimeqa_articles(questions: Path) -> Path:
     return questions.with_name(questions.name.replace("_questions.jsonl", "_articles.jsonl.gz"))
 
 
-def load_realtimeqa(path: Path) -> EvalSet:
-    """A RealTime QA 2023 quarter: its questions (``q``, ``gold``, ``as_of``, ``docs``) asked of
-    all its articles (``id``, ``title``, ``source``, ``url``, ``published``, ``author``, ``text``)
-    as one corpus; gold strings match as whole words."""
-    source = realtimeqa_articles(path)
-    if not source.is_file():
-        raise ArticleError(str(path), f"RealTime QA questions need their articles beside them: {source} not found")
+def read_realtimeqa_articles(path: Path, limit: int | None = None) -> list[Article]:
+    """The articles of a RealTime QA articles file (the first ``limit``), their paragraphs one
+    blank line apart."""
     articles = []
-    with _open(source) as handle:
+    with _open(path) as handle:
         for line in handle:
+            if limit is not None and len(articles) == limit:
+                break
             item = json.loads(line)
             paragraphs = [p.strip() for p in item["text"].split("\n") if p.strip()]
             articles.append(Article(
@@ -149,6 +147,17 @@ def load_realtimeqa(path: Path) -> EvalSet:
                 source=item.get("source", ""), url=item.get("url", ""), published=item.get("published", ""),
                 author=item.get("author", ""),
             ))
+    return articles
+
+
+def load_realtimeqa(path: Path) -> EvalSet:
+    """A RealTime QA 2023 quarter: its questions (``q``, ``gold``, ``as_of``, ``docs``) asked of
+    all its articles (``id``, ``title``, ``source``, ``url``, ``published``, ``author``, ``text``)
+    as one corpus; gold strings match as whole words."""
+    source = realtimeqa_articles(path)
+    if not source.is_file():
+        raise ArticleError(str(path), f"RealTime QA questions need their articles beside them: {source} not found")
+    articles = read_realtimeqa_articles(source)
     questions = []
     with _open(path) as handle:
         for line in handle:
