@@ -11,7 +11,6 @@ import json
 import sys
 from collections import Counter
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import click
 
@@ -19,9 +18,6 @@ from ..errors import QABotError
 from ..version import __version__
 from .opening import load_bot, run_build
 from .terminal import argument_text, format_answer, format_hits, progress_bar
-
-if TYPE_CHECKING:
-    pass
 
 DEFAULT_CORPUS = "corpus"
 DEFAULT_INDEX = "index"

@@ -94,8 +94,7 @@ def embed_parts(
         before = done
 
         def tick(n: int, _total: int) -> None:
-            if progress is not None:
-                progress(before + n, max(total, before + n))
+            progress(before + n, max(total, before + n))
 
         done += _embed_group(encoder, group, parts, dim, mode, tokens, tick if progress else None, batch_size)
         group, size = [], 0
