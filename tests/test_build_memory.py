@@ -1,11 +1,14 @@
-"""A build's memory must grow with what the index keeps, not with what the model's forward pass gives.
+"""A build's memory must grow with the corpus by less than the index it writes, and never with what
+the model's forward pass gives.
 
 Each build runs in a fresh process (its peak resident memory read with getrusage) on a synthetic
 corpus, with a fake encoder that hands out 384-dimension float32 token states for every word, as
 the real one does per token. Before builds embedded a group at a time (indexing/embed.py), every
 passage's states were held at once: about 1.5 KB per word of every passage, 10 times the size of
-what the index keeps. The control run sets the group size past the corpus, as before, and must
-show the growth the test forbids, so the test can fail.
+what the index keeps; until the index was written as it was built (store/files.py,
+``GenerationWriter``), the whole index was held while it was written, twice its size on disk. The
+control run sets the group size past the corpus and must show the growth the test forbids, so the
+test can fail.
 """
 
 from __future__ import annotations
@@ -57,12 +60,13 @@ def index_mb(index: Path) -> float:
     return sum(p.stat().st_size for p in index.rglob("*") if p.is_file()) / 2**20
 
 
-def test_a_builds_memory_grows_with_what_the_index_keeps_not_with_the_forward_pass(tmp_path):
+def test_a_builds_memory_grows_by_less_than_the_index_it_writes(tmp_path):
     small, large = corpus(tmp_path / "small", 20), corpus(tmp_path / "large", 200)
     grouped = peak_mb(large, tmp_path / "i1", 64) - peak_mb(small, tmp_path / "i2", 64)
     whole = peak_mb(large, tmp_path / "i3", 10**9) - peak_mb(small, tmp_path / "i4", 10**9)
     kept = index_mb(tmp_path / "i1") - index_mb(tmp_path / "i2")
-    # The index is still held whole while it is written, beside the fake encoder's own caches: about
-    # twice its files here. The forward pass's float32 states, held at once, were over 6 times them.
+    # What a build still holds whole is the passage vector store and BM25 (and the fake encoder's
+    # caches): about 0.4 of the files here (21 MB for 56). Holding the whole index while writing it
+    # grew by twice the files; the forward pass's float32 states, held at once, by 7 times them.
     assert whole > 4 * kept, f"the control (one group) grew by only {whole} MB for {kept:.0f} MB kept: the test cannot tell"
-    assert grouped < 3 * kept, f"peak memory grew by {grouped} MB from 20 to 200 articles for {kept:.0f} MB kept"
+    assert grouped < 0.75 * kept, f"peak memory grew by {grouped} MB from 20 to 200 articles for {kept:.0f} MB kept"

@@ -321,8 +321,8 @@ def test_embedding_a_few_texts_at_a_time_gives_the_same_index(small_corpus, tmp_
     build_index(small_corpus, tmp_path / "one", SpanFakeEncoder())
     monkeypatch.setattr(embed, "GROUP_TEXTS", 1)  # every article its own group
     calls = []
-    original = embed._embed_group
-    monkeypatch.setattr(embed, "_embed_group", lambda *a, **k: calls.append(len(a[1])) or original(*a, **k))
+    original = embed.embed_group
+    monkeypatch.setattr(embed, "embed_group", lambda *a, **k: calls.append(len(a[1])) or original(*a, **k))
     build_index(small_corpus, tmp_path / "many", SpanFakeEncoder())
     one, many = load_index(tmp_path / "one"), load_index(tmp_path / "many")
     assert len(calls) == len(one.articles) and set(calls) == {1}, "one group per article"

@@ -97,6 +97,25 @@ def test_build_holds_exactly_the_vectors_given(filled):
     assert store.vectors(np.array([], dtype=np.int64)).shape == (0, DIM)
 
 
+def test_vectors_given_a_block_at_a_time_build_the_same_store(filled, backend):
+    store, ids, vectors = filled
+    new, _ = backend
+    blocks = new()
+    read = []
+
+    def chunks():
+        read.append(1)
+        return (vectors[lo : lo + 25] for lo in range(0, len(vectors), 25))
+
+    blocks.build(ids, chunks)
+    assert blocks.ids().tolist() == ids.tolist() and read, "the blocks were read"
+    np.testing.assert_array_equal(blocks.vectors(ids), vectors)
+    queries = unit_rows(5, seed=3)
+    assert_same_results(blocks.search(queries, 7), store.search(queries, 7))
+    with pytest.raises(ValueError, match="60 ids for 50 vectors"):
+        new().build(ids, lambda: [vectors[:25], vectors[25:50]])
+
+
 def test_search_matches_brute_force(filled):
     store, ids, vectors = filled
     queries = unit_rows(7, seed=1)

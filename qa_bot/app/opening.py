@@ -3,6 +3,7 @@ with the bot's settings, each failure turned into one line that says what to do.
 
 from __future__ import annotations
 
+import errno
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -27,6 +28,8 @@ def run_build(corpus_dir: Path, index_dir: Path, model: str | None, token_states
         where = f": {exc.filename}" if exc.filename else ""
         # numpy reports a short write without an errno ("5568 requested and 2016 written").
         reason = exc.strerror or f"a file was cut short, {exc}: the disk is full or a file size limit was reached"
+        if exc.errno == errno.EFBIG:
+            reason = f"a file size limit was reached: {exc.strerror}"
         raise click.ClickException(
             f"cannot write the index in {index_dir} ({reason}{where}); free some disk space or "
             "choose another --index, then run 'qa-bot build' again. Any previous index was left as it was."

@@ -23,15 +23,15 @@ from ..encoders.base import Encoder, pools_spans
 from ..errors import CorpusError, IndexCorruptError, IndexIncompatibleError, IndexMissingError
 from ..records import Article
 from ..retrieval.acronyms import Acronyms
-from ..store.data import PARAGRAPH, PASSAGE, SENTENCE, IndexData
-from ..store.files import load_index, write_generation
+from ..store.data import IndexData
+from ..store.files import GenerationWriter, load_index
 from ..store.generations import build_lock, current_generation, new_generation_name, remove_stale
 from ..store.lexical import LexicalIndex
 from ..store.manifest import new_manifest, read_manifest
-from ..store.token_states import PackedTokens, TokenStore, adapter_for
-from ..store.vectors import VectorStore, make_vector_store
+from ..store.vectors import make_vector_store
+from . import embed
 from .chunking import ChunkParams
-from .embed import LATE, SEPARATE, Job, Progress, TokenPlan, embed_parts, token_plan
+from .embed import LATE, SEPARATE, Job, Progress, TokenPlan, token_plan
 from .rows import EMBED_RECIPE, ArticleRows, chunk, embed_text, passage_texts, reuse, sentence_texts
 
 # Texts per forward pass. Passages are long (up to ~250 tokens), and small batches keep the
@@ -170,35 +170,113 @@ def build_index(
         report.articles = len(loaded.articles)
         if prev is not None and prev.articles == loaded.articles:
             # Nothing changed, not even metadata: the live index is up to date.
-            name, data = prev.path.name, prev
+            name = prev.path.name
+            report.passages, report.sentences = len(prev.passages), len(prev.sentences)
         else:
-            # Any previous index kept here has the encoder's dimension (checked above).
-            dim = encoder.dimension
-            report.embedded_texts = embed_parts(
-                encoder, plan.to_embed, plan.parts, dim, mode, tokens, progress, batch_size
-            )
-            data = _assemble(loaded.articles, plan.parts, plan.hashes, encoder.name, dim, params,
-                             previous=prev.passage_vectors if prev is not None else None, tokens=tokens)
-            data.manifest["sentence_vectors"] = mode
-            data.manifest["token_states"] = want
             name = new_generation_name()
-            write_generation(index_dir, name, data)
+            report.embedded_texts = _write(loaded.articles, plan, prev, encoder, params, mode, tokens, want, name,
+                                           index_dir, progress, batch_size, report)
         remove_stale(index_dir, keep=name)
 
     report.generation = name
-    report.passages = len(data.passages)
-    report.sentences = len(data.sentences)
     report.seconds = time.perf_counter() - started
     return report
 
 
+def _write(
+    articles: list[Article], plan: _Plan, prev: IndexData | None, encoder: Encoder, params: ChunkParams, mode: str,
+    tokens: TokenPlan | None, want: bool, name: str, index_dir: Path, progress: Progress | None, batch_size: int,
+    report: BuildReport,
+) -> int:
+    """Write generation ``name``: the articles a group at a time (the new and edited ones embedded,
+    the others' rows and vectors read from ``prev``), then BM25, the vector store and the manifest.
+    Returns how many texts went through the model."""
+    dim = encoder.dimension  # any previous index kept here has it (checked by the caller)
+    texts = [_texts(rows, mode) for rows in plan.rows if not isinstance(rows, int)]
+    total, done = sum(texts), 0
+    writer = GenerationWriter(index_dir, name, dim, token_dimension=tokens.dimension if tokens else None,
+                              projection=tokens.projection if tokens else None)
+    with writer:
+        for group in _groups(plan.rows, mode):
+            jobs = [Job(i, *passage_texts(articles[i], plan.rows[i]), sentence_texts(articles[i], plan.rows[i]))
+                    for i in group if not isinstance(plan.rows[i], int)]
+            before = done
+
+            def tick(n: int, _total: int, before: int = before) -> None:
+                progress(before + n, max(total, before + n))
+
+            done += embed.embed_group(encoder, jobs, plan.rows, dim, mode, tokens, tick if progress else None,
+                                      batch_size)
+            for i in group:
+                rows = plan.rows[i]
+                part = reuse(prev, rows) if isinstance(rows, int) else rows
+                writer.add(part.sentences, part.paragraphs, part.passages, part.passage_vectors,
+                           part.sentence_vectors, part.tokens)
+                plan.rows[i] = None  # written: released
+        sentences, _, passages = writer.rows()
+        lexical = LexicalIndex.build(list(_passage_index_texts(articles, sentences, passages)))
+        del sentences, passages
+        entries = [{"id": a.id, "hash": digest, "passages": n_passages, "sentences": n_sentences}
+                   for a, digest, (n_passages, n_sentences) in zip(articles, plan.hashes, plan.counts)]
+        store = make_vector_store(VECTOR_STORE, dim, previous=prev.passage_vectors if prev is not None else None)
+        manifest = new_manifest(encoder.name, dim, dataclasses.asdict(params), entries,
+                                dt.datetime.now(dt.UTC).isoformat(timespec="seconds"), vector_store=store.kind)
+        manifest.update(
+            sentence_vectors=mode, token_states=want, embed_recipe=EMBED_RECIPE,
+            token_vectors=dict(tokens.spec, tokens=writer.tokens) if tokens is not None else None,
+            counts={"articles": len(articles), "passages": writer.passages, "sentences": writer.sentences},
+        )
+        acronyms = Acronyms.learn(text for a in articles for text in (a.title, a.text))
+        report.passages, report.sentences = writer.passages, writer.sentences
+        writer.finish(articles, manifest, store, lexical, acronyms)
+    return done
+
+
+def _texts(rows: ArticleRows, mode: str) -> int:
+    """How many texts an article to embed puts through the model (before any sentence that
+    truncation cut short in every passage)."""
+    return len(rows.passages) + (len(rows.sentences) if mode == SEPARATE else 0)
+
+
+# Articles per group at most, however few of them are embedded: reused articles' rows and vectors
+# are read from the previous index a group at a time too.
+GROUP_ARTICLES = 256
+
+
+def _groups(rows: list[ArticleRows | int], mode: str):
+    """Runs of consecutive articles, each ending once its articles to embed hold ``GROUP_TEXTS``
+    texts (embed.py) or it holds ``GROUP_ARTICLES`` articles."""
+    group: list[int] = []
+    size = 0
+    for i, part in enumerate(rows):
+        group.append(i)
+        size += 0 if isinstance(part, int) else _texts(part, mode)
+        if size >= embed.GROUP_TEXTS or len(group) >= GROUP_ARTICLES:
+            yield group
+            group, size = [], 0
+    if group:
+        yield group
+
+
+def _passage_index_texts(articles: list[Article], sentences: np.ndarray, passages: np.ndarray):
+    """Each passage as BM25 indexes it: its heading, then its text (``rows.embed_text``)."""
+    starts, ends = sentences["start"], sentences["end"]
+    for article, first, last, hstart, hend in zip(
+        passages["article"].tolist(), passages["first"].tolist(), passages["last"].tolist(),
+        passages["heading_start"].tolist(), passages["heading_end"].tolist(),
+    ):
+        text = articles[article].text
+        yield embed_text(text[hstart:hend] if hstart >= 0 else "", text[int(starts[first]) : int(ends[last - 1])])
+
+
 @dataclass
 class _Plan:
-    """Per article: reuse the previous rows and vectors, or chunk afresh and embed."""
+    """Per article: its rows chunked afresh, to embed, or its position in the previous index, whose
+    rows and vectors it reuses."""
 
-    parts: list[ArticleRows]
+    rows: list[ArticleRows | int | None]
     hashes: list[str]
-    to_embed: list[Job]
+    counts: list[tuple[int, int]]  # per article: passages, sentences
     added: list[str]
     changed: list[str]
     unchanged: list[str]
@@ -206,114 +284,20 @@ class _Plan:
 
 
 def _plan(articles: list[Article], prev: IndexData | None, params: ChunkParams) -> _Plan:
-    prev_hashes = {a["id"]: a["hash"] for a in prev.manifest["articles"]} if prev else {}
-    prev_vectors = prev.all_passage_vectors() if prev else None
-    plan = _Plan([], [], [], [], [], [], sorted(set(prev_hashes) - {a.id for a in articles}))
+    prev_entries = {a["id"]: a for a in prev.manifest["articles"]} if prev else {}
+    plan = _Plan([], [], [], [], [], [], sorted(set(prev_entries) - {a.id for a in articles}))
     for article in articles:
         digest = content_hash(article, params)
         plan.hashes.append(digest)
-        if prev_hashes.get(article.id) == digest:
-            plan.parts.append(reuse(prev, prev.article_position(article.id), prev_vectors))
+        held = prev_entries.get(article.id)
+        if held is not None and held["hash"] == digest:
+            pos = prev.article_position(article.id)
+            plan.rows.append(pos)
+            plan.counts.append((len(prev.article_passages(pos)), len(prev.article_sentences(pos))))
             plan.unchanged.append(article.id)
             continue
         part = chunk(article, params)
-        plan.parts.append(part)
-        (plan.changed if article.id in prev_hashes else plan.added).append(article.id)
-        plan.to_embed.append(Job(len(plan.parts) - 1, *passage_texts(article, part), sentence_texts(article, part)))
+        plan.rows.append(part)
+        plan.counts.append((len(part.passages), len(part.sentences)))
+        (plan.changed if held is not None else plan.added).append(article.id)
     return plan
-
-
-def _assemble(
-    articles: list[Article], parts: list[ArticleRows], hashes: list[str], model: str, dim: int, params: ChunkParams,
-    *, previous: VectorStore | None = None, tokens: TokenPlan | None = None,
-) -> IndexData:
-    """The index of every article's rows: rows renumbered index-wide, then the passage vector
-    store, BM25, token states and acronyms."""
-    sentences, paragraphs, passages, entries = [], [], [], []
-    n_sent = n_para = 0
-    for pos, (article, part, digest) in enumerate(zip(articles, parts, hashes)):
-        s = part.sentences.copy()
-        s["article"] = pos
-        s["paragraph"] += n_para
-        sentences.append(s)
-        g = part.paragraphs.copy()
-        g["article"] = pos
-        paragraphs.append(g)
-        p = part.passages.copy()
-        p["article"] = pos
-        p["first"] += n_sent
-        p["last"] += n_sent
-        passages.append(p)
-        entries.append(
-            {"id": article.id, "hash": digest, "passages": len(part.passages), "sentences": len(part.sentences)}
-        )
-        n_sent += len(part.sentences)
-        n_para += len(part.paragraphs)
-
-    passages_arr = np.concatenate(passages) if passages else np.empty(0, PASSAGE)
-    store = make_vector_store(VECTOR_STORE, dim, previous=previous)
-    store.build(np.arange(len(passages_arr), dtype=np.int64), _gather(parts, "passage_vectors", (dim,), np.float32))
-    manifest = new_manifest(
-        model, dim, dataclasses.asdict(params), entries,
-        dt.datetime.now(dt.UTC).isoformat(timespec="seconds"), vector_store=store.kind,
-    )
-    data = IndexData(
-        manifest,
-        list(articles),
-        np.concatenate(sentences) if sentences else np.empty(0, SENTENCE),
-        np.concatenate(paragraphs) if paragraphs else np.empty(0, PARAGRAPH),
-        passages_arr,
-        _gather(parts, "sentence_vectors", (dim,), np.float32),
-        store,
-        lexical=None,  # set below: it is built from the passage texts this object slices
-    )
-    data.lexical = LexicalIndex.build(
-        [embed_text(data.heading(i), data.passage_text(i)) for i in range(len(passages_arr))]
-    )
-    if tokens is not None:
-        packed = _gather_tokens(parts, tokens.dimension)
-        data.tokens = TokenStore(
-            packed.vectors, packed.scales, packed.ids, TokenStore.bounds_of(packed.counts),
-            TokenStore.document_frequency(packed.ids, packed.counts), tokens.projection,
-            adapter_for(tokens.projection),
-        )
-    data.acronyms = Acronyms.learn(text for a in articles for text in (a.title, a.text))
-    data.manifest["token_vectors"] = dict(tokens.spec, tokens=len(data.tokens.ids)) if tokens is not None else None
-    data.manifest["embed_recipe"] = EMBED_RECIPE
-    data.manifest["counts"] = {"articles": len(articles), "passages": len(passages_arr), "sentences": n_sent}
-    return data
-
-
-# Assembling: each article's rows are copied into one array for the index and then dropped from
-# the article, so that the two copies never both exist whole (a build's peak memory would be twice
-# the index).
-
-
-def _gather(parts: list[ArticleRows], name: str, shape: tuple[int, ...], dtype) -> np.ndarray:
-    """The ``name`` arrays of every part, in order, as one array; each part's is released."""
-    out = np.empty((sum(len(getattr(part, name)) for part in parts), *shape), dtype=dtype)
-    row = 0
-    for part in parts:
-        rows = getattr(part, name)
-        out[row : row + len(rows)] = rows
-        row += len(rows)
-        setattr(part, name, None)
-    return out
-
-
-def _gather_tokens(parts: list[ArticleRows], dimension: int) -> PackedTokens:
-    """Every part's packed token states as one ``PackedTokens``; each part's is released."""
-    total = sum(len(part.tokens.ids) for part in parts)
-    out = PackedTokens(np.empty((total, dimension), np.int8), np.empty(total, np.float32),
-                       np.empty(total, np.int32), np.empty(sum(len(part.tokens.counts) for part in parts), np.int64))
-    row = sentence = 0
-    for part in parts:
-        t = part.tokens
-        out.vectors[row : row + len(t.ids)] = t.vectors.reshape(-1, dimension)
-        out.scales[row : row + len(t.ids)] = t.scales
-        out.ids[row : row + len(t.ids)] = t.ids
-        out.counts[sentence : sentence + len(t.counts)] = t.counts
-        row += len(t.ids)
-        sentence += len(t.counts)
-        part.tokens = None
-    return out

@@ -1,5 +1,5 @@
-"""The embedding pass of a build: every new or edited article's passages (and, where needed, its
-sentences) go through the model in one pass, and each article's rows get their vectors.
+"""The embedding pass of a build: a group of new or edited articles' passages (and, where needed,
+their sentences) go through the model in one pass, and each article's rows get their vectors.
 
 How sentence vectors are made is recorded in the manifest as "sentence_vectors": LATE pools each
 sentence's token states from the forward pass of the passages holding it (late chunking; one
@@ -52,7 +52,7 @@ def token_plan(encoder: Encoder, mode: str) -> TokenPlan | None:
 
 @dataclass
 class Job:
-    """What one new or edited article embeds (see embed_parts)."""
+    """What one new or edited article embeds (see embed_group)."""
 
     part: int  # its position in the build's list of ArticleRows
     passages: list[str]  # passage texts as embedded
@@ -60,56 +60,13 @@ class Job:
     sentences: list[str]  # sentence texts as embedded on their own
 
 
-# Texts per group: the jobs are embedded a group at a time, so that what a forward pass gives
-# before it is pooled and packed (every token state of every passage, in float32: about 150 KB per
-# passage) is held for one group only, whatever the size of the corpus.
+# Texts per group: a build embeds (and writes) a group of articles at a time, so that what a
+# forward pass gives before it is pooled and packed (every token state of every passage, in
+# float32: about 150 KB per passage) is held for one group only, whatever the size of the corpus.
 GROUP_TEXTS = 512
 
 
-def embed_parts(
-    encoder: Encoder,
-    jobs: list[Job],
-    parts: list[ArticleRows],
-    dim: int,
-    mode: str,
-    tokens: TokenPlan | None,
-    progress: Progress | None,
-    batch_size: int,
-    group_texts: int | None = None,
-) -> int:
-    """Embed the texts of every job, a group of about ``group_texts`` (default ``GROUP_TEXTS``)
-    texts at a time, and hand each part its vectors (``_embed_group``); return how many texts went
-    through the model."""
-    group_texts = group_texts or GROUP_TEXTS
-    def texts_of(job: Job) -> int:
-        return len(job.passages) + (len(job.sentences) if mode == SEPARATE else 0)
-
-    total = sum(map(texts_of, jobs))
-    done = 0
-    group: list[Job] = []
-    size = 0
-
-    def flush() -> None:
-        nonlocal done, group, size
-        before = done
-
-        def tick(n: int, _total: int) -> None:
-            progress(before + n, max(total, before + n))
-
-        done += _embed_group(encoder, group, parts, dim, mode, tokens, tick if progress else None, batch_size)
-        group, size = [], 0
-
-    for job in jobs:
-        group.append(job)
-        size += texts_of(job)
-        if size >= group_texts:
-            flush()
-    if group or not jobs:
-        flush()
-    return done
-
-
-def _embed_group(
+def embed_group(
     encoder: Encoder,
     jobs: list[Job],
     parts: list[ArticleRows],

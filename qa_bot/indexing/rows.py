@@ -39,33 +39,27 @@ class ArticleRows:
     tokens: PackedTokens | None = None
 
 
-def reuse(prev: IndexData, pos: int, passage_vectors: np.ndarray) -> ArticleRows:
-    """The rows and vectors of the article at position ``pos`` of the previous index.
-
-    ``passage_vectors`` holds every passage vector of the previous index, in passage order.
-    """
-    s_rows = np.flatnonzero(prev.sentences["article"] == pos)
-    p_rows = np.flatnonzero(prev.passages["article"] == pos)
-    g_rows = np.flatnonzero(prev.paragraphs["article"] == pos)
-    s0 = s_rows[0] if len(s_rows) else 0
-    g0 = g_rows[0] if len(g_rows) else 0
-    sentences = prev.sentences[s_rows].copy()
+def reuse(prev: IndexData, pos: int) -> ArticleRows:
+    """The rows and vectors of the article at position ``pos`` of the previous index."""
+    s_rows, p_rows, g_rows = prev.article_sentences(pos), prev.article_passages(pos), prev.article_paragraphs(pos)
+    sentences = prev.sentences[s_rows.start : s_rows.stop].copy()
     sentences["article"] = 0
-    sentences["paragraph"] -= g0
-    passages = prev.passages[p_rows].copy()
+    sentences["paragraph"] -= g_rows.start
+    passages = prev.passages[p_rows.start : p_rows.stop].copy()
     passages["article"] = 0
-    passages["first"] -= s0
-    passages["last"] -= s0
-    paragraphs = prev.paragraphs[g_rows].copy()
+    passages["first"] -= s_rows.start
+    passages["last"] -= s_rows.start
+    paragraphs = prev.paragraphs[g_rows.start : g_rows.stop].copy()
     paragraphs["article"] = 0
     tokens = None
     if prev.tokens is not None:
-        bounds = prev.tokens.bounds[s_rows]
+        bounds = prev.tokens.bounds[s_rows.start : s_rows.stop]
         lo, hi = (int(bounds[0, 0]), int(bounds[-1, 1])) if len(s_rows) else (0, 0)
         tokens = PackedTokens(np.array(prev.tokens.vectors[lo:hi]), prev.tokens.scales[lo:hi],
                               prev.tokens.ids[lo:hi], bounds[:, 1] - bounds[:, 0])
     return ArticleRows(
-        sentences, paragraphs, passages, passage_vectors[p_rows], prev.sentence_vectors[s_rows], tokens,
+        sentences, paragraphs, passages, prev.passage_vectors.vectors(np.arange(p_rows.start, p_rows.stop)),
+        prev.sentence_vectors[s_rows.start : s_rows.stop], tokens,
     )
 
 

@@ -81,6 +81,18 @@ class IndexData:
     def article_of_passage(self, p: int) -> Article:
         return self.articles[int(self.passages["article"][p])]
 
+    def article_sentences(self, pos: int) -> range:
+        """The sentence ids of the article at position ``pos`` (rows are in article order)."""
+        return _run(self.sentences["article"], pos)
+
+    def article_passages(self, pos: int) -> range:
+        """The passage ids of the article at position ``pos``."""
+        return _run(self.passages["article"], pos)
+
+    def article_paragraphs(self, pos: int) -> range:
+        """The paragraph ids of the article at position ``pos``."""
+        return _run(self.paragraphs["article"], pos)
+
     def sentence_text(self, i: int) -> str:
         s = self.sentences[i]
         return self.articles[int(s["article"])].text[int(s["start"]) : int(s["end"])]
@@ -105,12 +117,15 @@ class IndexData:
 
     def paragraph_position(self, paragraph: int) -> tuple[int, int]:
         """``(k, n)``: paragraph ``paragraph`` (index-wide) is the k-th, from 1, of its article's n."""
-        articles = self.paragraphs["article"]  # ascending: articles are assembled in order
-        article = articles[paragraph]
-        first = int(np.searchsorted(articles, article, side="left"))
-        last = int(np.searchsorted(articles, article, side="right"))
-        return paragraph - first + 1, last - first
+        run = self.article_paragraphs(int(self.paragraphs["article"][paragraph]))
+        return paragraph - run.start + 1, len(run)
 
     def all_passage_vectors(self) -> np.ndarray:
         """Every passage's vector, in passage order."""
         return self.passage_vectors.vectors(np.arange(len(self.passages), dtype=np.int64))
+
+
+def _run(articles: np.ndarray, pos: int) -> range:
+    """The rows of article ``pos`` in a column of article positions (ascending: an index is
+    written an article at a time, in order)."""
+    return range(int(np.searchsorted(articles, pos, side="left")), int(np.searchsorted(articles, pos, side="right")))

@@ -1,4 +1,5 @@
-"""What files an index generation holds, and reading them into ``IndexData`` (no pickles).
+"""What files an index generation holds: writing them as a build goes (``GenerationWriter``) and
+reading them into ``IndexData`` (no pickles).
 
 Layout of ``index/``::
 
@@ -27,6 +28,8 @@ first; any mismatch is an ``IndexCorruptError`` that says to rebuild.
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
 import shutil
 from pathlib import Path
@@ -41,43 +44,181 @@ from .data import PARAGRAPH, PASSAGE, SENTENCE, IndexData, columns, rows
 from .generations import current_generation, publish, staging_dir
 from .lexical import LexicalIndex
 from .manifest import MANIFEST, REBUILD, read_manifest, record_files, verify_files
-from .token_states import Projection, TokenStore, adapter_for
-from .vectors import load_vector_store
+from .token_states import PackedTokens, Projection, TokenStore, adapter_for
+from .vectors import VectorStore, load_vector_store
 
 _ARTICLE_FIELDS = ("id", "title", "source", "url", "published", "author", "text")
 
 
-def write_generation(index_dir: Path, name: str, data: IndexData) -> Path:
-    """Write ``data`` as generation ``name`` and make it live. Call under build_lock."""
-    staging = staging_dir(index_dir, name)
-    try:
-        articles = [{k: getattr(a, k) for k in _ARTICLE_FIELDS} for a in data.articles]
-        (staging / "articles.json").write_text(json.dumps(articles, ensure_ascii=False), encoding="utf-8")
-        (staging / "acronyms.json").write_text(json.dumps(data.acronyms.forms, ensure_ascii=False, indent=0),
-                                               encoding="utf-8")
-        for fname, array in (
-            ("sentences.npy", columns(data.sentences)),
-            ("paragraphs.npy", columns(data.paragraphs)),
-            ("passages.npy", columns(data.passages)),
-            # float16 on disk: half the bytes, cosines within 1e-3 of float32 (docs/performance.md).
-            ("sentence_vectors.npy", data.sentence_vectors.astype(np.float16)),
-        ):
-            np.save(staging / fname, array, allow_pickle=False)
-        if data.tokens is not None:
-            t = data.tokens
-            arrays = {"vectors": t.vectors, "scales": t.scales, "ids": t.ids, "bounds": t.bounds, "df": t.df}
-            if t.projection is not None:
-                arrays["basis"] = t.projection.to_array()
+class _NpyStream:
+    """An ``.npy`` file written a block of rows at a time. Its header, which holds the row count, is
+    written last, into the room kept for it at the start of the file (the layout ``np.load`` reads:
+    numpy's format 1.0, a header padded to a multiple of 64 bytes, then the rows)."""
+
+    ROOM = 128  # the header of any array of up to 2 dimensions written here
+
+    def __init__(self, path: Path, dtype, row_shape: tuple[int, ...]) -> None:
+        self.path, self.dtype, self.row_shape = path, np.dtype(dtype), tuple(row_shape)
+        self.rows = 0
+        self._file = open(path, "wb")  # noqa: SIM115 (closed by close())
+        self._file.write(b"\0" * self.ROOM)
+
+    def append(self, rows: np.ndarray) -> None:
+        rows = np.ascontiguousarray(rows, dtype=self.dtype)
+        if rows.shape[1:] != self.row_shape:
+            raise ValueError(f"{self.path.name}: rows of shape {rows.shape[1:]}, expected {self.row_shape}")
+        self._file.write(rows.data)
+        self.rows += len(rows)
+
+    def close(self) -> None:
+        if self._file.closed:
+            return
+        header = io.BytesIO()
+        np.lib.format.write_array_header_1_0(header, {
+            "descr": np.lib.format.dtype_to_descr(self.dtype), "fortran_order": False,
+            "shape": (self.rows, *self.row_shape),
+        })
+        if header.tell() != self.ROOM:
+            raise RuntimeError(f"{self.path.name}: an .npy header of {header.tell()} bytes does not fit")
+        self._file.seek(0)
+        self._file.write(header.getvalue())
+        self._file.close()
+
+    def discard(self) -> None:
+        """Close the file as it is (it is about to be deleted)."""
+        with contextlib.suppress(OSError):  # a full disk refuses the buffered rest: the file goes anyway
+            self._file.close()
+
+    def blocks(self, rows_per_block: int = 1 << 15):
+        """After ``close``: a callable giving the rows again, a block at a time, read (not mapped)
+        from the file, so a reader holds one block of them at once."""
+        row_bytes = self.dtype.itemsize * int(np.prod(self.row_shape, dtype=np.int64))
+
+        def read():
+            for lo in range(0, self.rows, rows_per_block):
+                count = min(rows_per_block, self.rows - lo)
+                flat = np.fromfile(self.path, self.dtype, count * row_bytes // self.dtype.itemsize,
+                                   offset=self.ROOM + lo * row_bytes)
+                yield flat.reshape(count, *self.row_shape)
+
+        return read
+
+
+class GenerationWriter:
+    """Writes a new generation as a build produces it, one article's rows at a time, then makes it live.
+
+    The vectors and token states go to disk as they come; what stays in memory until ``finish``
+    is small (the int64 rows, and per token its scale and vocabulary id). A build therefore never
+    holds the whole index: its memory does not grow with the corpus beyond those rows, the BM25
+    index and the passage vector store (docs/performance.md). Use it as a context manager: leaving
+    it without ``finish`` (an error, an interrupt) deletes the half-written generation and leaves
+    the live one as it was. Call under build_lock.
+    """
+
+    def __init__(self, index_dir: Path, name: str, dimension: int, *, token_dimension: int | None = None,
+                 projection: Projection | None = None) -> None:
+        self.index_dir, self.name, self.dimension = Path(index_dir), name, dimension
+        self.staging = staging_dir(self.index_dir, name)
+        self._projection = projection
+        self._sentence_vectors = _NpyStream(self.staging / "sentence_vectors.npy", np.float16, (dimension,))
+        # The passage vectors wait here until the vector store takes them (deleted before the
+        # files are listed in the manifest).
+        self._passage_vectors = _NpyStream(self.staging / "passage_vectors.tmp.npy", np.float32, (dimension,))
+        self._token_vectors = (
+            _NpyStream(self.staging / "token_vectors.npy", np.int8, (token_dimension,))
+            if token_dimension is not None else None
+        )
+        self._rows: dict[str, list[np.ndarray]] = {"sentences": [], "paragraphs": [], "passages": []}
+        self._tokens: dict[str, list[np.ndarray]] = {"scales": [], "ids": [], "counts": []}
+        self.articles = self.sentences = self.paragraphs = self.passages = self.tokens = 0
+
+    def __enter__(self) -> GenerationWriter:
+        return self
+
+    def __exit__(self, kind, exc, tb) -> None:
+        if kind is not None:
+            for stream in (self._sentence_vectors, self._passage_vectors, self._token_vectors):
+                if stream is not None:
+                    stream.discard()
+            shutil.rmtree(self.staging, ignore_errors=True)
+
+    def add(self, sentences: np.ndarray, paragraphs: np.ndarray, passages: np.ndarray,
+            passage_vectors: np.ndarray, sentence_vectors: np.ndarray, tokens: PackedTokens | None) -> None:
+        """Append the next article: its rows numbered within it (article 0, sentences and paragraphs
+        from 0, as ``indexing.rows`` makes them), its vectors and, if the index keeps them, its
+        token states. The rows are renumbered index-wide here."""
+        s = sentences.copy()
+        s["article"] = self.articles
+        s["paragraph"] += self.paragraphs
+        g = paragraphs.copy()
+        g["article"] = self.articles
+        p = passages.copy()
+        p["article"] = self.articles
+        p["first"] += self.sentences
+        p["last"] += self.sentences
+        for key, part in (("sentences", s), ("paragraphs", g), ("passages", p)):
+            self._rows[key].append(part)
+        self._passage_vectors.append(passage_vectors)
+        # float16 on disk: half the bytes, cosines within 1e-3 of float32 (docs/performance.md).
+        self._sentence_vectors.append(sentence_vectors)
+        if self._token_vectors is not None:
+            if tokens is None or len(tokens.counts) != len(sentences):
+                raise ValueError("an index that keeps token states needs them for every sentence")
+            self._token_vectors.append(tokens.vectors)
+            self._tokens["scales"].append(tokens.scales)
+            self._tokens["ids"].append(tokens.ids)
+            self._tokens["counts"].append(tokens.counts)
+            self.tokens += len(tokens.ids)
+        self.articles += 1
+        self.sentences += len(sentences)
+        self.paragraphs += len(paragraphs)
+        self.passages += len(passages)
+
+    def rows(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Every article's rows so far, numbered index-wide: (sentences, paragraphs, passages)."""
+        return (_joined(self._rows["sentences"], SENTENCE), _joined(self._rows["paragraphs"], PARAGRAPH),
+                _joined(self._rows["passages"], PASSAGE))
+
+    def finish(self, articles: list[Article], manifest: dict[str, Any], store: VectorStore,
+               lexical: LexicalIndex, acronyms: Acronyms) -> Path:
+        """Write what is left (rows, token tables, the vector store, BM25, articles, acronyms and
+        the manifest with every file's checksum) and make the generation live."""
+        if len(articles) != self.articles:
+            raise ValueError(f"{len(articles)} articles for the rows of {self.articles}")
+        staging = self.staging
+        self._close_streams()
+        for fname, records in zip(("sentences.npy", "paragraphs.npy", "passages.npy"), self.rows()):
+            np.save(staging / fname, columns(records), allow_pickle=False)
+        self._rows = {k: [] for k in self._rows}
+        if self._token_vectors is not None:
+            counts = _joined(self._tokens["counts"], np.int64)
+            ids = _joined(self._tokens["ids"], np.int32)
+            arrays = {"scales": _joined(self._tokens["scales"], np.float32), "ids": ids,
+                      "bounds": TokenStore.bounds_of(counts), "df": TokenStore.document_frequency(ids, counts)}
+            if self._projection is not None:
+                arrays["basis"] = self._projection.to_array()
             for key, array in arrays.items():
                 np.save(staging / f"token_{key}.npy", array, allow_pickle=False)
-        data.passage_vectors.save(staging)
-        data.lexical.save(staging / "bm25")
-        manifest = dict(data.manifest, files=record_files(staging))
+        store.build(np.arange(self.passages, dtype=np.int64), self._passage_vectors.blocks())
+        self._passage_vectors.path.unlink()
+        store.save(staging)
+        lexical.save(staging / "bm25")
+        rows = [{k: getattr(a, k) for k in _ARTICLE_FIELDS} for a in articles]
+        (staging / "articles.json").write_text(json.dumps(rows, ensure_ascii=False), encoding="utf-8")
+        (staging / "acronyms.json").write_text(json.dumps(acronyms.forms, ensure_ascii=False, indent=0),
+                                               encoding="utf-8")
+        manifest = dict(manifest, files=record_files(staging))
         (staging / MANIFEST).write_text(json.dumps(manifest, indent=1, ensure_ascii=False), encoding="utf-8")
-        return publish(index_dir, staging, name)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
+        return publish(self.index_dir, staging, self.name)
+
+    def _close_streams(self) -> None:
+        for stream in (self._sentence_vectors, self._passage_vectors, self._token_vectors):
+            if stream is not None:
+                stream.close()
+
+
+def _joined(parts: list[np.ndarray], dtype) -> np.ndarray:
+    return np.concatenate(parts) if parts else np.empty(0, dtype)
 
 
 def load_index(index_dir: Path) -> IndexData:

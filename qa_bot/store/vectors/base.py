@@ -8,10 +8,15 @@ backend is one module implementing ``VectorStore`` plus one entry in ``make_vect
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Protocol
 
 import numpy as np
+
+Blocks = Callable[[], Iterable[np.ndarray]]
+"""Vectors handed over a block of rows at a time: each call gives every row again, in order, as
+consecutive (n, dimension) float32 blocks (a builder reading them back from disk)."""
 
 
 class VectorStore(Protocol):
@@ -26,8 +31,11 @@ class VectorStore(Protocol):
         """How many vectors the store holds."""
         ...
 
-    def build(self, ids: np.ndarray, vectors: np.ndarray) -> None:
-        """Replace everything the store holds with ``vectors`` under ``ids`` (rows aligned)."""
+    def build(self, ids: np.ndarray, vectors: np.ndarray | Blocks) -> None:
+        """Replace everything the store holds with ``vectors`` under ``ids`` (rows aligned).
+
+        ``vectors`` is one array, or ``Blocks``: then the store takes them a block at a time and
+        never holds the whole input beside its own copy (a large build's peak memory)."""
         ...
 
     def append(self, ids: np.ndarray, vectors: np.ndarray) -> None:
@@ -72,3 +80,8 @@ def check_rows(ids: np.ndarray, vectors: np.ndarray, dimension: int) -> tuple[np
     if len(np.unique(ids)) != len(ids):
         raise ValueError("ids must be unique")
     return ids, vectors
+
+
+def as_blocks(vectors: np.ndarray | Blocks) -> Blocks:
+    """``vectors`` as ``Blocks`` (an array is one block)."""
+    return vectors if callable(vectors) else (lambda: [vectors])

@@ -28,7 +28,7 @@ from pathlib import Path
 import faiss
 import numpy as np
 
-from .base import check_rows
+from .base import Blocks, as_blocks, check_rows
 
 EXACT_LIMIT = 50_000
 PROBE_SHARE = 4  # scan 1/4 of the lists
@@ -80,31 +80,39 @@ class FaissVectorStore:
         ivf = faiss.downcast_index(self.index)
         return ivf if isinstance(ivf, faiss.IndexIVF) else None
 
-    def build(self, ids: np.ndarray, vectors: np.ndarray) -> None:
-        ids, vectors = check_rows(ids, vectors, self._dimension)
+    def build(self, ids: np.ndarray, vectors: np.ndarray | Blocks) -> None:
+        ids = np.asarray(ids, dtype=np.int64).reshape(-1)
+        if len(np.unique(ids)) != len(ids):
+            raise ValueError("ids must be unique")
+        blocks = as_blocks(vectors)
         self._held = None
         # The previous store lends its lists to this build only: holding on to it would keep every
         # earlier index of a long-running process alive.
         previous, self._previous = self._previous, None
-        n, dim = vectors.shape
+        n, dim = len(ids), self._dimension
         if n <= EXACT_LIMIT:
             index = faiss.IndexIDMap2(faiss.IndexFlatIP(dim))
-            index.add_with_ids(vectors, ids)
-            self.index = index
-            return
-        nlist = min(n_lists(n), n)  # k-means needs at least one point per list
-        quantizer = faiss.IndexFlatIP(dim)
-        prev = previous._ivf() if previous is not None else None
-        if prev is not None and prev.nlist == nlist and prev.d == dim:
-            quantizer.add(prev.quantizer.reconstruct_n(0, nlist))
-        index = faiss.IndexIVFFlat(quantizer, dim, nlist, faiss.METRIC_INNER_PRODUCT)
-        if not index.is_trained:
-            faiss.omp_set_num_threads(os.cpu_count() or 1)  # searches set one thread; k-means wants all
-            sample = np.random.default_rng(self._seed).choice(n, size=min(n, nlist * _TRAIN_PER_LIST), replace=False)
-            index.train(vectors[np.sort(sample)])
-        index.set_direct_map_type(faiss.DirectMap.Hashtable)  # reconstruct and remove by id
-        index.add_with_ids(vectors, ids)
-        index.nprobe = n_probe(nlist)
+        else:
+            nlist = min(n_lists(n), n)  # k-means needs at least one point per list
+            quantizer = faiss.IndexFlatIP(dim)
+            prev = previous._ivf() if previous is not None else None
+            if prev is not None and prev.nlist == nlist and prev.d == dim:
+                quantizer.add(prev.quantizer.reconstruct_n(0, nlist))
+            index = faiss.IndexIVFFlat(quantizer, dim, nlist, faiss.METRIC_INNER_PRODUCT)
+            if not index.is_trained:
+                faiss.omp_set_num_threads(os.cpu_count() or 1)  # searches set one thread; k-means wants all
+                size = min(n, nlist * _TRAIN_PER_LIST)
+                sample = np.random.default_rng(self._seed).choice(n, size=size, replace=False)
+                index.train(_rows_at(blocks, np.sort(sample), dim))
+            index.set_direct_map_type(faiss.DirectMap.Hashtable)  # reconstruct and remove by id
+            index.nprobe = n_probe(nlist)
+        added = 0
+        for block in blocks():
+            block_ids, block = check_rows(ids[added : added + len(block)], block, dim)
+            index.add_with_ids(block, block_ids)
+            added += len(block)
+        if added != n:
+            raise ValueError(f"got {n} ids for {added} vectors")
         self.index = index
 
     def append(self, ids: np.ndarray, vectors: np.ndarray) -> None:
@@ -213,3 +221,13 @@ class FaissVectorStore:
             index.add_with_ids(vectors, np.arange(len(vectors), dtype=np.int64))
         store.index = index
         return store
+
+
+def _rows_at(blocks: Blocks, rows: np.ndarray, dim: int) -> np.ndarray:
+    """The vectors at (ascending) row numbers ``rows`` of ``blocks``, read in one pass over them."""
+    out, start = [], 0
+    for block in blocks():
+        lo, hi = np.searchsorted(rows, [start, start + len(block)])
+        out.append(np.asarray(block, dtype=np.float32)[rows[lo:hi] - start])
+        start += len(block)
+    return np.ascontiguousarray(np.concatenate(out) if out else np.empty((0, dim), np.float32))
