@@ -254,13 +254,22 @@ def test_token_files_that_disagree_are_reported_as_corrupt(small_corpus, tmp_pat
         load_index(index_dir)
 
 
-def test_a_tampered_token_file_fails_its_checksum(small_corpus, tmp_path):
+def test_a_tampered_token_file_fails_its_checksum_before_a_question_uses_it(small_corpus, tmp_path):
+    """The token states are memory-mapped and checked a block at a time as they are first read
+    (store/integrity.py): loading does not hash them, the first read of a damaged block fails."""
     index_dir = tmp_path / "index"
     build_index(small_corpus, index_dir, SpanFakeEncoder())
     path = current_generation(index_dir) / "token_vectors.npy"
     raw = bytearray(path.read_bytes())
     raw[-1] ^= 0xFF
     path.write_bytes(bytes(raw))
+    data = load_index(index_dir)
+    with pytest.raises(IndexCorruptError, match="token_vectors.npy.*checksum.*qa-bot build"):
+        data.tokens.sentence(len(data.sentences) - 1)
+    bot = QABot(data, SpanFakeEncoder(), AnswerConfig())
+    with pytest.raises(IndexCorruptError, match="token_vectors.npy.*checksum"):
+        bot.ask("How many homes were flooded?")
+    path.write_bytes(bytes(raw[:-1]))  # cut short: its size no longer matches, found at load
     with pytest.raises(IndexCorruptError, match="token_vectors.npy.*checksum"):
         load_index(index_dir)
 

@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, Any
 # `evt: gr.SelectData` annotation of event handlers through this module's globals.
 import gradio as gr
 
-from ..errors import InvalidQuestionError
+from ..errors import IndexCorruptError, InvalidQuestionError
 from ..records import Answer, ArticleFilter
 from ..retrieval.question import clean_question
 from .followup import ask_in_conversation, needs_context
@@ -119,7 +119,7 @@ def build_app(bot: QABot | LiveBot):
         question = as_text(question)
         try:
             return live.current().ask(question).to_dict()
-        except InvalidQuestionError as exc:
+        except (InvalidQuestionError, IndexCorruptError) as exc:  # a damaged block is found as it is read
             return Answer(str(question), False, str(exc), []).to_dict()
 
     def respond(message, history, answers, asked, outlets, date_from, date_to):
@@ -142,7 +142,7 @@ def build_app(bot: QABot | LiveBot):
             answer, reading = ask_in_conversation(live.current(), message, [] if on_its_own else asked, where)
             asked.append(reading.searched)
             earlier = reading.earlier
-        except InvalidQuestionError as exc:
+        except (InvalidQuestionError, IndexCorruptError) as exc:  # a damaged block is found as it is read
             answer = Answer(message, False, as_sentence(str(exc)), [])
         history.append({"role": "assistant", "content": followup_note(earlier) + answer_markdown(answer)})
         answers.append(answer)

@@ -54,7 +54,7 @@ class IndexData:
     sentences: np.ndarray  # SENTENCE records
     paragraphs: np.ndarray  # PARAGRAPH records
     passages: np.ndarray  # PASSAGE records
-    sentence_vectors: np.ndarray  # (n, d) float32, L2-normalised
+    sentence_vectors: np.ndarray  # (n, d) float32 rows, L2-normalised (mapped: integrity.CheckedRows)
     passage_vectors: VectorStore  # one vector per passage, its id the passage's row number
     lexical: LexicalIndex
     path: Path | None = None

@@ -13,7 +13,7 @@ Layout of ``index/``::
         paragraphs.npy    int64 rows (article, start, end)
         passages.npy      int64 rows (article, first sentence, last sentence + 1, heading start, heading end)
         sentence_vectors.npy  float16, L2-normalised (float32 in indexes written before
-                          2026-12-02; both load, as float32)
+                          2026-12-02; both load, as float32 rows), memory-mapped
         token_*.npy       each sentence's token states for MaxSim (see token_states.py): vectors
                           int8, scales float32, ids int32, bounds int64 rows (start, end) per
                           sentence, df int64 per vocabulary id, basis float32 (the projection, if
@@ -23,7 +23,8 @@ Layout of ``index/``::
         bm25/             bm25s arrays (.npy, loaded with allow_pickle=False) and JSON
 
 Every array is loaded with ``allow_pickle=False`` and checked against the manifest's checksums
-first; any mismatch is an ``IndexCorruptError`` that says to rebuild.
+(``integrity``: the memory-mapped ones block by block as their rows are first read); any mismatch
+is an ``IndexCorruptError`` that says to rebuild.
 """
 
 from __future__ import annotations
@@ -42,8 +43,9 @@ from ..records import Article
 from ..retrieval.acronyms import Acronyms
 from .data import PARAGRAPH, PASSAGE, SENTENCE, IndexData, columns, rows
 from .generations import current_generation, publish, staging_dir
+from .integrity import CheckedRows, lazy_blocks, record_files, verify_files
 from .lexical import LexicalIndex
-from .manifest import MANIFEST, REBUILD, read_manifest, record_files, verify_files
+from .manifest import MANIFEST, REBUILD, read_manifest
 from .token_states import PackedTokens, Projection, TokenStore, adapter_for
 from .vectors import VectorStore, load_vector_store
 
@@ -235,8 +237,7 @@ def load_index(index_dir: Path) -> IndexData:
     sentences = rows(_load_array(gen_dir / "sentences.npy", np.int64, 4), SENTENCE)
     paragraphs = rows(_load_array(gen_dir / "paragraphs.npy", np.int64, 3), PARAGRAPH)
     passages = rows(_load_array(gen_dir / "passages.npy", np.int64, 5), PASSAGE)
-    vectors = _load_array(gen_dir / "sentence_vectors.npy", (np.float16, np.float32), dim)
-    vectors = vectors.astype(np.float32)
+    vectors = _load_mapped(gen_dir, manifest, "sentence_vectors.npy", (np.float16, np.float32), dim, np.float32)
     kind = manifest.get("vector_store", "faiss")  # indexes from before the store was recorded hold FAISS
     try:
         store = load_vector_store(kind, gen_dir, dim)
@@ -267,6 +268,25 @@ def _load_array(path: Path, dtype: type | tuple[type, ...], columns: int | None)
     return array
 
 
+def _load_mapped(gen_dir: Path, manifest: dict[str, Any], name: str, dtype, columns: int, out_dtype):
+    """A large array, memory-mapped so that only the rows a question reads are paged in, each block
+    checked against its digest when first read (``integrity.CheckedRows``); rows come back as
+    ``out_dtype`` (or as stored). In an index from before block digests the file was checked whole
+    at load."""
+    path = gen_dir / name
+    try:
+        array = np.load(path, mmap_mode="r", allow_pickle=False)
+    except (OSError, ValueError) as exc:
+        raise IndexCorruptError(f"{path} is not a readable array ({exc}); {REBUILD}") from None
+    allowed = dtype if isinstance(dtype, tuple) else (dtype,)
+    if array.dtype not in allowed or array.ndim != 2 or array.shape[1] != columns:
+        raise IndexCorruptError(f"{path} has shape {array.shape} and type {array.dtype}; {REBUILD}")
+    blocks = lazy_blocks(manifest["files"].get(name, {}))
+    if blocks is None:  # checked whole by verify_files
+        return np.asarray(array, dtype=out_dtype) if out_dtype is not None else array
+    return CheckedRows(array, path, *blocks, dtype=out_dtype)
+
+
 def _load_acronyms(gen_dir: Path, manifest: dict[str, Any], articles: list[Article]) -> Acronyms:
     if "acronyms.json" not in manifest["files"]:  # an index from before acronyms were kept
         return Acronyms.learn(text for a in articles for text in (a.title, a.text))
@@ -286,13 +306,7 @@ def _load_tokens(gen_dir: Path, manifest: dict[str, Any], n_sentences: int) -> T
     if not isinstance(meta, dict) or not isinstance(meta.get("dimension"), int):
         raise IndexCorruptError(f"{gen_dir / MANIFEST}: 'token_vectors' is malformed; {REBUILD}")
     dim = meta["dimension"]
-    # The int8 vectors are the bulk of an index: mapped, not read, so only the rows a question
-    # touches are paged in.
-    path = gen_dir / "token_vectors.npy"
-    try:
-        vectors = np.load(path, mmap_mode="r", allow_pickle=False)
-    except (OSError, ValueError) as exc:
-        raise IndexCorruptError(f"{path} is not a readable array ({exc}); {REBUILD}") from None
+    vectors = _load_mapped(gen_dir, manifest, "token_vectors.npy", np.int8, dim, None)
     scales = _load_array(gen_dir / "token_scales.npy", np.float32, None)
     ids = _load_array(gen_dir / "token_ids.npy", np.int32, None)
     bounds = _load_array(gen_dir / "token_bounds.npy", np.int64, 2)

@@ -3,13 +3,12 @@ size and sha256 of every other file, checked when the generation is loaded.
 
 It records the format and package versions, the model and its dimension, the chunking
 parameters, each article's content hash (so a rebuild re-embeds only what changed), the vector
-store and the build time. An index of another format version is refused with the command that
-rebuilds it.
+store, the build time and every file's checksums (``integrity``). An index of another format
+version is refused with the command that rebuilds it.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
 from pathlib import Path
 from typing import Any
@@ -28,7 +27,7 @@ def new_manifest(
     *, vector_store: str = "faiss",
 ) -> dict[str, Any]:
     """A new generation's manifest; the builder adds what it knows of the embedding, and
-    ``write_generation`` the files."""
+    ``GenerationWriter`` the files."""
     return {
         "format": FORMAT,
         "format_version": FORMAT_VERSION,
@@ -83,31 +82,3 @@ def _check_manifest_shape(path: Path, manifest: dict[str, Any]) -> None:
     )
     if not ok:
         raise IndexCorruptError(f"{path} is missing fields or has fields of the wrong type; {REBUILD}")
-
-
-def record_files(directory: Path) -> dict[str, dict[str, Any]]:
-    """The size and sha256 of every file under ``directory``, by relative path (for the manifest)."""
-    files = {}
-    for path in sorted(p for p in directory.rglob("*") if p.is_file()):
-        files[path.relative_to(directory).as_posix()] = {"bytes": path.stat().st_size, "sha256": _sha256(path)}
-    return files
-
-
-def verify_files(gen_dir: Path, manifest: dict[str, Any]) -> None:
-    files = manifest.get("files")
-    if not isinstance(files, dict) or not files:
-        raise IndexCorruptError(f"{gen_dir / MANIFEST} lists no files; {REBUILD}")
-    for rel, meta in files.items():
-        path = gen_dir / rel
-        if not path.is_file():
-            raise IndexCorruptError(f"{path} is missing; {REBUILD}")
-        if path.stat().st_size != meta.get("bytes") or _sha256(path) != meta.get("sha256"):
-            raise IndexCorruptError(f"{path} is truncated or altered (checksum mismatch); {REBUILD}")
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
