@@ -2,6 +2,7 @@
 
     python -m benchmarks.news_build [--articles 300] [--source q1|q2|year] [--work /tmp/qa-news-build]
                                     [--keep] [--open] [--add 100 --add-source q2]
+                                    [--race] [--backends onnx,torch,onnx-int8]
 
 Takes the first ``--articles`` articles of a RealTime QA 2023 articles file
 (``../shared/data/realtimeqa_2023/<source>_articles.jsonl.gz``: CNN, USA Today, The Week; long
@@ -16,6 +17,13 @@ times a fresh ``qa-bot ask`` process on the index (start-up, opening the index, 
 model and answering one question) and ``load_index`` alone. ``--add N`` copies N articles of
 ``--add-source`` (the first N not in the corpus) into the corpus, times the incremental build that
 embeds them, then removes them and times that build too, leaving the corpus as it was.
+
+``--race`` builds the same articles, each in a fresh process, with every encoder backend of
+``--backends`` (``QA_BOT_BACKEND``), with txtai (``Embeddings``, hybrid, faiss, the same bundled
+model through sentence-transformers, over the articles' paragraphs: the ``bench`` extra) and as
+the floor, one fp32 torch pass of the model over every token of the articles once, in windows of
+128 and of 256 tokens (batches of 8 sorted by length, tokenising included); it prints each one's
+seconds, characters per second and its time over the fastest floor.
 """
 
 from __future__ import annotations
@@ -53,6 +61,8 @@ def main() -> None:
     parser.add_argument("--open", action="store_true", help="time opening the index and a first answer")
     parser.add_argument("--add", type=int, default=0, help="time adding (then removing) this many articles")
     parser.add_argument("--add-source", default="q2", choices=("q1", "q2", "year"))
+    parser.add_argument("--race", action="store_true", help="race the backends, txtai and the one-pass floor")
+    parser.add_argument("--backends", default="onnx,torch,onnx-int8")
     args = parser.parse_args()
     if not DATA.is_dir():
         sys.exit(f"needs {DATA} (../shared beside the repository)")
@@ -79,6 +89,8 @@ def main() -> None:
         open_index(index)
     if args.add:
         add_and_remove(corpus, index, args.add, args.add_source, {a.id for a in articles})
+    if args.race:
+        race(corpus, work, chars, args.backends.split(","))
 
 
 def print_sizes(index: Path, articles: int) -> None:
@@ -96,11 +108,12 @@ def print_sizes(index: Path, articles: int) -> None:
           + f"; total {sum(sizes.values()) / 1e3 / articles:.1f}", flush=True)
 
 
-def build(corpus: Path, index: Path) -> tuple[float, str]:
+def build(corpus: Path, index: Path, backend: str | None = None) -> tuple[float, str]:
     """``qa-bot build`` in a fresh process: (wall seconds, what it printed)."""
+    env = dict(ENV, QA_BOT_BACKEND=backend) if backend else ENV
     started = time.perf_counter()
     done = subprocess.run([sys.executable, "-m", "qa_bot.app.cli", "build", "--corpus", str(corpus),
-                           "--index", str(index)], capture_output=True, text=True, env=ENV, check=False)
+                           "--index", str(index)], capture_output=True, text=True, env=env, check=False)
     seconds = time.perf_counter() - started
     if done.returncode:
         sys.exit(done.stderr)
@@ -143,6 +156,67 @@ def add_and_remove(corpus: Path, index: Path, n: int, source: str, held: set[str
     removed, _ = build(corpus, index)
     print(f"\nincremental: adding {len(extra)} articles of {source} ({chars:,} characters) {added:.1f} s; "
           f"removing them again {removed:.1f} s", flush=True)
+
+
+def race(corpus: Path, work: Path, chars: int, backends: list[str]) -> None:
+    rows = []
+    for backend in backends:
+        index = work / f"race-{backend}"
+        shutil.rmtree(index, ignore_errors=True)
+        rows.append((f"qa-bot build, {backend}", build(corpus, index, backend)[0]))
+        shutil.rmtree(index, ignore_errors=True)
+    for name, script in (("txtai 9, hybrid, faiss, over paragraphs", TXTAI),
+                         ("floor: one fp32 torch pass, 128-token windows", FLOOR.replace("WINDOW", "128")),
+                         ("floor: one fp32 torch pass, 256-token windows", FLOOR.replace("WINDOW", "256"))):
+        done = subprocess.run([sys.executable, "-c", script, str(corpus)], capture_output=True, text=True, env=ENV,
+                              check=False)
+        if done.returncode:
+            sys.exit(done.stderr)
+        rows.append((name, float(done.stdout.strip().splitlines()[-1])))
+    floor = min(seconds for name, seconds in rows if name.startswith("floor"))
+    print("\n| build | seconds | chars/s | time over the floor |\n|---|---|---|---|")
+    for name, seconds in rows:
+        print(f"| {name} | {seconds:.1f} | {chars / seconds:,.0f} | {seconds / floor:.2f} |", flush=True)
+
+
+_READ = """
+import sys, time
+from pathlib import Path
+from qa_bot.corpus.files import load_corpus
+from qa_bot.encoders.models import resolve_model
+articles = load_corpus(Path(sys.argv[1])).articles
+model = resolve_model("all-MiniLM-L6-v2")
+"""
+
+TXTAI = _READ + """
+from txtai import Embeddings
+paragraphs = [p for a in articles for p in a.text.split("\\n\\n") if p.strip()]
+started = time.perf_counter()
+embeddings = Embeddings(path=model, backend="faiss", hybrid=True, content=False)
+embeddings.index([(i, text, None) for i, text in enumerate(paragraphs)])
+print(time.perf_counter() - started)
+"""
+
+FLOOR = _READ + """
+import torch
+from sentence_transformers import SentenceTransformer
+st = SentenceTransformer(model, device="cpu", local_files_only=True)
+tokenizer, bert = st.tokenizer, st[0].auto_model.eval()
+started = time.perf_counter()
+windows = []
+for a in articles:
+    ids = tokenizer(a.text, add_special_tokens=False)["input_ids"]
+    windows += [ids[i : i + WINDOW - 2] for i in range(0, len(ids), WINDOW - 2)]
+windows.sort(key=len, reverse=True)
+with torch.inference_mode():
+    for lo in range(0, len(windows), 8):
+        batch = [[tokenizer.cls_token_id, *w, tokenizer.sep_token_id] for w in windows[lo : lo + 8]]
+        width = max(map(len, batch))
+        ids = torch.tensor([b + [0] * (width - len(b)) for b in batch])
+        mask = torch.tensor([[1] * len(b) + [0] * (width - len(b)) for b in batch])
+        bert(input_ids=ids, attention_mask=mask)
+print(time.perf_counter() - started)
+"""
 
 
 if __name__ == "__main__":

@@ -67,6 +67,6 @@ def test_a_builds_memory_grows_by_less_than_the_index_it_writes(tmp_path):
     kept = index_mb(tmp_path / "i1") - index_mb(tmp_path / "i2")
     # What a build still holds whole is the passage vector store and BM25 (and the fake encoder's
     # caches): about 0.4 of the files here (21 MB for 56). Holding the whole index while writing it
-    # grew by twice the files; the forward pass's float32 states, held at once, by 7 times them.
-    assert whole > 4 * kept, f"the control (one group) grew by only {whole} MB for {kept:.0f} MB kept: the test cannot tell"
+    # grew by twice the files; the forward pass's float32 states, held at once, by 2.7 times them.
+    assert whole > 2 * kept, f"the control (one group) grew by only {whole} MB for {kept:.0f} MB kept: the test cannot tell"
     assert grouped < 0.75 * kept, f"peak memory grew by {grouped} MB from 20 to 200 articles for {kept:.0f} MB kept"

@@ -616,52 +616,100 @@ def test_bot_refuses_an_encoder_of_another_dimension_on_first_question(built):
 # ---------------------------------------------------------------------------- late chunking
 
 
-def test_late_chunking_embeds_each_passage_once_and_pools_its_sentences(small_corpus, tmp_path):
+# A news story: many short paragraphs, more sentences than one passage holds.
+STORY = ("Port strike ends after nine days", """\
+Dock workers in Harwick voted on Monday to end a strike that had closed the port for nine days.
+
+The union said 83 percent of its members backed the new contract. Ships waiting offshore began to dock within hours.
+
+The agreement raises wages by 6 percent this year and 4 percent next year. It also limits night shifts to three a week.
+
+"This is a fair deal for the people who keep this port running," union leader Maria Okafor told reporters.
+
+The port authority said it would take a week to clear the backlog of containers. Retailers had warned of empty shelves before the holidays.
+
+Economists estimated that the strike cost the regional economy about 40 million dollars a day. Fuel deliveries were not affected.
+
+The last strike at Harwick, in 2011, lasted three weeks.""")
+
+
+@pytest.fixture
+def news_corpus(tmp_path):
+    return make_corpus(tmp_path, {**SMALL_ARTICLES, "harwick-port-strike": STORY})
+
+
+def test_a_build_reads_every_sentence_once_and_pools_passages_and_sentences(news_corpus, tmp_path):
+    """Forward passes are windows cut like passages but without their overlap (indexing/rows.py
+    ``windows``): each sentence is read once, in its window; a passage that is a window keeps the
+    window's vector, one that straddles two is the length-weighted mean of its sentences' vectors."""
     encoder = SpanFakeEncoder()
     index_dir = tmp_path / "index"
     progress = []
-    report = build_index(small_corpus, index_dir, encoder, progress=lambda d, t: progress.append((d, t)))
+    report = build_index(news_corpus, index_dir, encoder, progress=lambda d, t: progress.append((d, t)))
     data = load_index(index_dir)
 
     assert data.manifest["sentence_vectors"] == "late"
-    # Only passages went through the model; every sentence was pooled from each passage holding it.
-    assert report.embedded_texts == encoder.encoded == len(data.passages)
-    assert encoder.spans == int(sum(last - first for _, first, last, _, _ in data.passages))
-    assert progress[-1] == (len(data.passages), len(data.passages))
-    passage_texts = [embed_text(data.heading(p), data.passage_text(p)) for p in range(len(data.passages))]
-    assert encoder.texts == passage_texts
-    # The fake pools a span to the vector of its own text: each sentence vector is its text's vector,
-    # without the heading that a separately embedded sentence carries.
+    windows = encoder.texts
+    assert report.embedded_texts == encoder.encoded == len(windows) < len(data.passages)
+    assert progress[-1] == (len(windows), len(windows))
+    assert encoder.spans == len(data.sentences), "each sentence pooled once"
     for i in range(len(data.sentences)):
-        expected = encoder.vector(data.sentence_text(i))
-        np.testing.assert_allclose(data.sentence_vectors[i], expected, atol=1e-3)  # stored as float16
-    np.testing.assert_allclose(data.all_passage_vectors(), [encoder.vector(t) for t in passage_texts], atol=1e-6)
+        assert sum(data.sentence_text(i) in text for text in windows) == 1, "each sentence read in one window"
+        # The fake pools a span to the vector of its own text (without the heading).
+        np.testing.assert_allclose(data.sentence_vectors[i], encoder.vector(data.sentence_text(i)), atol=1e-3)
+    vectors = data.all_passage_vectors()
+    kept = 0
+    for p, (_, first, last, _, _) in enumerate(data.passages.tolist()):
+        text = embed_text(data.heading(p), data.passage_text(p))
+        if text in windows:
+            kept += 1
+            np.testing.assert_allclose(vectors[p], encoder.vector(text), atol=1e-6)
+        else:
+            lengths = data.sentences["end"][first:last] - data.sentences["start"][first:last]
+            pooled = lengths @ np.asarray(data.sentence_vectors[first:last], dtype=np.float64)
+            np.testing.assert_allclose(vectors[p], pooled / np.linalg.norm(pooled), atol=2e-3)
+    assert 0 < kept < len(data.passages), "some passages are windows, some straddle two"
 
     encoder.reset()
-    again = build_index(small_corpus, index_dir, encoder)
+    again = build_index(news_corpus, index_dir, encoder)
     assert encoder.encoded == again.embedded_texts == 0 and not again.changed_anything
 
 
-def test_late_chunking_embeds_a_sentence_alone_where_truncation_cut_it_in_every_passage(small_corpus, tmp_path):
-    encoder = SpanFakeEncoder(window=150)
-    report = build_index(small_corpus, tmp_path / "index", encoder)
-    data = load_index(tmp_path / "index")
+class WindowRecorder(SpanFakeEncoder):
+    """Records the texts of the forward passes whose spans are pooled (the windows)."""
 
-    starts, ends = data.sentences["start"], data.sentences["end"]
-    cut = [i for i in range(len(data.sentences))
-           if not any(first <= i < last and len(embed_text(data.heading(p), "")) + ends[i] - starts[first] <= 150
-                      for p, (_, first, last, _, _) in enumerate(data.passages.tolist()))]
-    assert cut, "the window must cut some sentence in every passage holding it"
-    assert report.embedded_texts == encoder.encoded == len(data.passages) + len(cut)
-    alone = encoder.texts[len(data.passages):]
-    assert sorted(alone) == sorted(embed_text(section_heading(data.article_of_sentence(i).text, starts[i]),
-                                              data.sentence_text(i))
-                                   for i in cut)
+    def __init__(self, **kw) -> None:
+        super().__init__(**kw)
+        self.windows: list[str] = []
+
+    def encode_with_span_tokens(self, texts, spans, **kw):
+        self.windows += texts
+        return super().encode_with_span_tokens(texts, spans, **kw)
+
+
+def test_a_sentence_that_truncation_cut_in_its_window_is_embedded_alone(news_corpus, tmp_path):
+    encoder = WindowRecorder(window=150)
+    report = build_index(news_corpus, tmp_path / "index", encoder)
+    data = load_index(tmp_path / "index")
+    starts = data.sentences["start"]
+
+    def own(i: int) -> str:
+        """Sentence i as embedded on its own: under its section's heading."""
+        return embed_text(section_heading(data.article_of_sentence(i).text, starts[i]), data.sentence_text(i))
+
+    windows = encoder.windows
+    ends = {}
+    for i in range(len(data.sentences)):
+        (window,) = [w for w in windows if data.sentence_text(i) in w]
+        ends[i] = window.index(data.sentence_text(i)) + len(data.sentence_text(i))
+    cut = [i for i, end in ends.items() if end > 150]
+    assert cut, "the window must cut some sentence"
+    assert report.embedded_texts == encoder.encoded == len(windows) + len(cut)
+    assert sorted(encoder.texts[len(windows):]) == sorted(own(i) for i in cut)
     for i in range(len(data.sentences)):
         assert np.linalg.norm(data.sentence_vectors[i]) == pytest.approx(1.0, abs=1e-3)  # stored as float16
     for i in cut:
-        own = embed_text(section_heading(data.article_of_sentence(i).text, starts[i]), data.sentence_text(i))
-        np.testing.assert_allclose(data.sentence_vectors[i], encoder.vector(own), atol=1e-3)
+        np.testing.assert_allclose(data.sentence_vectors[i], encoder.vector(own(i)), atol=1e-3)
 
 
 def test_switching_between_late_and_separate_sentence_vectors_rebuilds_everything(small_corpus, tmp_path):

@@ -32,7 +32,17 @@ from ..store.vectors import make_vector_store
 from . import embed
 from .chunking import ChunkParams
 from .embed import LATE, SEPARATE, Job, Progress, TokenPlan, token_plan
-from .rows import EMBED_RECIPE, ArticleRows, chunk, embed_text, passage_texts, reuse, sentence_texts
+from .rows import (
+    EMBED_RECIPE,
+    ArticleRows,
+    chunk,
+    embed_text,
+    passage_texts,
+    reuse,
+    sentence_texts,
+    unit_texts,
+    windows,
+)
 
 # Texts per forward pass. Passages are long (up to ~250 tokens), and small batches keep the
 # attention tensors in cache: on 2 cores both backends embed passages fastest at 8
@@ -95,7 +105,7 @@ def _previous(
     if prev.manifest.get("chunking") != dataclasses.asdict(params):
         report.full_rebuild_reason = "chunking parameters changed"
         return None
-    if prev.manifest.get("embed_recipe") != EMBED_RECIPE:
+    if prev.manifest.get("embed_recipe") != _recipe():
         report.full_rebuild_reason = "this qa-bot embeds passages differently from the one that built the index"
         return None
     held = prev.manifest.get("sentence_vectors", SEPARATE)
@@ -192,13 +202,13 @@ def _write(
     the others' rows and vectors read from ``prev``), then BM25, the vector store and the manifest.
     Returns how many texts went through the model."""
     dim = encoder.dimension  # any previous index kept here has it (checked by the caller)
-    texts = [_texts(rows, mode) for rows in plan.rows if not isinstance(rows, int)]
+    texts = [_texts(rows, mode, params) for rows in plan.rows if not isinstance(rows, int)]
     total, done = sum(texts), 0
     writer = GenerationWriter(index_dir, name, dim, token_dimension=tokens.dimension if tokens else None,
                               projection=tokens.projection if tokens else None)
     with writer:
-        for group in _groups(plan.rows, mode):
-            jobs = [Job(i, *passage_texts(articles[i], plan.rows[i]), sentence_texts(articles[i], plan.rows[i]))
+        for group in _groups(plan.rows, mode, params):
+            jobs = [_job(i, articles[i], plan.rows[i], params, mode)
                     for i in group if not isinstance(plan.rows[i], int)]
             before = done
 
@@ -222,7 +232,7 @@ def _write(
         manifest = new_manifest(encoder.name, dim, dataclasses.asdict(params), entries,
                                 dt.datetime.now(dt.UTC).isoformat(timespec="seconds"), vector_store=store.kind)
         manifest.update(
-            sentence_vectors=mode, token_states=want, embed_recipe=EMBED_RECIPE,
+            sentence_vectors=mode, token_states=want, embed_recipe=_recipe(),
             token_vectors=dict(tokens.spec, tokens=writer.tokens) if tokens is not None else None,
             counts={"articles": len(articles), "passages": writer.passages, "sentences": writer.sentences},
         )
@@ -232,9 +242,23 @@ def _write(
     return done
 
 
-def _texts(rows: ArticleRows, mode: str) -> int:
+def _recipe() -> int:
+    """The embedding recipe this build follows (rows.EMBED_RECIPE; 2 with embed.SINGLE_PASS off)."""
+    return EMBED_RECIPE if embed.SINGLE_PASS else 2
+
+
+def _job(i: int, article: Article, rows: ArticleRows, params: ChunkParams, mode: str) -> Job:
+    if mode == LATE and embed.SINGLE_PASS:
+        units = windows(rows, params)
+        return Job(i, *unit_texts(article, rows, units), sentence_texts(article, rows), [u[:2] for u in units])
+    return Job(i, *passage_texts(article, rows), sentence_texts(article, rows))
+
+
+def _texts(rows: ArticleRows, mode: str, params: ChunkParams) -> int:
     """How many texts an article to embed puts through the model (before any sentence that
     truncation cut short in every passage)."""
+    if mode == LATE and embed.SINGLE_PASS:
+        return len(windows(rows, params))
     return len(rows.passages) + (len(rows.sentences) if mode == SEPARATE else 0)
 
 
@@ -243,14 +267,14 @@ def _texts(rows: ArticleRows, mode: str) -> int:
 GROUP_ARTICLES = 256
 
 
-def _groups(rows: list[ArticleRows | int], mode: str):
+def _groups(rows: list[ArticleRows | int], mode: str, params: ChunkParams):
     """Runs of consecutive articles, each ending once its articles to embed hold ``GROUP_TEXTS``
     texts (embed.py) or it holds ``GROUP_ARTICLES`` articles."""
     group: list[int] = []
     size = 0
     for i, part in enumerate(rows):
         group.append(i)
-        size += 0 if isinstance(part, int) else _texts(part, mode)
+        size += 0 if isinstance(part, int) else _texts(part, mode, params)
         if size >= embed.GROUP_TEXTS or len(group) >= GROUP_ARTICLES:
             yield group
             group, size = [], 0

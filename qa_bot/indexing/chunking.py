@@ -130,7 +130,7 @@ def chunk_text(text: str, params: ChunkParams = ChunkParams()) -> Chunks:
 
     def close_section() -> None:
         passages.extend(
-            (first, last, *heading) for first, last in _windows(sentences, section_first, params)
+            (first, last, *heading) for first, last in windows(sentences, section_first, params)
         )
 
     for block in _blocks(text):
@@ -145,7 +145,7 @@ def chunk_text(text: str, params: ChunkParams = ChunkParams()) -> Chunks:
     return Chunks(sentences, passages, paragraphs)
 
 
-def _windows(
+def windows(
     sentences: list[tuple[int, int, int]], first: int, params: ChunkParams
 ) -> list[tuple[int, int]]:
     """Overlapping windows over ``sentences[first:]``: at most max_sentences and max_chars each."""

@@ -2,14 +2,15 @@
 their sentences) go through the model in one pass, and each article's rows get their vectors.
 
 How sentence vectors are made is recorded in the manifest as "sentence_vectors": LATE pools each
-sentence's token states from the forward pass of the passages holding it (late chunking; one
-forward pass per passage, nothing more), SEPARATE embeds every sentence on its own as well. LATE
-needs a mean-pooled model (``SpanEncoder``); any other model gets SEPARATE. Both answer equally
-well (docs/decisions/sentence-vectors.md); LATE embeds only the passages, where SEPARATE also
-embeds every sentence (10,260 more texts beside SQuAD dev's 3,839 passages). LATE builds also
-keep each sentence's token states from that same pass, for MaxSim (store/token_states.py), when
-the encoder hands them out (``gives_tokens``); the manifest's "token_vectors" records how they
-are stored, or null.
+sentence's token states from the forward pass that read it (late chunking), SEPARATE embeds every
+sentence on its own as well. LATE needs a mean-pooled model (``SpanEncoder``); any other model
+gets SEPARATE. Both answer equally well (docs/decisions/sentence-vectors.md). A LATE build reads
+every token once: its forward passes are windows of sentences cut like passages but without
+their overlap (``rows.windows``); a passage that is a window keeps the window's vector and one that
+straddles two is pooled from its sentences (docs/decisions/single-pass.md). SEPARATE embeds the
+passages and every sentence. LATE builds also keep each sentence's token states from that same
+pass, for MaxSim (store/token_states.py), when the encoder hands them out (``gives_tokens``); the
+manifest's "token_vectors" records how they are stored, or null.
 """
 
 from __future__ import annotations
@@ -28,6 +29,10 @@ Progress = Callable[[int, int], None]
 """``progress(done, total)``: called as texts are embedded."""
 
 LATE, SEPARATE = "late", "separate"
+# Forward passes over windows of sentences that do not overlap (every token read once), passages
+# pooled from them (``passages_from_units``); False runs one pass per passage, which reads every
+# sentence about twice (the builds before 2026-12-02; tools/studies/single_pass.py compares them).
+SINGLE_PASS = True
 
 
 @dataclass(frozen=True)
@@ -55,9 +60,10 @@ class Job:
     """What one new or edited article embeds (see embed_group)."""
 
     part: int  # its position in the build's list of ArticleRows
-    passages: list[str]  # passage texts as embedded
-    spans: list[list[tuple[int, int]]]  # per passage, its sentences' spans in the passage text
+    passages: list[str]  # the texts of its forward passes (passages, or windows: see units)
+    spans: list[list[tuple[int, int]]]  # per text, its sentences' spans in the text
     sentences: list[str]  # sentence texts as embedded on their own
+    units: list[tuple[int, int]] | None = None  # per text, its sentences [first, last); None: the passages
 
 
 # Texts per group: a build embeds (and writes) a group of articles at a time, so that what a
@@ -128,11 +134,13 @@ def embed_group(
     states: dict[int, list[TokenStates | None]] = {}  # per part, per sentence
     for job in jobs:
         part = parts[job.part]
-        part.passage_vectors = vectors[row : row + len(job.passages)]
+        units = job.units if job.units is not None else _ranges(part.passages)
+        unit_vectors = vectors[row : row + len(job.passages)]
+        part.passage_vectors = unit_vectors  # replaced below if the units are not the passages
         row += len(job.passages)
         sums = np.zeros((len(job.sentences), dim), dtype=np.float32)
         own: list[TokenStates | None] = [None] * len(job.sentences)
-        for first, last in zip(part.passages["first"].tolist(), part.passages["last"].tolist()):
+        for first, last in units:
             sums[first:last] += pooled[span_row : span_row + last - first]
             if tokens is not None:
                 for s in range(first, last):
@@ -155,9 +163,34 @@ def embed_group(
             own_vectors = encoder.encode(alone, batch_size=batch_size, progress=lambda n: tick(n, total))
         for (job, i), vector in zip(missing, own_vectors):
             parts[job.part].sentence_vectors[i] = vector
+    for job in jobs:
+        if job.units is not None:
+            part = parts[job.part]
+            part.passage_vectors = passages_from_units(part, job.units, part.passage_vectors)
     if tokens is not None:
         empty: TokenStates = (np.empty((0, dim), np.float32), np.empty(0, np.int32))
         for job in jobs:
             found = [st if st is not None else empty for st in states[job.part]]
             parts[job.part].tokens = PackedTokens.pack(found, tokens.projection, tokens.dimension)
     return len(texts) + len(missing)
+
+
+def _ranges(records: np.ndarray) -> list[tuple[int, int]]:
+    return list(zip(records["first"].tolist(), records["last"].tolist()))
+
+
+def passages_from_units(part: ArticleRows, units: list[tuple[int, int]], unit_vectors: np.ndarray) -> np.ndarray:
+    """Passage vectors when the forward passes were over ``units`` rather than the passages: a
+    passage that is a unit keeps the unit's vector; any other (one that straddles two units) is
+    the mean of its sentences' vectors, each weighted by its length in characters (a stand-in for
+    its number of tokens), normalised."""
+    by_range = {unit: k for k, unit in enumerate(units)}
+    lengths = (part.sentences["end"] - part.sentences["start"]).astype(np.float32)
+    out = np.empty((len(part.passages), unit_vectors.shape[1]), dtype=np.float32)
+    for p, (first, last) in enumerate(_ranges(part.passages)):
+        k = by_range.get((first, last))
+        if k is not None:
+            out[p] = unit_vectors[k]
+        else:
+            out[p] = lengths[first:last] @ part.sentence_vectors[first:last]
+    return normalise_rows(out)

@@ -15,10 +15,12 @@ from ..records import Article
 from ..store.data import PARAGRAPH, PASSAGE, SENTENCE, IndexData
 from ..store.token_states import PackedTokens
 from .chunking import ChunkParams, chunk_text
+from .chunking import windows as chunk_windows
 
 # Bump when what is embedded for a passage or sentence changes: vectors of an older recipe are
-# stale even where the article text is not.
-EMBED_RECIPE = 2
+# stale even where the article text is not. 3: forward passes over windows, every token once
+# (embed.SINGLE_PASS); 2: one forward pass per passage.
+EMBED_RECIPE = 3
 
 
 def embed_text(heading: str, text: str) -> str:
@@ -75,9 +77,33 @@ def chunk(article: Article, params: ChunkParams) -> ArticleRows:
 
 def passage_texts(article: Article, rows: ArticleRows) -> tuple[list[str], list[list[tuple[int, int]]]]:
     """Each passage as embedded (heading, then body) and the spans of its sentences in that text."""
+    return unit_texts(article, rows, list(_passage_fields(rows)))
+
+
+def windows(rows: ArticleRows, params: ChunkParams) -> list[tuple[int, int, int, int]]:
+    """Runs of sentences that do not overlap, cut as passages are (at most ``max_sentences``
+    sentences and ``max_chars`` characters, never across a section), as (first, last, heading
+    start, heading end): the forward passes of a build that reads every token once."""
+    sections: list[list[int]] = []  # first, last, heading start, heading end
+    for first, last, hstart, hend in _passage_fields(rows):
+        if sections and sections[-1][2:] == [hstart, hend]:
+            sections[-1][1] = max(sections[-1][1], last)
+        else:
+            sections.append([first, last, hstart, hend])
+    spans = [tuple(s) for s in rows.sentences[["start", "end", "paragraph"]].tolist()]
+    flat = ChunkParams(params.max_sentences, 0, params.max_chars)
+    return [(a, b, hstart, hend) for first, last, hstart, hend in sections
+            for a, b in chunk_windows(spans[:last], first, flat)]
+
+
+def unit_texts(
+    article: Article, rows: ArticleRows, units: list[tuple[int, int, int, int]]
+) -> tuple[list[str], list[list[tuple[int, int]]]]:
+    """Each run of sentences ``(first, last, heading start, heading end)`` as embedded (heading,
+    then body) and the spans of its sentences in that text."""
     starts, ends = rows.sentences["start"].tolist(), rows.sentences["end"].tolist()
     texts, spans = [], []
-    for first, last, hstart, hend in _passage_fields(rows):
+    for first, last, hstart, hend in units:
         heading = article.text[hstart:hend] if hstart >= 0 else ""
         body_start, body_end = starts[first], ends[last - 1]
         text = embed_text(heading, article.text[body_start:body_end])
