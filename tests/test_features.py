@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from conftest import SMALL_ARTICLES, SpanFakeEncoder, make_corpus
 
 from qa_bot.answer.candidates import confidence
 from qa_bot.answer.features import (
@@ -102,3 +103,24 @@ def test_single_candidate_margin_and_linear():
                                   passage_rrf=np.array([0.03]), passage_bm25=np.array([0.0])), idf)
     assert abstain_features(rows, np.array([1.0]), 0.0)[1] == 1.0
     assert linear(np.array([[1.0, 2.0]]), ("a", "b"), {"a": 1.0, "b": 0.5, "bias": 1.0}).tolist() == [3.0]
+
+
+def test_neighbour_cosine_is_the_best_of_the_sentences_beside_it_in_its_paragraph(tmp_path):
+    from qa_bot.answer.candidates import _neighbour_cos
+    from qa_bot.indexing.build import build_index
+    from qa_bot.store.files import load_index
+
+    body = "The port reopened. Ships docked at once.\n\nA single sentence stands here.\n\nWages rose. Shifts fell."
+    corpus = make_corpus(tmp_path, {**SMALL_ARTICLES, "port": ("Port reopens", body)})
+    build_index(corpus, tmp_path / "index", SpanFakeEncoder())
+    data = load_index(tmp_path / "index")
+    qvecs = np.random.default_rng(0).normal(size=(2, data.dimension)).astype(np.float32)
+    ids = np.r_[np.arange(len(data.sentences)), 3, 3]
+    para, vectors = data.sentences["paragraph"], np.asarray(data.sentence_vectors)
+    want = []
+    for s in ids.tolist():
+        beside = [j for j in (s - 1, s + 1) if 0 <= j < len(para) and para[j] == para[s]]
+        want.append(max(float(np.max(vectors[j] @ qvecs.T)) for j in beside) if beside else 0.0)
+    assert any(w == 0.0 for w in want) and any(w != 0.0 for w in want), "both kinds of sentence"
+    np.testing.assert_allclose(_neighbour_cos(data, ids, qvecs), want, rtol=1e-5, atol=1e-6)
+    assert _neighbour_cos(data, np.array([], dtype=np.int64), qvecs).shape == (0,)

@@ -140,11 +140,22 @@ def _neighbour_cos(data: IndexData, sent_ids: np.ndarray, qvecs: np.ndarray) -> 
     """For each sentence, the best cosine of the sentence before or after it in its paragraph
     (to the better of the question's readings)."""
     out = np.zeros(len(sent_ids))
+    if not len(sent_ids):
+        return out
     para = data.sentences["paragraph"]
-    for i, s in enumerate(sent_ids.tolist()):
-        neighbours = [j for j in (s - 1, s + 1) if 0 <= j < len(para) and para[j] == para[s]]
-        if neighbours:
-            out[i] = float(np.max(data.sentence_vectors[neighbours] @ qvecs.T))
+    sent_ids = np.asarray(sent_ids, dtype=np.int64)
+    sides = np.stack([sent_ids - 1, sent_ids + 1], axis=1)  # (n, 2): before, after
+    inside = (sides >= 0) & (sides < len(para))
+    same = np.zeros_like(inside)
+    same[inside] = para[sides[inside]] == np.repeat(para[sent_ids], 2).reshape(-1, 2)[inside]
+    if not same.any():
+        return out
+    wanted = np.unique(sides[same])
+    cos = np.max(data.sentence_vectors[wanted] @ qvecs.T, axis=1)  # one read for every neighbour
+    best = np.full(sides.shape, -np.inf)
+    best[same] = cos[np.searchsorted(wanted, sides[same])]
+    has = same.any(axis=1)
+    out[has] = best[has].max(axis=1)
     return out
 
 

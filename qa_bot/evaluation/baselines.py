@@ -81,6 +81,8 @@ class SentenceBaseline:
         self.name = system.value
         data = bot.data
         self._texts = [data.sentence_text(i) for i in range(len(data.sentences))]
+        # Every sentence is scored for every question: read (and checked) once, not per question.
+        self._vectors = np.asarray(data.sentence_vectors) if system in (System.DENSE, System.HYBRID) else None
         self._lexical = LexicalIndex.build(self._texts) if system in (System.BM25, System.HYBRID) else None
 
     def warm_up(self) -> None:
@@ -91,7 +93,7 @@ class SentenceBaseline:
         depth = min(max(k, self.depth), len(self._texts))
         lists = []
         if self.system in (System.DENSE, System.HYBRID):
-            sims = self.bot.data.sentence_vectors @ self.bot.encoder.encode([question])[0]
+            sims = self._vectors @ self.bot.encoder.encode([question])[0]
             top = np.argpartition(-sims, depth - 1)[:depth] if depth < len(sims) else np.arange(len(sims))
             lists.append(top[np.argsort(-sims[top], kind="stable")])
         if self._lexical is not None:

@@ -97,9 +97,23 @@ class CheckedRows:
         return int(self.shape[0])
 
     def __getitem__(self, key) -> np.ndarray:
-        rows = np.arange(len(self))[key] if isinstance(key, slice) else np.asarray(key, dtype=np.int64)
-        self._check_rows(rows.reshape(-1))
+        if isinstance(key, slice):
+            start, stop, step = key.indices(len(self))
+            self._check_span(start, stop) if step == 1 else self._check_rows(np.arange(start, stop, step))
+        elif isinstance(key, (int, np.integer)):
+            self._check_span(int(key) % len(self), int(key) % len(self) + 1)
+        else:
+            self._check_rows(np.asarray(key, dtype=np.int64).reshape(-1))
         return np.asarray(self._array[key], dtype=self.dtype)
+
+    def _check_span(self, start: int, stop: int) -> None:
+        """Check the blocks of rows ``start..stop-1`` (a run: cheap when they are checked already)."""
+        if stop <= start:
+            return
+        lo = (self._offset + start * self._row_bytes) // self._block
+        hi = (self._offset + stop * self._row_bytes - 1) // self._block
+        if not self._checked[0] or not self._checked[lo : hi + 1].all():
+            self._check_rows(np.arange(start, stop))
 
     def __array__(self, dtype=None, copy=None) -> np.ndarray:
         self._check_rows(np.arange(len(self)))
