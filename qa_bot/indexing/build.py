@@ -202,14 +202,16 @@ def _write(
     the others' rows and vectors read from ``prev``), then BM25, the vector store and the manifest.
     Returns how many texts went through the model."""
     dim = encoder.dimension  # any previous index kept here has it (checked by the caller)
-    texts = [_texts(rows, mode, params) for rows in plan.rows if not isinstance(rows, int)]
-    total, done = sum(texts), 0
+    # The forward passes of each article to embed, cut once: windows, or None for its passages.
+    single = mode == LATE and embed.SINGLE_PASS
+    units = {i: windows(rows, params) if single else None
+             for i, rows in enumerate(plan.rows) if not isinstance(rows, int)}
+    total, done = sum(_texts(plan.rows[i], mode, units[i]) for i in units), 0
     writer = GenerationWriter(index_dir, name, dim, token_dimension=tokens.dimension if tokens else None,
                               projection=tokens.projection if tokens else None)
     with writer:
-        for group in _groups(plan.rows, mode, params):
-            jobs = [_job(i, articles[i], plan.rows[i], params, mode)
-                    for i in group if not isinstance(plan.rows[i], int)]
+        for group in _groups(plan.rows, mode, units):
+            jobs = [_job(i, articles[i], plan.rows[i], units[i]) for i in group if i in units]
             before = done
 
             def tick(n: int, _total: int, before: int = before) -> None:
@@ -247,18 +249,18 @@ def _recipe() -> int:
     return EMBED_RECIPE if embed.SINGLE_PASS else 2
 
 
-def _job(i: int, article: Article, rows: ArticleRows, params: ChunkParams, mode: str) -> Job:
-    if mode == LATE and embed.SINGLE_PASS:
-        units = windows(rows, params)
+def _job(i: int, article: Article, rows: ArticleRows, units: list[tuple[int, int, int, int]] | None) -> Job:
+    """What article ``i`` embeds: its ``units`` (windows) if given, else its passages."""
+    if units is not None:
         return Job(i, *unit_texts(article, rows, units), sentence_texts(article, rows), [u[:2] for u in units])
     return Job(i, *passage_texts(article, rows), sentence_texts(article, rows))
 
 
-def _texts(rows: ArticleRows, mode: str, params: ChunkParams) -> int:
+def _texts(rows: ArticleRows, mode: str, units: list | None) -> int:
     """How many texts an article to embed puts through the model (before any sentence that
     truncation cut short in every passage)."""
-    if mode == LATE and embed.SINGLE_PASS:
-        return len(windows(rows, params))
+    if units is not None:
+        return len(units)
     return len(rows.passages) + (len(rows.sentences) if mode == SEPARATE else 0)
 
 
@@ -267,14 +269,14 @@ def _texts(rows: ArticleRows, mode: str, params: ChunkParams) -> int:
 GROUP_ARTICLES = 256
 
 
-def _groups(rows: list[ArticleRows | int], mode: str, params: ChunkParams):
+def _groups(rows: list[ArticleRows | int], mode: str, units: dict[int, list | None]):
     """Runs of consecutive articles, each ending once its articles to embed hold ``GROUP_TEXTS``
     texts (embed.py) or it holds ``GROUP_ARTICLES`` articles."""
     group: list[int] = []
     size = 0
     for i, part in enumerate(rows):
         group.append(i)
-        size += 0 if isinstance(part, int) else _texts(part, mode, params)
+        size += 0 if isinstance(part, int) else _texts(part, mode, units[i])
         if size >= embed.GROUP_TEXTS or len(group) >= GROUP_ARTICLES:
             yield group
             group, size = [], 0
