@@ -45,6 +45,22 @@ def test_rows_read_back_as_asked_in_the_type_asked(mapped):
     assert rows[10:20].dtype == np.float32
 
 
+def test_int8_rows_come_back_times_their_scales(tmp_path, monkeypatch):
+    monkeypatch.setattr(integrity, "BLOCK", 256)
+    codes = np.random.default_rng(0).integers(-127, 128, size=(100, 16)).astype(np.int8)
+    scales = np.linspace(0.001, 0.01, 100, dtype=np.float32)
+    np.save(tmp_path / "sentence_vectors.npy", codes)
+    files = record_files(tmp_path)
+    rows = CheckedRows(np.load(tmp_path / "sentence_vectors.npy", mmap_mode="r"), tmp_path / "sentence_vectors.npy",
+                       *lazy_blocks(files["sentence_vectors.npy"]), dtype=np.float32, scales=scales)
+    whole = codes.astype(np.float32) * scales[:, None]
+    np.testing.assert_array_equal(rows[7], whole[7])
+    np.testing.assert_array_equal(rows[10:20], whole[10:20])
+    np.testing.assert_array_equal(rows[np.array([99, 0, -1])], whole[[99, 0, -1]])
+    np.testing.assert_array_equal(np.asarray(rows), whole)
+    assert rows[3:5].dtype == np.float32
+
+
 def test_a_damaged_block_fails_when_first_read_and_the_others_still_read(mapped):
     directory, array, files = mapped
     path = directory / "sentence_vectors.npy"

@@ -23,7 +23,6 @@ from qa_bot.store.token_states import (
     TokenStore,
     adapter_for,
     projection_for,
-    quantise,
 )
 
 MAXSIM = RANK_FEATURES.index("maxsim")
@@ -38,14 +37,6 @@ def store_of(per_sentence, projection=None, dim=16) -> TokenStore:
     packed = PackedTokens.pack(per_sentence, projection, dim)
     return TokenStore(packed.vectors, packed.scales, packed.ids, TokenStore.bounds_of(packed.counts),
                       TokenStore.document_frequency(packed.ids, packed.counts), projection)
-
-
-def test_int8_rows_keep_their_direction():
-    rows = unit_rows(np.random.default_rng(0), 200, 64)
-    q, scales = quantise(rows)
-    assert q.dtype == np.int8 and np.abs(q).max() == 127
-    back = q * scales[:, None]
-    assert np.min(np.sum(back * rows, axis=1) / np.linalg.norm(back, axis=1)) > 0.999
 
 
 def test_maxsim_is_the_idf_weighted_mean_of_each_question_tokens_best_match():

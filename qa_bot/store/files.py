@@ -12,10 +12,12 @@ Layout of ``index/``::
         sentences.npy     int64 rows (article, start, end, paragraph)
         paragraphs.npy    int64 rows (article, start, end)
         passages.npy      int64 rows (article, first sentence, last sentence + 1, heading start, heading end)
-        sentence_vectors.npy  float16, L2-normalised (float32 in indexes written before
-                          2026-12-02; both load, as float32 rows), memory-mapped
+        sentence_vectors.npy  int8, L2-normalised, one float32 scale per row in
+                          sentence_scales.npy (float16 or float32 without scales in indexes
+                          written before; all load, as float32 rows), memory-mapped
         token_*.npy       each sentence's token states for MaxSim (see token_states.py): vectors
-                          int8, scales float32, ids int32, bounds int64 rows (start, end) per
+                          int8, scales float32, ids uint16 (int32 for a vocabulary over
+                          65,536, and before 2026-12-02), bounds int64 rows (start, end) per
                           sentence, df int64 per vocabulary id, basis float32 (the projection, if
                           any); absent when the encoder gives no token states
         passages.faiss    the passage vector store (vectors/faiss.py): L2-normalised passage
@@ -46,6 +48,7 @@ from .generations import current_generation, publish, staging_dir
 from .integrity import CheckedRows, lazy_blocks, record_files, verify_files
 from .lexical import LexicalIndex
 from .manifest import MANIFEST, REBUILD, read_manifest
+from .quantised import quantise
 from .token_states import PackedTokens, Projection, TokenStore, adapter_for
 from .vectors import VectorStore, load_vector_store
 
@@ -122,7 +125,8 @@ class GenerationWriter:
         self.index_dir, self.name, self.dimension = Path(index_dir), name, dimension
         self.staging = staging_dir(self.index_dir, name)
         self._projection = projection
-        self._sentence_vectors = _NpyStream(self.staging / "sentence_vectors.npy", np.float16, (dimension,))
+        self._sentence_vectors = _NpyStream(self.staging / "sentence_vectors.npy", np.int8, (dimension,))
+        self._sentence_scales: list[np.ndarray] = []
         # The passage vectors wait here until the vector store takes them (deleted before the
         # files are listed in the manifest).
         self._passage_vectors = _NpyStream(self.staging / "passage_vectors.tmp.npy", np.float32, (dimension,))
@@ -161,8 +165,11 @@ class GenerationWriter:
         for key, part in (("sentences", s), ("paragraphs", g), ("passages", p)):
             self._rows[key].append(part)
         self._passage_vectors.append(passage_vectors)
-        # float16 on disk: half the bytes, cosines within 1e-3 of float32 (docs/performance.md).
-        self._sentence_vectors.append(sentence_vectors)
+        # int8 and a scale per row on disk: a quarter of the bytes, answers as with float32
+        # (docs/decisions/compact-index.md).
+        codes, scales = quantise(np.asarray(sentence_vectors, dtype=np.float32).reshape(-1, self.dimension))
+        self._sentence_vectors.append(codes)
+        self._sentence_scales.append(scales)
         if self._token_vectors is not None:
             if tokens is None or len(tokens.counts) != len(sentences):
                 raise ValueError("an index that keeps token states needs them for every sentence")
@@ -192,10 +199,11 @@ class GenerationWriter:
         for fname, records in zip(("sentences.npy", "paragraphs.npy", "passages.npy"), self.rows()):
             np.save(staging / fname, columns(records), allow_pickle=False)
         self._rows = {k: [] for k in self._rows}
+        np.save(staging / "sentence_scales.npy", _joined(self._sentence_scales, np.float32), allow_pickle=False)
         if self._token_vectors is not None:
             counts = _joined(self._tokens["counts"], np.int64)
             ids = _joined(self._tokens["ids"], np.int32)
-            arrays = {"scales": _joined(self._tokens["scales"], np.float32), "ids": ids,
+            arrays = {"scales": _joined(self._tokens["scales"], np.float32), "ids": _narrow(ids),
                       "bounds": TokenStore.bounds_of(counts), "df": TokenStore.document_frequency(ids, counts)}
             if self._projection is not None:
                 arrays["basis"] = self._projection.to_array()
@@ -219,6 +227,11 @@ class GenerationWriter:
                 stream.close()
 
 
+def _narrow(ids: np.ndarray) -> np.ndarray:
+    """Vocabulary ids as uint16 where the vocabulary allows (the default model's has 30,522), else int32."""
+    return ids.astype(np.uint16) if not len(ids) or int(ids.max()) < 1 << 16 else ids
+
+
 def _joined(parts: list[np.ndarray], dtype) -> np.ndarray:
     return np.concatenate(parts) if parts else np.empty(0, dtype)
 
@@ -237,7 +250,7 @@ def load_index(index_dir: Path) -> IndexData:
     sentences = rows(_load_array(gen_dir / "sentences.npy", np.int64, 4), SENTENCE)
     paragraphs = rows(_load_array(gen_dir / "paragraphs.npy", np.int64, 3), PARAGRAPH)
     passages = rows(_load_array(gen_dir / "passages.npy", np.int64, 5), PASSAGE)
-    vectors = _load_mapped(gen_dir, manifest, "sentence_vectors.npy", (np.float16, np.float32), dim, np.float32)
+    vectors = _load_sentence_vectors(gen_dir, manifest, dim)
     kind = manifest.get("vector_store", "faiss")  # indexes from before the store was recorded hold FAISS
     try:
         store = load_vector_store(kind, gen_dir, dim)
@@ -268,11 +281,22 @@ def _load_array(path: Path, dtype: type | tuple[type, ...], columns: int | None)
     return array
 
 
-def _load_mapped(gen_dir: Path, manifest: dict[str, Any], name: str, dtype, columns: int, out_dtype):
+def _load_sentence_vectors(gen_dir: Path, manifest: dict[str, Any], dim: int):
+    if "sentence_scales.npy" not in manifest["files"]:  # float16 or float32 (before 2026-12-02)
+        return _load_mapped(gen_dir, manifest, "sentence_vectors.npy", (np.float16, np.float32), dim, np.float32)
+    scales = _load_array(gen_dir / "sentence_scales.npy", np.float32, None)
+    vectors = _load_mapped(gen_dir, manifest, "sentence_vectors.npy", np.int8, dim, np.float32, scales=scales)
+    if scales.ndim != 1 or len(scales) != len(vectors):
+        raise IndexCorruptError(f"{gen_dir}: sentence_scales.npy does not match sentence_vectors.npy; {REBUILD}")
+    return vectors
+
+
+def _load_mapped(gen_dir: Path, manifest: dict[str, Any], name: str, dtype, columns: int, out_dtype,
+                 scales: np.ndarray | None = None):
     """A large array, memory-mapped so that only the rows a question reads are paged in, each block
     checked against its digest when first read (``integrity.CheckedRows``); rows come back as
-    ``out_dtype`` (or as stored). In an index from before block digests the file was checked whole
-    at load."""
+    ``out_dtype`` (or as stored), times their ``scales`` if given. In an index from before block
+    digests the file was checked whole at load."""
     path = gen_dir / name
     try:
         array = np.load(path, mmap_mode="r", allow_pickle=False)
@@ -283,8 +307,9 @@ def _load_mapped(gen_dir: Path, manifest: dict[str, Any], name: str, dtype, colu
         raise IndexCorruptError(f"{path} has shape {array.shape} and type {array.dtype}; {REBUILD}")
     blocks = lazy_blocks(manifest["files"].get(name, {}))
     if blocks is None:  # checked whole by verify_files
-        return np.asarray(array, dtype=out_dtype) if out_dtype is not None else array
-    return CheckedRows(array, path, *blocks, dtype=out_dtype)
+        whole = np.asarray(array, dtype=out_dtype) if out_dtype is not None else array
+        return whole * scales[: len(whole), None] if scales is not None else whole
+    return CheckedRows(array, path, *blocks, dtype=out_dtype, scales=scales)
 
 
 def _load_acronyms(gen_dir: Path, manifest: dict[str, Any], articles: list[Article]) -> Acronyms:
@@ -308,7 +333,7 @@ def _load_tokens(gen_dir: Path, manifest: dict[str, Any], n_sentences: int) -> T
     dim = meta["dimension"]
     vectors = _load_mapped(gen_dir, manifest, "token_vectors.npy", np.int8, dim, None)
     scales = _load_array(gen_dir / "token_scales.npy", np.float32, None)
-    ids = _load_array(gen_dir / "token_ids.npy", np.int32, None)
+    ids = _load_array(gen_dir / "token_ids.npy", (np.uint16, np.int32), None)
     bounds = _load_array(gen_dir / "token_bounds.npy", np.int64, 2)
     df = _load_array(gen_dir / "token_df.npy", np.int64, None)
     projection = None

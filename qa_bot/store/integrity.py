@@ -77,10 +77,13 @@ def lazy_blocks(meta: dict[str, Any]) -> tuple[int, list[str]] | None:
 class CheckedRows:
     """A memory-mapped ``.npy`` array whose rows are checked against their blocks' digests the first
     time they are read (``rows[key]`` with an int, a slice or an array of row numbers; ``len``,
-    ``shape``, ``dtype``). Rows come back as ``dtype`` (e.g. float16 on disk, float32 out)."""
+    ``shape``, ``dtype``). Rows come back as ``dtype`` (e.g. float16 on disk, float32 out), times
+    their row's ``scales`` if given (int8 rows, ``quantised.quantise``)."""
 
-    def __init__(self, array: np.memmap, path: Path, block: int, digests: list[str], dtype=None) -> None:
+    def __init__(self, array: np.memmap, path: Path, block: int, digests: list[str], dtype=None,
+                 scales: np.ndarray | None = None) -> None:
         self._array, self._path, self._block, self._digests = array, path, block, digests
+        self._scales = scales
         self.dtype = np.dtype(dtype) if dtype is not None else array.dtype
         self.shape = array.shape
         self.ndim = array.ndim
@@ -104,7 +107,8 @@ class CheckedRows:
             self._check_span(int(key) % len(self), int(key) % len(self) + 1)
         else:
             self._check_rows(np.asarray(key, dtype=np.int64).reshape(-1))
-        return np.asarray(self._array[key], dtype=self.dtype)
+        rows = np.asarray(self._array[key], dtype=self.dtype)
+        return rows if self._scales is None else rows * self._scales[key][..., None]
 
     def _check_span(self, start: int, stop: int) -> None:
         """Check the blocks of rows ``start..stop-1`` (a run: cheap when they are checked already)."""
@@ -117,7 +121,9 @@ class CheckedRows:
 
     def __array__(self, dtype=None, copy=None) -> np.ndarray:
         self._check_rows(np.arange(len(self)))
-        return np.asarray(self._array, dtype=dtype or self.dtype)
+        whole = np.asarray(self._array, dtype=self.dtype)
+        whole = whole if self._scales is None else whole * self._scales[:, None]
+        return whole.astype(dtype, copy=False) if dtype is not None else whole
 
     def _check_rows(self, rows: np.ndarray) -> None:
         if not len(rows):

@@ -27,6 +27,7 @@ import numpy as np
 from ..encoders.models import DEFAULT_MODEL, INT8_SUFFIX
 from ..encoders.pooling import TokenStates, normalise_rows
 from ..fitted import ADAPTER_FILE, BASIS_FILE
+from .quantised import quantise
 
 
 @dataclass(frozen=True)
@@ -85,13 +86,6 @@ def adapt(states: np.ndarray, adapter: np.ndarray) -> np.ndarray:
     return normalise_rows(states + states @ adapter).astype(np.float32)
 
 
-def quantise(states: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """int8 rows and one float32 scale per row (``int8 * scale`` gives the row back)."""
-    scales = np.abs(states).max(axis=1) / 127 if len(states) else np.empty(0, np.float32)
-    scales = np.where(scales > 0, scales, 1.0).astype(np.float32)
-    return np.round(states / scales[:, None]).astype(np.int8), scales
-
-
 @dataclass
 class PackedTokens:
     """The token states of a run of sentences, projected and quantised, as the index stores them."""
@@ -123,7 +117,7 @@ class TokenStore:
 
     vectors: np.ndarray  # (T, k) int8
     scales: np.ndarray  # (T,) float32
-    ids: np.ndarray  # (T,) int32
+    ids: np.ndarray  # (T,) uint16 or int32 vocabulary ids
     bounds: np.ndarray  # (n, 2) int64: each sentence's rows [start, end)
     df: np.ndarray  # (V,) int64: how many sentences hold each vocabulary id
     projection: Projection | None

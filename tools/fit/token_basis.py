@@ -42,7 +42,7 @@ def main() -> None:
           f"{args.dims} of {states.shape[1]} dimensions keep {kept:.1%} of the variance")
     # How well cosines between tokens survive projection and int8 rounding.
     a, b = sample[:2000], sample[2000:4000]
-    from qa_bot.store.token_states import quantise
+    from qa_bot.store.quantised import quantise
 
     qa, sa = quantise(projection(a))
     qb, sb = quantise(projection(b))

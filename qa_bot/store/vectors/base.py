@@ -27,6 +27,12 @@ class VectorStore(Protocol):
     @property
     def dimension(self) -> int: ...
 
+    @property
+    def precision(self) -> float:
+        """How far a component held may be from the one given (0.0 where vectors are kept exactly).
+        ``vectors`` returns what is held, and ``search`` scores by it."""
+        ...
+
     def __len__(self) -> int:
         """How many vectors the store holds."""
         ...

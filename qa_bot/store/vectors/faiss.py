@@ -1,13 +1,20 @@
-"""The FAISS vector store (the local default): exact search while it is fast enough, IVF above that.
+"""The FAISS vector store (the local default): exhaustive search while it is fast enough, IVF above that.
 
-Exact inner-product search (``IndexFlatIP``) costs time linear in the corpus (a few milliseconds
-at 50,000 passages on one core; ``python -m benchmarks.perf ann`` prints exact search at
-200,000). Above ``EXACT_LIMIT`` passages the index is an inverted file (``IndexIVFFlat``): the
+Vectors are stored with FAISS's 8-bit scalar quantiser (``QT_8bit``: each dimension's range over
+the vectors, cut in 255 steps): a quarter of float32's bytes, each component within half a step
+(about 1e-3 for the default model), and the same answers on the fitting data
+(docs/decisions/compact-index.md). A rebuild keeps the ranges of the store it replaces, widened
+only where a new vector lies outside them, so vectors carried over are stored again unchanged; an
+``append`` outside them stores everything again under wider ones. Indexes written before
+(``IndexFlatIP``, ``IndexIVFFlat``: exact vectors) load and search as they are.
+
+Inner-product search over every vector costs time linear in the corpus (a few milliseconds
+at 50,000 passages on one core; ``python -m benchmarks.perf ann`` prints exhaustive search at
+200,000). Above ``EXACT_LIMIT`` passages the index is an inverted file (``IndexIVFScalarQuantizer``): the
 vectors are clustered by k-means into about 4·√n lists and a question scans the quarter of the
 lists nearest to it. That share was chosen with ``benchmarks.perf ann`` on one half of the SQuAD
 questions, as the smallest tried (32 to 512 of 2,048 lists at 200,000 passages) whose recall@10
-against exact search reached 0.98 on distinct vectors; the other half reports it. Vectors are
-stored uncompressed, so the scores it returns are exact for the passages it finds. An IVF index,
+against exact search reached 0.98 on distinct vectors; the other half reports it. An IVF index,
 unlike HNSW, lets a rebuild reuse its trained lists and only add vectors.
 
 Passage ids are FAISS ids: the exact index sits in an ``IndexIDMap2`` and the IVF index keeps a
@@ -33,6 +40,7 @@ from .base import Blocks, as_blocks, check_rows
 EXACT_LIMIT = 50_000
 PROBE_SHARE = 4  # scan 1/4 of the lists
 _TRAIN_PER_LIST = 40  # k-means training points per list (faiss warns below 39)
+CODE = faiss.ScalarQuantizer.QT_8bit
 FILE = "passages.faiss"
 
 
@@ -69,6 +77,14 @@ class FaissVectorStore:
     def dimension(self) -> int:
         return self._dimension
 
+    @property
+    def precision(self) -> float:
+        sq = _scalar_quantizer(self.index)
+        if sq is None or not sq.trained.size():
+            return 0.0
+        low, high = _held_ranges(sq)
+        return float((high - low).max()) / 255 / 2 * 1.001  # half a step (and float rounding)
+
     def __len__(self) -> int:
         return int(self.index.ntotal)
 
@@ -90,22 +106,28 @@ class FaissVectorStore:
         # earlier index of a long-running process alive.
         previous, self._previous = self._previous, None
         n, dim = len(ids), self._dimension
-        if n <= EXACT_LIMIT:
+        if n == 0:
             index = faiss.IndexIDMap2(faiss.IndexFlatIP(dim))
+        elif n <= EXACT_LIMIT:
+            index = faiss.IndexIDMap2(faiss.IndexScalarQuantizer(dim, CODE, faiss.METRIC_INNER_PRODUCT))
         else:
             nlist = min(n_lists(n), n)  # k-means needs at least one point per list
             quantizer = faiss.IndexFlatIP(dim)
             prev = previous._ivf() if previous is not None else None
             if prev is not None and prev.nlist == nlist and prev.d == dim:
                 quantizer.add(prev.quantizer.reconstruct_n(0, nlist))
-            index = faiss.IndexIVFFlat(quantizer, dim, nlist, faiss.METRIC_INNER_PRODUCT)
-            if not index.is_trained:
+            # Vectors themselves, not residuals from their list's centroid, are quantised: the
+            # ranges are the vectors' (and a vector moves between lists when they are retrained).
+            index = faiss.IndexIVFScalarQuantizer(quantizer, dim, nlist, CODE, faiss.METRIC_INNER_PRODUCT, False)
+            if quantizer.ntotal != nlist:
                 faiss.omp_set_num_threads(os.cpu_count() or 1)  # searches set one thread; k-means wants all
                 size = min(n, nlist * _TRAIN_PER_LIST)
-                sample = np.random.default_rng(self._seed).choice(n, size=size, replace=False)
-                index.train(_rows_at(blocks, np.sort(sample), dim))
+                sample = np.sort(np.random.default_rng(self._seed).choice(n, size=size, replace=False))
+                index.train(check_rows(np.arange(size), _rows_at(blocks, sample, dim), dim)[1])
             index.set_direct_map_type(faiss.DirectMap.Hashtable)  # reconstruct and remove by id
             index.nprobe = n_probe(nlist)
+        if n:
+            _set_ranges(index, _ranges(blocks, dim, _scalar_quantizer(previous.index) if previous else None))
         added = 0
         for block in blocks():
             block_ids, block = check_rows(ids[added : added + len(block)], block, dim)
@@ -121,6 +143,15 @@ class FaissVectorStore:
         if len(held):
             raise ValueError(f"ids already held: {held[:5].tolist()}{' …' if len(held) > 5 else ''}")
         self._held = None
+        held = _scalar_quantizer(self.index)
+        if held is not None and not _within(held, vectors):
+            # The quantiser's ranges must widen: store everything again under the wider ones (the
+            # vectors held move by up to one more step; a build, which sees every vector, does not).
+            old = self._held_ids()
+            everything = np.concatenate([old, ids]), np.vstack([self.index.reconstruct_batch(old), vectors])
+            self._previous = self
+            self.build(*everything)
+            return
         self.index.add_with_ids(vectors, ids)
 
     def delete(self, ids: np.ndarray) -> None:
@@ -221,6 +252,60 @@ class FaissVectorStore:
             index.add_with_ids(vectors, np.arange(len(vectors), dtype=np.int64))
         store.index = index
         return store
+
+
+def _scalar_quantizer(index: faiss.Index | None) -> faiss.ScalarQuantizer | None:
+    """The scalar quantiser of a store's index (None for one written before it, or an empty one)."""
+    if index is None:
+        return None
+    bare = faiss.downcast_index(index)
+    if isinstance(bare, faiss.IndexIDMap2):
+        bare = faiss.downcast_index(bare.index)
+    return bare.sq if isinstance(bare, (faiss.IndexScalarQuantizer, faiss.IndexIVFScalarQuantizer)) else None
+
+
+def _held_ranges(sq: faiss.ScalarQuantizer) -> tuple[np.ndarray, np.ndarray]:
+    """(lowest, highest) value per dimension that ``sq`` encodes (``QT_8bit`` keeps minimum, span)."""
+    trained = faiss.vector_to_array(sq.trained).reshape(2, sq.d)
+    return trained[0], trained[0] + trained[1]
+
+
+def _ranges(blocks: Blocks, dim: int, previous: faiss.ScalarQuantizer | None) -> tuple[np.ndarray, np.ndarray]:
+    """Each dimension's lowest and highest value over every vector (one pass over the blocks),
+    widened to the previous store's ranges: where nothing lies outside them, they stay as they were,
+    and the vectors carried over from it are stored again unchanged."""
+    low, high = np.full(dim, np.inf, np.float32), np.full(dim, -np.inf, np.float32)
+    for block in blocks():
+        block = check_rows(np.arange(len(block)), block, dim)[1]
+        if len(block):
+            low, high = np.minimum(low, block.min(axis=0)), np.maximum(high, block.max(axis=0))
+    if previous is not None and previous.d == dim and previous.qtype == CODE and previous.trained.size():
+        held_low, held_high = _held_ranges(previous)
+        # FAISS decodes the top step half a step above the range: up to a step above, a vector is inside.
+        step = (held_high - held_low) / 255
+        low = np.minimum(low, held_low)
+        high = np.where(high <= held_high + step, held_high, np.maximum(high, held_high))
+    return low, high
+
+
+def _within(sq: faiss.ScalarQuantizer, vectors: np.ndarray) -> bool:
+    low, high = _held_ranges(sq)
+    step = (high - low) / 255
+    return bool(np.all(vectors >= low) and np.all(vectors <= high + step))
+
+
+def _set_ranges(index: faiss.Index, ranges: tuple[np.ndarray, np.ndarray]) -> None:
+    """Give ``index``'s quantiser these ranges (its training) and mark it trained."""
+    sq = _scalar_quantizer(index)
+    if sq is None:
+        return
+    low, high = ranges
+    span = np.maximum(high - low, 1e-6).astype(np.float32)
+    faiss.copy_array_to_vector(np.concatenate([low, span]).astype(np.float32), sq.trained)
+    bare = faiss.downcast_index(index)
+    if isinstance(bare, faiss.IndexIDMap2):
+        faiss.downcast_index(bare.index).is_trained = True
+    bare.is_trained = index.is_trained = True
 
 
 def _rows_at(blocks: Blocks, rows: np.ndarray, dim: int) -> np.ndarray:
