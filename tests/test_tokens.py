@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import shutil
 
 import numpy as np
 import pytest
@@ -14,18 +13,15 @@ from qa_bot.answer.config import AnswerConfig, fitted
 from qa_bot.answer.features import RANK_FEATURES
 from qa_bot.bot import QABot
 from qa_bot.errors import IndexCorruptError
-from qa_bot.indexing import embed
 from qa_bot.indexing.build import build_index
 from qa_bot.store.files import load_index
 from qa_bot.store.generations import current_generation
 from qa_bot.store.token_states import (
     BASIS_FILE,
-    Codebook,
     PackedTokens,
     Projection,
     TokenStore,
     adapter_for,
-    codebook_for,
     projection_for,
 )
 
@@ -125,102 +121,7 @@ def test_the_bundled_projection_is_an_orthonormal_basis_for_the_default_model_on
     assert projection_for("all-MiniLM-L6-v2", 768) is None
 
 
-def test_a_codebook_stores_each_sub_vector_as_its_nearest_centroid():
-    rng = np.random.default_rng(5)
-    codebook = Codebook(rng.normal(size=(4, 256, 3)).astype(np.float32))
-    rows = unit_rows(rng, 50, 12)
-    codes = codebook.encode(rows, block=16)
-    assert codes.dtype == np.uint8 and codes.shape == (50, 4)
-    for j in range(4):
-        distance = ((rows[:, None, 3 * j : 3 * j + 3] - codebook.centroids[j][None]) ** 2).sum(axis=2)
-        np.testing.assert_array_equal(codes[:, j], distance.argmin(axis=1))
-    back = codebook.decode(codes)
-    joined = np.hstack([codebook.centroids[j][codes[:, j]] for j in range(4)])
-    np.testing.assert_allclose(back, joined / np.linalg.norm(joined, axis=1, keepdims=True), atol=1e-6)
-    assert codebook.dimension == 12 and codebook.codes == 4
-    assert Codebook(codebook.centroids.copy()).key == codebook.key != Codebook(codebook.centroids + 1).key
-
-
-def test_the_bundled_codebook_goes_with_the_bundled_projection_only():
-    projection = projection_for("all-MiniLM-L6-v2", 384)
-    codebook = codebook_for(projection)
-    assert codebook is not None and codebook.centroids.shape == (16, 256, 8)
-    rng = np.random.default_rng(4)
-    other = Projection(projection.mean, np.linalg.qr(rng.normal(size=(384, 128)))[0].astype(np.float32))
-    assert codebook_for(other) is None and codebook_for(None) is None
-    # Coded tokens keep their cosines with each other roughly (the study measures what it costs).
-    states = projection(rng.normal(size=(200, 384)).astype(np.float32) + projection.mean)
-    coded = codebook.decode(codebook.encode(states))
-    assert np.mean(np.sum(coded * states, axis=1)) > 0.7
-
-
 # ---------------------------------------------------------------------------- in the index
-
-
-@pytest.fixture
-def coded(monkeypatch):
-    """Builds keep the fake encoder's token states as codes: projected to 16 dimensions, then 4
-    codes of 4 dimensions (as the default model's are: 128 dimensions, 16 codes)."""
-    rng = np.random.default_rng(6)
-    projection = Projection(np.zeros(64, np.float32), np.linalg.qr(rng.normal(size=(64, 16)))[0].astype(np.float32))
-    codebook = Codebook(rng.normal(size=(4, 256, 4)).astype(np.float32))
-    monkeypatch.setattr(embed, "projection_for", lambda model, dim: projection)
-    monkeypatch.setattr(embed, "codebook_for", lambda p: codebook if p is projection else None)
-    return projection, codebook
-
-
-def test_an_index_stores_token_codes_and_reads_them_back(small_corpus, tmp_path, coded):
-    projection, codebook = coded
-    encoder = SpanFakeEncoder()
-    index_dir = tmp_path / "index"
-    build_index(small_corpus, index_dir, encoder)
-    data = load_index(index_dir)
-    gen = current_generation(index_dir)
-    assert data.manifest["token_vectors"] == {"dimension": 16, "basis": projection.key, "codebook": codebook.key,
-                                              "tokens": len(data.tokens.ids)}
-    assert data.tokens.vectors.shape == (len(data.tokens.ids), 4) and data.tokens.vectors.dtype == np.uint8
-    assert data.tokens.scales is None and not (gen / "token_scales.npy").exists()
-    for i in range(len(data.sentences)):
-        states, _ = encoder.word_tokens(data.sentence_text(i))
-        np.testing.assert_allclose(data.tokens.sentence(i), codebook.decode(codebook.encode(projection(states))),
-                                   atol=1e-6)
-    # MaxSim reads the decoded codes.
-    question = encoder.word_tokens("Who is believed to lead the BLA?")
-    sentences = np.arange(len(data.sentences))
-    decoded = TokenStore(np.vstack([data.tokens.sentence(i) for i in sentences]), np.ones(len(data.tokens.ids),
-                         np.float32), data.tokens.ids, data.tokens.bounds, data.tokens.df, projection)
-    np.testing.assert_allclose(data.tokens.maxsim(question, sentences)[0], decoded.maxsim(question, sentences)[0],
-                               atol=1e-6)
-
-    # An incremental build carries the codes over as they were.
-    def codes_by_sentence(d):
-        return {d.sentence_text(i): np.array(d.tokens.vectors[slice(*d.tokens.bounds[i])])
-                for i in range(len(d.sentences))}
-
-    kept = codes_by_sentence(data)
-    make_corpus(tmp_path, {"a-new-story": ("A new story", "Dalton opened a new library on Friday.")})
-    report = build_index(small_corpus, index_dir, encoder)
-    assert report.added == ["a-new-story"] and report.full_rebuild_reason is None
-    after = codes_by_sentence(load_index(index_dir))
-    assert set(kept) < set(after)
-    for text, codes in kept.items():
-        np.testing.assert_array_equal(after[text], codes)
-
-
-def test_a_new_codebook_rebuilds_everything_and_a_swapped_one_is_refused(small_corpus, tmp_path, coded, monkeypatch):
-    index_dir = tmp_path / "index"
-    build_index(small_corpus, index_dir, SpanFakeEncoder())
-    gen = current_generation(index_dir)
-    other = Codebook(np.random.default_rng(7).normal(size=(4, 256, 4)).astype(np.float32))
-    np.save(gen / "token_codebook.npy", other.centroids)
-    with pytest.raises(IndexCorruptError, match="token_codebook.npy"):
-        load_index(index_dir)
-    shutil.rmtree(index_dir)
-    build_index(small_corpus, index_dir, SpanFakeEncoder())
-    monkeypatch.setattr(embed, "codebook_for", lambda p: other)
-    report = build_index(small_corpus, index_dir, SpanFakeEncoder())
-    assert report.full_rebuild_reason == "token states are stored differently now"
-    assert load_index(index_dir).manifest["token_vectors"]["codebook"] == other.key
 
 
 def test_the_index_keeps_each_sentences_own_token_states(small_corpus, tmp_path):
@@ -228,8 +129,7 @@ def test_the_index_keeps_each_sentences_own_token_states(small_corpus, tmp_path)
     build_index(small_corpus, tmp_path / "index", encoder)
     data = load_index(tmp_path / "index")
 
-    assert data.manifest["token_vectors"] == {"dimension": 64, "basis": None, "codebook": None,
-                                              "tokens": len(data.tokens.ids)}
+    assert data.manifest["token_vectors"] == {"dimension": 64, "basis": None, "tokens": len(data.tokens.ids)}
     for i in range(len(data.sentences)):
         states, ids = encoder.word_tokens(data.sentence_text(i))
         a, b = data.tokens.bounds[i]

@@ -4,8 +4,6 @@
   (``tools/fit/answerer.py``), read by ``answer.config``.
 - ``token_basis.npy``: the projection token states are stored under, float32 (384, 129): the
   mean token state, then the basis's columns (``tools/fit/token_basis.py``).
-- ``token_codebook.npy``: the product quantiser token states are stored with, float32 (16, 256,
-  8): 256 centroids for each of 16 sub-vectors of the projected state (``tools/fit/token_codebook.py``).
 - ``token_adapter.npy``: MaxSim's query adapter for that projection, float32 (128, 128)
   (``tools/fit/token_adapter.py``).
 """
@@ -16,4 +14,3 @@ HERE = Path(__file__).parent
 WEIGHTS_FILE = HERE / "weights.json"
 BASIS_FILE = HERE / "token_basis.npy"
 ADAPTER_FILE = HERE / "token_adapter.npy"
-CODEBOOK_FILE = HERE / "token_codebook.npy"

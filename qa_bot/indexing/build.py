@@ -113,8 +113,7 @@ def _previous(
         report.full_rebuild_reason = f"sentence vectors are embedded {mode!r} now, the index holds {held!r} ones"
         return None
     held_tokens = prev.manifest.get("token_vectors")
-    held_tokens = ({k: held_tokens.get(k) for k in ("dimension", "basis", "codebook")}
-                   if isinstance(held_tokens, dict) else None)
+    held_tokens = {k: held_tokens.get(k) for k in ("dimension", "basis")} if isinstance(held_tokens, dict) else None
     if held_tokens != (tokens.spec if tokens is not None else None):
         report.full_rebuild_reason = (
             "the index holds no token states for MaxSim" if held_tokens is None
@@ -209,8 +208,7 @@ def _write(
              for i, rows in enumerate(plan.rows) if not isinstance(rows, int)}
     total, done = sum(_texts(plan.rows[i], mode, units[i]) for i in units), 0
     writer = GenerationWriter(index_dir, name, dim, token_dimension=tokens.dimension if tokens else None,
-                              projection=tokens.projection if tokens else None,
-                              codebook=tokens.codebook if tokens else None)
+                              projection=tokens.projection if tokens else None)
     with writer:
         for group in _groups(plan.rows, mode, units):
             jobs = [_job(i, articles[i], plan.rows[i], units[i]) for i in group if i in units]

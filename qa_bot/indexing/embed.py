@@ -22,7 +22,7 @@ import numpy as np
 
 from ..encoders.base import Encoder, gives_tokens
 from ..encoders.pooling import TokenStates, normalise_rows
-from ..store.token_states import Codebook, PackedTokens, Projection, codebook_for, projection_for
+from ..store.token_states import PackedTokens, Projection, projection_for
 from .rows import ArticleRows
 
 Progress = Callable[[int, int], None]
@@ -41,21 +41,18 @@ class TokenPlan:
 
     projection: Projection | None
     dimension: int
-    codebook: Codebook | None = None
 
     @property
     def spec(self) -> dict:
         """What the manifest records as "token_vectors" (and a later build compares)."""
-        return {"dimension": self.dimension, "basis": self.projection.key if self.projection is not None else None,
-                "codebook": self.codebook.key if self.codebook is not None else None}
+        return {"dimension": self.dimension, "basis": self.projection.key if self.projection is not None else None}
 
 
 def token_plan(encoder: Encoder, mode: str) -> TokenPlan | None:
     if mode != LATE or not gives_tokens(encoder):
         return None
     projection = projection_for(encoder.name, encoder.dimension)
-    return TokenPlan(projection, projection.basis.shape[1] if projection is not None else encoder.dimension,
-                     codebook_for(projection))
+    return TokenPlan(projection, projection.basis.shape[1] if projection is not None else encoder.dimension)
 
 
 @dataclass
@@ -111,7 +108,7 @@ def embed_group(
             parts[job.part].passage_vectors = np.empty((0, dim), dtype=np.float32)
             parts[job.part].sentence_vectors = np.empty((0, dim), dtype=np.float32)
             if tokens is not None:
-                parts[job.part].tokens = PackedTokens.empty(0, tokens.dimension, tokens.codebook)
+                parts[job.part].tokens = PackedTokens.empty(0, tokens.dimension)
         return 0
     if mode == SEPARATE:
         vectors = encoder.encode(texts, batch_size=batch_size, progress=lambda n: tick(n, len(texts)))
@@ -174,7 +171,7 @@ def embed_group(
         empty: TokenStates = (np.empty((0, dim), np.float32), np.empty(0, np.int32))
         for job in jobs:
             found = [st if st is not None else empty for st in states[job.part]]
-            parts[job.part].tokens = PackedTokens.pack(found, tokens.projection, tokens.dimension, tokens.codebook)
+            parts[job.part].tokens = PackedTokens.pack(found, tokens.projection, tokens.dimension)
     return len(texts) + len(missing)
 
 

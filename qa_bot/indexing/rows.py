@@ -57,8 +57,7 @@ def reuse(prev: IndexData, pos: int) -> ArticleRows:
     if prev.tokens is not None:
         bounds = prev.tokens.bounds[s_rows.start : s_rows.stop]
         lo, hi = (int(bounds[0, 0]), int(bounds[-1, 1])) if len(s_rows) else (0, 0)
-        scales = prev.tokens.scales[lo:hi] if prev.tokens.scales is not None else None
-        tokens = PackedTokens(np.array(prev.tokens.vectors[lo:hi]), scales,
+        tokens = PackedTokens(np.array(prev.tokens.vectors[lo:hi]), prev.tokens.scales[lo:hi],
                               prev.tokens.ids[lo:hi], bounds[:, 1] - bounds[:, 0])
     return ArticleRows(
         sentences, paragraphs, passages, prev.passage_vectors.vectors(np.arange(p_rows.start, p_rows.stop)),

@@ -16,9 +16,8 @@ Layout of ``index/``::
                           sentence_scales.npy (float16 or float32 without scales in indexes
                           written before; all load, as float32 rows), memory-mapped
         token_*.npy       each sentence's token states for MaxSim (see token_states.py): vectors
-                          uint8 codes of the codebook (token_codebook.npy; int8 rows with
-                          scales float32 for a model without one, and before 2026-12-02), ids
-                          uint16 (int32 for a vocabulary over 65,536, and before), bounds int64 rows (start, end) per
+                          int8, scales float32, ids uint16 (int32 for a vocabulary over
+                          65,536, and before 2026-12-02), bounds int64 rows (start, end) per
                           sentence, df int64 per vocabulary id, basis float32 (the projection, if
                           any); absent when the encoder gives no token states
         passages.faiss    the passage vector store (vectors/faiss.py): L2-normalised passage
@@ -50,7 +49,7 @@ from .integrity import CheckedRows, lazy_blocks, record_files, verify_files
 from .lexical import LexicalIndex
 from .manifest import MANIFEST, REBUILD, read_manifest
 from .quantised import quantise
-from .token_states import Codebook, PackedTokens, Projection, TokenStore, adapter_for
+from .token_states import PackedTokens, Projection, TokenStore, adapter_for
 from .vectors import VectorStore, load_vector_store
 
 _ARTICLE_FIELDS = ("id", "title", "source", "url", "published", "author", "text")
@@ -122,19 +121,18 @@ class GenerationWriter:
     """
 
     def __init__(self, index_dir: Path, name: str, dimension: int, *, token_dimension: int | None = None,
-                 projection: Projection | None = None, codebook: Codebook | None = None) -> None:
+                 projection: Projection | None = None) -> None:
         self.index_dir, self.name, self.dimension = Path(index_dir), name, dimension
         self.staging = staging_dir(self.index_dir, name)
-        self._projection, self._codebook = projection, codebook
+        self._projection = projection
         self._sentence_vectors = _NpyStream(self.staging / "sentence_vectors.npy", np.int8, (dimension,))
         self._sentence_scales: list[np.ndarray] = []
         # The passage vectors wait here until the vector store takes them (deleted before the
         # files are listed in the manifest).
         self._passage_vectors = _NpyStream(self.staging / "passage_vectors.tmp.npy", np.float32, (dimension,))
         self._token_vectors = (
-            None if token_dimension is None
-            else _NpyStream(self.staging / "token_vectors.npy", np.uint8, (codebook.codes,)) if codebook is not None
-            else _NpyStream(self.staging / "token_vectors.npy", np.int8, (token_dimension,))
+            _NpyStream(self.staging / "token_vectors.npy", np.int8, (token_dimension,))
+            if token_dimension is not None else None
         )
         self._rows: dict[str, list[np.ndarray]] = {"sentences": [], "paragraphs": [], "passages": []}
         self._tokens: dict[str, list[np.ndarray]] = {"scales": [], "ids": [], "counts": []}
@@ -176,8 +174,7 @@ class GenerationWriter:
             if tokens is None or len(tokens.counts) != len(sentences):
                 raise ValueError("an index that keeps token states needs them for every sentence")
             self._token_vectors.append(tokens.vectors)
-            if self._codebook is None:
-                self._tokens["scales"].append(tokens.scales)
+            self._tokens["scales"].append(tokens.scales)
             self._tokens["ids"].append(tokens.ids)
             self._tokens["counts"].append(tokens.counts)
             self.tokens += len(tokens.ids)
@@ -206,12 +203,8 @@ class GenerationWriter:
         if self._token_vectors is not None:
             counts = _joined(self._tokens["counts"], np.int64)
             ids = _joined(self._tokens["ids"], np.int32)
-            arrays = {"ids": _narrow(ids), "bounds": TokenStore.bounds_of(counts),
-                      "df": TokenStore.document_frequency(ids, counts)}
-            if self._codebook is None:
-                arrays["scales"] = _joined(self._tokens["scales"], np.float32)
-            else:
-                arrays["codebook"] = self._codebook.centroids
+            arrays = {"scales": _joined(self._tokens["scales"], np.float32), "ids": _narrow(ids),
+                      "bounds": TokenStore.bounds_of(counts), "df": TokenStore.document_frequency(ids, counts)}
             if self._projection is not None:
                 arrays["basis"] = self._projection.to_array()
             for key, array in arrays.items():
@@ -338,17 +331,8 @@ def _load_tokens(gen_dir: Path, manifest: dict[str, Any], n_sentences: int) -> T
     if not isinstance(meta, dict) or not isinstance(meta.get("dimension"), int):
         raise IndexCorruptError(f"{gen_dir / MANIFEST}: 'token_vectors' is malformed; {REBUILD}")
     dim = meta["dimension"]
-    codebook = scales = None
-    if meta.get("codebook"):
-        codebook = Codebook(_load_array(gen_dir / "token_codebook.npy", np.float32, None))
-        if codebook.centroids.ndim != 3 or codebook.key != meta["codebook"] or codebook.dimension != dim:
-            raise IndexCorruptError(
-                f"{gen_dir / 'token_codebook.npy'} is not the codebook the manifest names; {REBUILD}"
-            )
-        vectors = _load_mapped(gen_dir, manifest, "token_vectors.npy", np.uint8, codebook.codes, None)
-    else:
-        vectors = _load_mapped(gen_dir, manifest, "token_vectors.npy", np.int8, dim, None)
-        scales = _load_array(gen_dir / "token_scales.npy", np.float32, None)
+    vectors = _load_mapped(gen_dir, manifest, "token_vectors.npy", np.int8, dim, None)
+    scales = _load_array(gen_dir / "token_scales.npy", np.float32, None)
     ids = _load_array(gen_dir / "token_ids.npy", (np.uint16, np.int32), None)
     bounds = _load_array(gen_dir / "token_bounds.npy", np.int64, 2)
     df = _load_array(gen_dir / "token_df.npy", np.int64, None)
@@ -360,15 +344,14 @@ def _load_tokens(gen_dir: Path, manifest: dict[str, Any], n_sentences: int) -> T
             raise IndexCorruptError(
                 f"{gen_dir / 'token_basis.npy'} is not the projection the manifest names; {REBUILD}"
             )
-    total = len(ids)
+    total = len(scales)
     ok = (
-        vectors.shape == (total, codebook.codes if codebook is not None else dim) and ids.ndim == 1
-        and (scales is None or scales.shape == (total,)) and df.ndim == 1
-        and (not n_sentences or int(bounds[0, 0]) == 0)
+        vectors.dtype == np.int8 and vectors.shape == (total, dim) and ids.shape == (total,)
+        and scales.ndim == 1 and df.ndim == 1 and (not n_sentences or int(bounds[0, 0]) == 0)
         and len(bounds) == n_sentences and (not n_sentences or int(bounds[-1, 1]) == total)
         and bool(np.all(bounds[:, 0] <= bounds[:, 1])) and bool(np.all(bounds[1:, 0] == bounds[:-1, 1]))
         and (not total or (int(ids.min()) >= 0 and int(ids.max()) < len(df)))
     )
     if not ok:
         raise IndexCorruptError(f"{gen_dir}: the token_*.npy files disagree with each other; {REBUILD}")
-    return TokenStore(vectors, scales, ids, bounds, df, projection, adapter_for(projection), codebook)
+    return TokenStore(vectors, scales, ids, bounds, df, projection, adapter_for(projection))

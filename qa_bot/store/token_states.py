@@ -10,11 +10,10 @@ context, the sentence actually holds.
 Stored compactly: each token state is projected onto a fixed PCA basis (128 of 384 dimensions for
 the default model, shipped as ``qa_bot/fitted/token_basis.npy``, fitted by
 ``tools/fit/token_basis.py`` on tokens of the fitting paragraphs: SQuAD dev paragraphs not in
-XQuAD), L2-normalised, then product-quantised (``Codebook``: 16 sub-vectors of 8 dimensions,
-each stored as the number of its nearest of 256 centroids, ``qa_bot/fitted/token_codebook.npy``
-from ``tools/fit/token_codebook.py``): 16 bytes per token, about 32 tokens per sentence
-(docs/decisions/compact-index.md). Other models keep their full dimension, rounded to int8 with
-one float32 scale per token (``quantised``), as indexes written before the codebook do.
+XQuAD; other models keep their full dimension), L2-normalised and rounded to int8 with one float32
+scale per token: 132 bytes per token, about 32 tokens per sentence. ``tools/studies/maxsim.py``
+measured what this costs in accuracy (0.4 points of accuracy@1 on held-out fitting questions
+against float16 at full dimension).
 """
 
 from __future__ import annotations
@@ -27,7 +26,7 @@ import numpy as np
 
 from ..encoders.models import DEFAULT_MODEL, INT8_SUFFIX
 from ..encoders.pooling import TokenStates, normalise_rows
-from ..fitted import ADAPTER_FILE, BASIS_FILE, CODEBOOK_FILE
+from ..fitted import ADAPTER_FILE, BASIS_FILE
 from .quantised import quantise
 
 
@@ -52,58 +51,6 @@ class Projection:
 
     def __call__(self, states: np.ndarray) -> np.ndarray:
         return normalise_rows((states - self.mean) @ self.basis).astype(np.float32)
-
-
-@dataclass(frozen=True)
-class Codebook:
-    """A product quantiser: a row is cut into ``m`` sub-vectors, each stored as the number (one
-    byte) of its nearest centroid among 256; reading it back puts the centroids together and
-    makes the row unit length again."""
-
-    centroids: np.ndarray  # (m, 256, k / m) float32
-
-    @property
-    def codes(self) -> int:
-        return int(self.centroids.shape[0])
-
-    @property
-    def dimension(self) -> int:
-        return int(self.centroids.shape[0] * self.centroids.shape[2])
-
-    @property
-    def key(self) -> str:
-        """A short fingerprint: an index keeps token codes of one codebook only."""
-        return hashlib.sha256(np.ascontiguousarray(self.centroids, dtype=np.float32).tobytes()).hexdigest()[:16]
-
-    def encode(self, rows: np.ndarray, block: int = 4096) -> np.ndarray:
-        """(t, m) uint8: each sub-vector's nearest centroid (squared Euclidean distance)."""
-        m, _, sub = self.centroids.shape
-        norms = np.einsum("mcd,mcd->mc", self.centroids, self.centroids)
-        out = np.empty((len(rows), m), np.uint8)
-        for lo in range(0, len(rows), block):
-            parts = np.asarray(rows[lo : lo + block], dtype=np.float32).reshape(-1, m, sub)
-            distance = norms[None] - 2 * np.einsum("tmd,mcd->tmc", parts, self.centroids)
-            out[lo : lo + block] = distance.argmin(axis=2)
-        return out
-
-    def decode(self, codes: np.ndarray) -> np.ndarray:
-        """(t, k) float32 rows, unit length, from (t, m) codes."""
-        codes = np.asarray(codes)
-        rows = self.centroids[np.arange(self.codes), codes.astype(np.intp)].reshape(len(codes), -1)
-        return normalise_rows(rows).astype(np.float32)
-
-
-@lru_cache(maxsize=1)
-def _codebook() -> Codebook | None:
-    return Codebook(np.load(CODEBOOK_FILE, allow_pickle=False).astype(np.float32)) if CODEBOOK_FILE.is_file() else None
-
-
-def codebook_for(projection: Projection | None) -> Codebook | None:
-    """The bundled codebook, for the bundled projection only (else None: int8 rows)."""
-    bundled, codebook = _bundled(), _codebook()
-    if projection is None or bundled is None or codebook is None or projection.key != bundled[1]:
-        return None
-    return codebook if codebook.dimension == projection.basis.shape[1] else None
 
 
 @lru_cache(maxsize=1)
@@ -141,33 +88,25 @@ def adapt(states: np.ndarray, adapter: np.ndarray) -> np.ndarray:
 
 @dataclass
 class PackedTokens:
-    """The token states of a run of sentences, projected and quantised, as the index stores them:
-    codes of a ``Codebook`` (no scales), or int8 rows with a scale each."""
+    """The token states of a run of sentences, projected and quantised, as the index stores them."""
 
-    vectors: np.ndarray  # (t, m) uint8 codes, or (t, k) int8
-    scales: np.ndarray | None  # (t,) float32 for int8 rows; None for codes
+    vectors: np.ndarray  # (t, k) int8
+    scales: np.ndarray  # (t,) float32
     ids: np.ndarray  # (t,) int32 vocabulary ids
     counts: np.ndarray  # (n,) int64 tokens per sentence, in order
 
     @classmethod
-    def pack(cls, per_sentence: list[TokenStates], projection: Projection | None, dimension: int,
-             codebook: Codebook | None = None) -> PackedTokens:
+    def pack(cls, per_sentence: list[TokenStates], projection: Projection | None, dimension: int) -> PackedTokens:
         counts = np.array([len(ids) for _, ids in per_sentence], dtype=np.int64)
         if not counts.sum():
-            return cls.empty(len(per_sentence), dimension, codebook)
+            return cls.empty(len(per_sentence), dimension)
         states = np.vstack([s for s, ids in per_sentence if len(ids)])
-        states = projection(states) if projection is not None else states
+        vectors, scales = quantise(projection(states) if projection is not None else states)
         ids = np.concatenate([ids for _, ids in per_sentence if len(ids)]).astype(np.int32)
-        if codebook is not None:
-            return cls(codebook.encode(states), None, ids, counts)
-        vectors, scales = quantise(states)
         return cls(vectors, scales, ids, counts)
 
     @classmethod
-    def empty(cls, sentences: int, dimension: int, codebook: Codebook | None = None) -> PackedTokens:
-        if codebook is not None:
-            return cls(np.empty((0, codebook.codes), np.uint8), None, np.empty(0, np.int32),
-                       np.zeros(sentences, np.int64))
+    def empty(cls, sentences: int, dimension: int) -> PackedTokens:
         return cls(np.empty((0, dimension), np.int8), np.empty(0, np.float32), np.empty(0, np.int32),
                    np.zeros(sentences, np.int64))
 
@@ -176,24 +115,17 @@ class PackedTokens:
 class TokenStore:
     """Every sentence's token states in a loaded index, and MaxSim against them."""
 
-    vectors: np.ndarray  # (T, m) uint8 codes of ``codebook``, or (T, k) int8 rows
-    scales: np.ndarray | None  # (T,) float32 for int8 rows; None for codes
+    vectors: np.ndarray  # (T, k) int8
+    scales: np.ndarray  # (T,) float32
     ids: np.ndarray  # (T,) uint16 or int32 vocabulary ids
     bounds: np.ndarray  # (n, 2) int64: each sentence's rows [start, end)
     df: np.ndarray  # (V,) int64: how many sentences hold each vocabulary id
     projection: Projection | None
     adapter: np.ndarray | None = None  # the query adapter (adapter_for), or None
-    codebook: Codebook | None = None  # what the codes are read with (codebook_for), or None: int8 rows
 
     @property
     def dimension(self) -> int:
-        return self.codebook.dimension if self.codebook is not None else int(self.vectors.shape[1])
-
-    def rows(self, rows: np.ndarray | slice) -> np.ndarray:
-        """Token vectors at ``rows`` (float32, as stored: codes decoded, int8 rows scaled)."""
-        if self.codebook is not None:
-            return self.codebook.decode(self.vectors[rows])
-        return self.vectors[rows].astype(np.float32) * self.scales[rows, None]
+        return int(self.vectors.shape[1])
 
     @staticmethod
     def bounds_of(counts: np.ndarray) -> np.ndarray:
@@ -213,7 +145,7 @@ class TokenStore:
     def sentence(self, i: int) -> np.ndarray:
         """Sentence ``i``'s token vectors, dequantised (float32)."""
         a, b = self.bounds[i]
-        return self.rows(slice(int(a), int(b)))
+        return self.vectors[a:b].astype(np.float32) * self.scales[a:b, None]
 
     def idf(self, ids: np.ndarray) -> np.ndarray:
         """BM25's IDF of vocabulary ids over the sentences (an id the corpus lacks weighs most)."""
@@ -241,7 +173,7 @@ class TokenStore:
         if not filled.any():
             return out[0], out[1]
         rows = np.concatenate([np.arange(a, b) for a, b in spans[filled]])
-        tokens = self.rows(rows)
+        tokens = self.vectors[rows].astype(np.float32) * self.scales[rows, None]
         sims = both @ tokens.T  # (question tokens [plain, adapted], sentence tokens)
         starts = np.r_[0, np.cumsum(lengths[filled])[:-1]]
         best = np.maximum.reduceat(sims, starts, axis=1)

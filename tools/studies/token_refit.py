@@ -109,7 +109,7 @@ def main() -> None:
             out[key] = ([c.features for c in cands], labels, len(tokens.bounds) and int(tokens.bounds[-1, 1]))
         (ff, fl, _), (nf, nl, kept) = out["fit"], out["news"]
         w = fit_ranker(ff[:N_FIT], fl[:N_FIT])
-        kb = kept * (size + 2) / len(news.data.articles) / 1000
+        kb = kept * (size + (4 if size == 132 else 0) + 2) / len(news.data.articles) / 1000
         print(f"| {name} | {top1(ff[N_FIT:], fl[N_FIT:], w):.3f} | {top1(nf, nl, w):.3f} | {top1(nf, nl, shipped):.3f} "
               f"| {kept / n_tok:.2f} | {kb:.0f} |", flush=True)
 
