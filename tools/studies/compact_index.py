@@ -25,14 +25,12 @@ the stored size per NEWS article of the three parts. Nothing here reads the repo
 from __future__ import annotations
 
 import argparse
-import math
 import random
 from dataclasses import dataclass, replace
 from pathlib import Path
 
 import faiss
 import numpy as np
-from scipy.cluster.hierarchy import fcluster, linkage
 
 from qa_bot.answer.config import AnswerConfig
 from qa_bot.bot import QABot
@@ -83,46 +81,21 @@ def scalar_round_trip(vectors: np.ndarray, kind: str) -> np.ndarray:
     return sq.sa_decode(sq.sa_encode(vectors))
 
 
-def pooled(vectors: np.ndarray, counts: np.ndarray, factor: float) -> tuple[np.ndarray, np.ndarray]:
-    """Each sentence's token vectors clustered (Ward) into ceil(n / factor) groups, each group's
-    mean (unit length) kept: ColBERT's token pooling, within a sentence. Returns the vectors and
-    the new count per sentence."""
-    out, new_counts, start = [], np.zeros(len(counts), np.int64), 0
-    for i, n in enumerate(counts.tolist()):
-        rows = vectors[start : start + n]
-        start += n
-        k = math.ceil(n / factor)
-        if n <= 2 or k >= n:
-            out.append(rows)
-            new_counts[i] = n
-            continue
-        labels = fcluster(linkage(rows, "ward"), k, "maxclust")
-        means = np.vstack([rows[labels == c].mean(axis=0) for c in np.unique(labels)])
-        out.append(means / np.maximum(np.linalg.norm(means, axis=1, keepdims=True), 1e-9))
-        new_counts[i] = len(means)
-    return (np.vstack(out) if out else vectors[:0]), new_counts
-
-
 def token_variant(store: TokenStore, *, pq: faiss.Index | None = None,
-                  skip: np.ndarray | None = None, pool: float | None = None) -> TokenStore:
-    """``store`` as it would be read back from the variant's storage. The IDF weights still
-    count every token's vocabulary id (an index would keep the ids apart from the vectors)."""
+                  skip: np.ndarray | None = None) -> TokenStore:
+    """``store`` as it would be read back from the variant's storage."""
     vectors = store.vectors[:].astype(np.float32) * store.scales[:, None]
     ids, counts = np.asarray(store.ids), store.bounds[:, 1] - store.bounds[:, 0]
-    df = store.df
     if skip is not None:
         keep = ~np.isin(ids, skip)
         sentence = np.repeat(np.arange(len(counts)), counts)
         counts = np.bincount(sentence[keep], minlength=len(counts))
         vectors, ids = vectors[keep], ids[keep]
-        df = TokenStore.document_frequency(ids, counts)
-    if pool is not None:
-        vectors, counts = pooled(vectors, counts, pool)
     if pq is not None:
         vectors = pq.sa_decode(pq.sa_encode(np.ascontiguousarray(vectors)))
         vectors /= np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-9)
-    return FilteredTokens(vectors.astype(np.float32), np.ones(len(vectors), np.float32),
-                          np.zeros(len(vectors), np.int32), TokenStore.bounds_of(counts), df,
+    return FilteredTokens(vectors.astype(np.float32), np.ones(len(vectors), np.float32), ids,
+                          TokenStore.bounds_of(counts), TokenStore.document_frequency(ids, counts),
                           store.projection, store.adapter, skip=skip)
 
 
