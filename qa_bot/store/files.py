@@ -308,7 +308,7 @@ def _load_mapped(gen_dir: Path, manifest: dict[str, Any], name: str, dtype, colu
     blocks = lazy_blocks(manifest["files"].get(name, {}))
     if blocks is None:  # checked whole by verify_files
         whole = np.asarray(array, dtype=out_dtype) if out_dtype is not None else array
-        return whole * scales[: len(whole), None] if scales is not None else whole
+        return whole * scales[:, None] if scales is not None else whole
     return CheckedRows(array, path, *blocks, dtype=out_dtype, scales=scales)
 
 
