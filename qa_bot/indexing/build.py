@@ -26,7 +26,7 @@ from ..retrieval.acronyms import Acronyms
 from ..store.data import IndexData
 from ..store.files import GenerationWriter, load_index
 from ..store.generations import build_lock, current_generation, new_generation_name, remove_stale
-from ..store.lexical import LexicalIndex
+from ..store.lexical import LexicalBuilder
 from ..store.manifest import new_manifest, read_manifest
 from ..store.vectors import make_vector_store
 from . import embed
@@ -209,6 +209,7 @@ def _write(
     total, done = sum(_texts(plan.rows[i], mode, units[i]) for i in units), 0
     writer = GenerationWriter(index_dir, name, dim, token_dimension=tokens.dimension if tokens else None,
                               projection=tokens.projection if tokens else None)
+    lexical = LexicalBuilder()
     with writer:
         for group in _groups(plan.rows, mode, units):
             jobs = [_job(i, articles[i], plan.rows[i], units[i]) for i in group if i in units]
@@ -219,15 +220,15 @@ def _write(
 
             done += embed.embed_group(encoder, jobs, plan.rows, dim, mode, tokens, tick if progress else None,
                                       batch_size)
+            texts: list[str] = []
             for i in group:
                 rows = plan.rows[i]
                 part = reuse(prev, rows) if isinstance(rows, int) else rows
                 writer.add(part.sentences, part.paragraphs, part.passages, part.passage_vectors,
                            part.sentence_vectors, part.tokens)
+                texts += _passage_index_texts(articles[i].text, part.sentences, part.passages)
                 plan.rows[i] = None  # written: released
-        sentences, _, passages = writer.rows()
-        lexical = LexicalIndex.build(list(_passage_index_texts(articles, sentences, passages)))
-        del sentences, passages
+            lexical.add(texts)
         entries = [{"id": a.id, "hash": digest, "passages": n_passages, "sentences": n_sentences}
                    for a, digest, (n_passages, n_sentences) in zip(articles, plan.hashes, plan.counts)]
         store = make_vector_store(VECTOR_STORE, dim, previous=prev.passage_vectors if prev is not None else None)
@@ -240,7 +241,7 @@ def _write(
         )
         acronyms = Acronyms.learn(text for a in articles for text in (a.title, a.text))
         report.passages, report.sentences = writer.passages, writer.sentences
-        writer.finish(articles, manifest, store, lexical, acronyms)
+        writer.finish(articles, manifest, store, lexical.finish(), acronyms)
     return done
 
 
@@ -284,15 +285,17 @@ def _groups(rows: list[ArticleRows | int], mode: str, units: dict[int, list | No
         yield group
 
 
-def _passage_index_texts(articles: list[Article], sentences: np.ndarray, passages: np.ndarray):
-    """Each passage as BM25 indexes it: its heading, then its text (``rows.embed_text``)."""
-    starts, ends = sentences["start"], sentences["end"]
-    for article, first, last, hstart, hend in zip(
-        passages["article"].tolist(), passages["first"].tolist(), passages["last"].tolist(),
-        passages["heading_start"].tolist(), passages["heading_end"].tolist(),
-    ):
-        text = articles[article].text
-        yield embed_text(text[hstart:hend] if hstart >= 0 else "", text[int(starts[first]) : int(ends[last - 1])])
+def _passage_index_texts(text: str, sentences: np.ndarray, passages: np.ndarray) -> list[str]:
+    """Each passage of one article (rows numbered within it) as BM25 indexes it: its heading, then
+    its text (``rows.embed_text``)."""
+    starts, ends = sentences["start"].tolist(), sentences["end"].tolist()
+    return [
+        embed_text(text[hstart:hend] if hstart >= 0 else "", text[starts[first] : ends[last - 1]])
+        for first, last, hstart, hend in zip(
+            passages["first"].tolist(), passages["last"].tolist(),
+            passages["heading_start"].tolist(), passages["heading_end"].tolist(),
+        )
+    ]
 
 
 @dataclass

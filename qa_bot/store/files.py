@@ -113,9 +113,10 @@ class GenerationWriter:
     """Writes a new generation as a build produces it, one article's rows at a time, then makes it live.
 
     The vectors and token states go to disk as they come; what stays in memory until ``finish``
-    is small (the int64 rows, and per token its scale and vocabulary id). A build therefore never
-    holds the whole index: its memory does not grow with the corpus beyond those rows, the BM25
-    index and the passage vector store (docs/performance.md). Use it as a context manager: leaving
+    is small (the int64 rows, each sentence's number of tokens, each vocabulary id's document
+    frequency). A build therefore never holds the whole index: its memory does not grow with the
+    corpus beyond those rows, BM25's term ids (``lexical.LexicalBuilder``) and the passage vector
+    store (docs/performance.md). Use it as a context manager: leaving
     it without ``finish`` (an error, an interrupt) deletes the half-written generation and leaves
     the live one as it was. Call under build_lock.
     """
@@ -130,12 +131,16 @@ class GenerationWriter:
         # The passage vectors wait here until the vector store takes them (deleted before the
         # files are listed in the manifest).
         self._passage_vectors = _NpyStream(self.staging / "passage_vectors.tmp.npy", np.float32, (dimension,))
-        self._token_vectors = (
-            _NpyStream(self.staging / "token_vectors.npy", np.int8, (token_dimension,))
-            if token_dimension is not None else None
-        )
+        self._token_vectors = self._token_scales = self._token_ids = None
+        if token_dimension is not None:
+            self._token_vectors = _NpyStream(self.staging / "token_vectors.npy", np.int8, (token_dimension,))
+            self._token_scales = _NpyStream(self.staging / "token_scales.npy", np.float32, ())
+            # int32 as they come, narrowed at the end where the vocabulary allows
+            self._token_ids = _NpyStream(self.staging / "token_ids.tmp.npy", np.int32, ())
         self._rows: dict[str, list[np.ndarray]] = {"sentences": [], "paragraphs": [], "passages": []}
-        self._tokens: dict[str, list[np.ndarray]] = {"scales": [], "ids": [], "counts": []}
+        self._token_counts: list[np.ndarray] = []  # per article, its sentences' numbers of tokens
+        self._token_df = np.zeros(0, np.int64)  # per vocabulary id, the sentences holding it so far
+        self._top_token_id = -1
         self.articles = self.sentences = self.paragraphs = self.passages = self.tokens = 0
 
     def __enter__(self) -> GenerationWriter:
@@ -143,9 +148,8 @@ class GenerationWriter:
 
     def __exit__(self, kind, exc, tb) -> None:
         if kind is not None:
-            for stream in (self._sentence_vectors, self._passage_vectors, self._token_vectors):
-                if stream is not None:
-                    stream.discard()
+            for stream in self._streams():
+                stream.discard()
             shutil.rmtree(self.staging, ignore_errors=True)
 
     def add(self, sentences: np.ndarray, paragraphs: np.ndarray, passages: np.ndarray,
@@ -174,9 +178,15 @@ class GenerationWriter:
             if tokens is None or len(tokens.counts) != len(sentences):
                 raise ValueError("an index that keeps token states needs them for every sentence")
             self._token_vectors.append(tokens.vectors)
-            self._tokens["scales"].append(tokens.scales)
-            self._tokens["ids"].append(tokens.ids)
-            self._tokens["counts"].append(tokens.counts)
+            self._token_scales.append(tokens.scales)
+            self._token_ids.append(tokens.ids)
+            self._token_counts.append(tokens.counts)
+            if len(tokens.ids):
+                df = TokenStore.document_frequency(tokens.ids, tokens.counts)
+                if len(df) > len(self._token_df):
+                    self._token_df = np.r_[self._token_df, np.zeros(len(df) - len(self._token_df), np.int64)]
+                self._token_df[: len(df)] += df
+                self._top_token_id = max(self._top_token_id, int(tokens.ids.max()))
             self.tokens += len(tokens.ids)
         self.articles += 1
         self.sentences += len(sentences)
@@ -200,11 +210,10 @@ class GenerationWriter:
             np.save(staging / fname, columns(records), allow_pickle=False)
         self._rows = {k: [] for k in self._rows}
         np.save(staging / "sentence_scales.npy", _joined(self._sentence_scales, np.float32), allow_pickle=False)
-        if self._token_vectors is not None:
-            counts = _joined(self._tokens["counts"], np.int64)
-            ids = _joined(self._tokens["ids"], np.int32)
-            arrays = {"scales": _joined(self._tokens["scales"], np.float32), "ids": _narrow(ids),
-                      "bounds": TokenStore.bounds_of(counts), "df": TokenStore.document_frequency(ids, counts)}
+        if self._token_ids is not None:
+            self._narrow_token_ids()
+            counts = _joined(self._token_counts, np.int64)
+            arrays = {"bounds": TokenStore.bounds_of(counts), "df": self._token_df}
             if self._projection is not None:
                 arrays["basis"] = self._projection.to_array()
             for key, array in arrays.items():
@@ -213,23 +222,35 @@ class GenerationWriter:
         self._passage_vectors.path.unlink()
         store.save(staging)
         lexical.save(staging / "bm25")
-        rows = [{k: getattr(a, k) for k in _ARTICLE_FIELDS} for a in articles]
-        (staging / "articles.json").write_text(json.dumps(rows, ensure_ascii=False), encoding="utf-8")
+        with open(staging / "articles.json", "w", encoding="utf-8") as out:  # written as it is encoded
+            json.dump([{k: getattr(a, k) for k in _ARTICLE_FIELDS} for a in articles], out, ensure_ascii=False)
         (staging / "acronyms.json").write_text(json.dumps(acronyms.forms, ensure_ascii=False, indent=0),
                                                encoding="utf-8")
         manifest = dict(manifest, files=record_files(staging))
         (staging / MANIFEST).write_text(json.dumps(manifest, indent=1, ensure_ascii=False), encoding="utf-8")
         return publish(self.index_dir, staging, self.name)
 
+    def _streams(self) -> list[_NpyStream]:
+        return [s for s in (self._sentence_vectors, self._passage_vectors, self._token_vectors, self._token_scales,
+                            self._token_ids) if s is not None]
+
     def _close_streams(self) -> None:
-        for stream in (self._sentence_vectors, self._passage_vectors, self._token_vectors):
-            if stream is not None:
-                stream.close()
+        for stream in self._streams():
+            stream.close()
 
-
-def _narrow(ids: np.ndarray) -> np.ndarray:
-    """Vocabulary ids as uint16 where the vocabulary allows (the default model's has 30,522), else int32."""
-    return ids.astype(np.uint16) if not len(ids) or int(ids.max()) < 1 << 16 else ids
+    def _narrow_token_ids(self) -> None:
+        """token_ids.npy: the vocabulary ids as uint16 where the vocabulary allows (the default
+        model's has 30,522), else as written (int32), copied a block at a time."""
+        written = self._token_ids
+        final = self.staging / "token_ids.npy"
+        if self._top_token_id >= 1 << 16:
+            written.path.rename(final)
+            return
+        narrow = _NpyStream(final, np.uint16, ())
+        for block in written.blocks(1 << 20)():
+            narrow.append(block)
+        narrow.close()
+        written.path.unlink()
 
 
 def _joined(parts: list[np.ndarray], dtype) -> np.ndarray:

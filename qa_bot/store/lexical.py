@@ -1,7 +1,9 @@
 """BM25 over passages (bm25s) and the term statistics the answerer uses for lexical overlap.
 
 Tokens are lower-cased words with English stop words removed and Snowball-stemmed (PyStemmer),
-so "attacked" matches "attack" and "Pakistan's" matches "Pakistan’s".
+so "attacked" matches "attack" and "Pakistan's" matches "Pakistan’s". A build feeds passages in a
+batch at a time (``LexicalBuilder``): each batch is tokenized as it comes and kept as vocabulary
+ids, 4 bytes a term, so no build holds every passage's text or token strings at once.
 """
 
 from __future__ import annotations
@@ -50,12 +52,9 @@ class LexicalIndex:
 
     @classmethod
     def build(cls, texts: Sequence[str]) -> LexicalIndex:
-        tokens = tokenize(texts)
-        # A passage of stop words only would give bm25s an empty document; keep a placeholder.
-        tokens = [t or ["\u2400"] for t in tokens]
-        retriever = bm25s.BM25()
-        retriever.index(tokens, show_progress=False)
-        return cls(retriever, len(texts))
+        builder = LexicalBuilder()
+        builder.add(texts)
+        return builder.finish()
 
     def save(self, directory: Path) -> None:
         self._retriever.save(str(directory), allow_pickle=False, show_progress=False)
@@ -112,3 +111,53 @@ class LexicalIndex:
         if not terms:
             return np.zeros(self.n_docs, dtype=np.float32)
         return np.asarray(self._retriever.get_scores(terms, weight_mask=mask), dtype=np.float32)
+
+
+class LexicalBuilder:
+    """Builds a ``LexicalIndex`` from passages added a batch at a time, in order."""
+
+    PLACEHOLDER = "\u2400"  # the term of a passage of stop words only (bm25s wants no empty document)
+
+    def __init__(self) -> None:
+        self._vocab: dict[str, int] = {}
+        self._ids: list[np.ndarray] = []  # per batch, its passages' term ids, one after another
+        self._lengths: list[np.ndarray] = []  # per batch, each passage's number of terms
+
+    def add(self, texts: Sequence[str]) -> None:
+        """Append the next passages (as BM25 indexes them: heading, then text)."""
+        if not texts:
+            return
+        terms = [t or [self.PLACEHOLDER] for t in tokenize(texts)]
+        vocab = self._vocab
+        flat = [vocab.setdefault(term, len(vocab)) for doc in terms for term in doc]
+        self._ids.append(np.array(flat, dtype=np.int32))
+        self._lengths.append(np.array([len(doc) for doc in terms], dtype=np.int64))
+
+    def finish(self) -> LexicalIndex:
+        ids = np.concatenate(self._ids) if self._ids else np.empty(0, np.int32)
+        lengths = np.concatenate(self._lengths) if self._lengths else np.empty(0, np.int64)
+        self._ids, self._lengths = [], []
+        retriever = bm25s.BM25()
+        retriever.index(_TermIds(ids, lengths, self._vocab), show_progress=False)
+        return LexicalIndex(retriever, len(lengths))
+
+
+class _TermIds:
+    """The corpus as bm25s reads it from ids (its ``ids`` and ``vocab``): every passage's term ids,
+    given again each time bm25s walks them, from one flat array."""
+
+    def __init__(self, flat: np.ndarray, lengths: np.ndarray, vocab: dict[str, int]) -> None:
+        self.flat, self.vocab = flat, vocab
+        self.bounds = np.r_[0, np.cumsum(lengths)]
+
+    @property
+    def ids(self) -> _TermIds:
+        return self
+
+    def __len__(self) -> int:
+        return len(self.bounds) - 1
+
+    def __iter__(self):
+        flat, bounds = self.flat, self.bounds.tolist()
+        for a, b in zip(bounds[:-1], bounds[1:]):
+            yield flat[a:b].tolist()
