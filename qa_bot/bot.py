@@ -8,8 +8,10 @@ It composes the pipeline's stages and holds none of their logic: the question is
 from __future__ import annotations
 
 import copy
+import datetime as dt
 from collections.abc import Sequence
 from dataclasses import replace
+from functools import cached_property
 from pathlib import Path
 
 import numpy as np
@@ -25,9 +27,10 @@ from .errors import IndexIncompatibleError
 from .indexing.build import BuildReport, build_index
 from .indexing.chunking import ChunkParams
 from .indexing.embed import Progress
-from .records import Answer, Article, ArticleFilter, SearchHit
+from .records import Answer, Article, ArticleFilter, SearchHit, TimeUse
 from .retrieval.hybrid import Ranked, Retriever
 from .retrieval.question import QuestionReader, Readings, clean_question, where
+from .retrieval.timewords import as_date, time_window
 from .store.data import IndexData
 from .store.files import load_index
 
@@ -153,30 +156,61 @@ class QABot:
 
     # ------------------------------------------------------------------ questions
 
-    def ask(self, question: str, *, where: ArticleFilter | None = None) -> Answer:
+    def ask(self, question: str, *, where: ArticleFilter | None = None, as_of: dt.date | str | None = None) -> Answer:
         """Answer one question; see ``ask_batch``."""
-        return self.ask_batch([question], where=where)[0]
+        return self.ask_batch([question], where=where, as_of=as_of)[0]
 
-    def ask_batch(self, questions: Sequence[str], *, where: ArticleFilter | None = None) -> list[Answer]:
+    def ask_batch(
+        self, questions: Sequence[str], *, where: ArticleFilter | None = None, as_of: dt.date | str | None = None
+    ) -> list[Answer]:
         """Answer each question with ranked verbatim quotes, or ``answered=False``.
 
         Args:
             questions: the questions.
             where: quote only articles this filter matches (outlet, date range).
+            as_of: the date the questions are asked on (a date or YYYY-MM-DD; default today). Time
+                words ("this week", "yesterday", "in March", "recently") are read against it as a
+                window of published dates: the answer comes from the articles inside it when one
+                of them answers, else from all, and ``Answer.time`` says which.
 
         Raises:
             InvalidQuestionError: a question is empty, whitespace only or too long.
+            ValueError: ``as_of`` is not a date.
         """
-        return [self.select(c, where) for c in self.candidates_batch(questions, where=where)]
+        return [self.select(c, where) for c in self.candidates_batch(questions, where=where, as_of=as_of)]
 
     def candidates_batch(
-        self, questions: Sequence[str], *, where: ArticleFilter | None = None
+        self, questions: Sequence[str], *, where: ArticleFilter | None = None, as_of: dt.date | str | None = None
     ) -> list[Candidates]:
-        """The scored candidate sentences of each question (for evaluation and fitting)."""
+        """The scored candidate sentences of each question (for evaluation and fitting), from the
+        window of its time words where that answers (see ``ask_batch``)."""
         cleaned = [clean_question(q) for q in questions]
         if not cleaned:
             return []
-        q = self._read(cleaned, tokens=self._tokens)
+        anchor = as_date(as_of)
+        windows = [time_window(text, anchor) if self.config.time_windows else None for text in cleaned]
+        # The time words go to the window; the rest of the question is what is searched.
+        searched = [text if window is None else window.strip(text) for text, window in zip(cleaned, windows)]
+        q = self._read(searched, tokens=self._tokens)
+        out: list[Candidates | None] = [None] * len(cleaned)
+        for i, window in enumerate(windows):
+            if window is None:
+                continue
+            start, end = window.start.isoformat(), window.end.isoformat()
+            inside = self._candidates([searched[i]], q.subset([i]), (where or ArticleFilter()).narrowed(start, end))[0]
+            if len(inside.sentences) and inside.confidence >= self.config.window_confidence:
+                out[i] = replace(inside, question=cleaned[i], time=TimeUse(window.expression, start, end, True))
+        rest = [i for i, c in enumerate(out) if c is None]
+        if rest:
+            for i, cand in zip(rest, self._candidates([searched[i] for i in rest], q.subset(rest), where)):
+                window = windows[i]
+                out[i] = cand if window is None else replace(
+                    cand, question=cleaned[i],
+                    time=TimeUse(window.expression, window.start.isoformat(), window.end.isoformat(), False))
+        return out  # type: ignore[return-value]
+
+    def _candidates(self, cleaned: list[str], q: Readings, where: ArticleFilter | None) -> list[Candidates]:
+        """Scored (and, with a reranker, re-ordered) candidates of questions read as ``q``, searched under ``where``."""
         ranked = self._retrieve(q, self.config.passages, where)
         data, cfg = self.data, self.config
         cands = [
@@ -224,8 +258,24 @@ class QABot:
         """The passage mask of a filter (None: every passage)."""
         if where is None or where.is_empty:
             return None
-        keep = np.array([where.matches(a) for a in self.data.articles], dtype=bool)
+        sources, days = self._article_columns
+        keep = np.ones(len(days), dtype=bool)
+        if where.sources is not None:
+            keep &= np.isin(sources, sorted(where.sources))
+        if where.published_from or where.published_to:
+            keep &= days != ""  # an article without a date fails any date restriction
+            if where.published_from:
+                keep &= days >= where.published_from
+            if where.published_to:
+                keep &= days <= where.published_to
         return keep[self.data.passages["article"]]
+
+    @cached_property
+    def _article_columns(self) -> tuple[np.ndarray, np.ndarray]:
+        """Each article's outlet and published date (YYYY-MM-DD, or "" without one), for filters."""
+        articles = self.data.articles
+        return (np.array([a.source for a in articles], dtype=str),
+                np.array([a.published[:10] for a in articles], dtype=str))
 
     def _hit(self, p: int, score: float) -> SearchHit:
         start, end = self.data.passage_span(p)

@@ -42,9 +42,16 @@ class ArticleFilter:
     def matches(self, article: Article) -> bool:
         if self.sources is not None and article.source not in self.sources:
             return False
-        if self.published_from and not (article.published and article.published >= self.published_from):
+        day = article.published[:10]  # a date, or a date and time: compared by its date
+        if self.published_from and not (day and day >= self.published_from):
             return False
-        return not self.published_to or bool(article.published and article.published <= self.published_to)
+        return not self.published_to or bool(day and day <= self.published_to)
+
+    def narrowed(self, start: str, end: str) -> ArticleFilter:
+        """This filter, also restricted to articles published ``start`` to ``end`` (ISO dates)."""
+        lo = max(self.published_from or start, start)
+        hi = min(self.published_to or end, end)
+        return ArticleFilter(self.sources, lo, hi)
 
     @property
     def is_empty(self) -> bool:
@@ -121,6 +128,28 @@ class Quote:
 
 
 @dataclass(frozen=True)
+class TimeUse:
+    """The window of published dates (inclusive ISO dates) that the question's time words named
+    (``retrieval.timewords``), and whether the quotes come from inside it: when nothing inside
+    answers, the bot answers from articles of any date and says so."""
+
+    expression: str
+    start: str
+    end: str
+    inside: bool
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"expression": self.expression, "from": self.start, "to": self.end, "inside": self.inside}
+
+    def note(self) -> str:
+        """The window in words, for the reader (plain text)."""
+        dates = f"articles published {self.start} to {self.end}"
+        if self.inside:
+            return f"Read “{self.expression}” as {dates}."
+        return f"Read “{self.expression}” as {dates}; none of them answers, so these quotes may be from other dates."
+
+
+@dataclass(frozen=True)
 class Answer:
     """What ``QABot.ask`` returns. ``to_dict()`` is the ``qa-bot ask --json`` contract.
 
@@ -139,6 +168,7 @@ class Answer:
     read_as: list[tuple[str, str]] = field(default_factory=list)
     closest: Quote | None = None
     searched: ArticleFilter | None = None
+    time: TimeUse | None = None  # the time words' window (None: the question has none)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -149,6 +179,7 @@ class Answer:
             "read_as": [{"written": written, "read_as": read} for written, read in self.read_as],
             "closest": None if self.closest is None else self.closest.to_dict(),
             "filter": None if self.searched is None or self.searched.is_empty else self.searched.to_dict(),
+            "time": None if self.time is None else self.time.to_dict(),
         }
 
     def read_as_note(self) -> str:

@@ -114,7 +114,7 @@ def test_ask_with_build_builds_the_index_then_answers_json(tmp_path):
     assert result.returncode == 0, result.stderr
     assert "building the index" in result.stderr
     payload = json.loads(result.stdout)  # exactly one JSON object on stdout
-    assert set(payload) == {"question", "answered", "message", "quotes", "read_as", "closest", "filter"}
+    assert set(payload) == {"question", "answered", "message", "quotes", "read_as", "closest", "filter", "time"}
     assert payload["answered"] is True and payload["message"] is None and payload["read_as"] == []
     quote = payload["quotes"][0]
     assert set(quote) == {"text", "score", "start", "end", "paragraph", "paragraphs", "section", "context", "article"}
@@ -134,6 +134,13 @@ def test_ask_with_build_builds_the_index_then_answers_json(tmp_path):
     typo = run("ask", "What does the BLA wnat?", "--index", str(index))
     assert typo.returncode == 0, typo.stderr
     assert "Also read “wnat” as “want”." in typo.stdout and "seeks independence" in typo.stdout
+
+    # Time words are read against --as-of and the reader is told which dates were searched.
+    dated = run("ask", "Who claimed the attacks this week?", "--as-of", "2026-02-03", "--index", str(index))
+    assert dated.returncode == 0, dated.stderr
+    assert "Read “this week” as articles published 2026-01-27 to 2026-02-04." in dated.stdout
+    bad_date = run("ask", "Who claimed the attacks this week?", "--as-of", "03/02/2026", "--index", str(index))
+    assert bad_date.returncode == 2 and "--as-of" in bad_date.stderr and "%Y-%m-%d" in bad_date.stderr
 
     # A no-op build re-embeds nothing.
     build = run("build", "--corpus", str(ROOT / "corpus"), "--index", str(index))

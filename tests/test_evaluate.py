@@ -158,7 +158,7 @@ class _Canned:
     def warm_up(self):
         pass
 
-    def respond(self, question, k):
+    def respond(self, question, k, as_of=None):
         return self.responses[question]
 
     def passages(self, question, k):

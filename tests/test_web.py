@@ -87,7 +87,7 @@ def test_api_ask_returns_the_json_contract(app_url):
 
     client = Client(app_url, verbose=False)
     result = client.predict("What does the BLA want?", api_name="/ask")
-    assert set(result) == {"question", "answered", "message", "quotes", "read_as", "closest", "filter"}
+    assert set(result) == {"question", "answered", "message", "quotes", "read_as", "closest", "filter", "time"}
     assert result["answered"] is True and result["read_as"] == []
     quote = result["quotes"][0]
     assert set(quote) == {"text", "score", "start", "end", "paragraph", "paragraphs", "section", "context", "article"}
@@ -99,6 +99,21 @@ def test_api_ask_returns_the_json_contract(app_url):
 
     empty = client.predict("   ", api_name="/ask")
     assert empty["answered"] is False and "empty" in empty["message"]
+
+
+def test_api_ask_reads_time_words_against_as_of(app_url):
+    from gradio_client import Client
+
+    client = Client(app_url, verbose=False)
+    # The shipped article is of 2026-02-01: "this week" asked on 2026-02-03 means it.
+    result = client.predict("Who claimed the attacks this week?", "2026-02-03", api_name="/ask")
+    assert result["answered"] is True and result["time"] == {
+        "expression": "this week", "from": "2026-01-27", "to": "2026-02-04", "inside": True}
+    later = client.predict("Who claimed the attacks this week?", "2026-06-30", api_name="/ask")
+    assert later["time"]["inside"] is False and later["quotes"]  # nothing that week: any date, and it says so
+    assert client.predict("Who claimed the attacks?", api_name="/ask")["time"] is None
+    bad = client.predict("Who claimed the attacks this week?", "next Tuesday", api_name="/ask")
+    assert bad["answered"] is False and "YYYY-MM-DD" in bad["message"]
 
 
 def _listening_addresses(port: int) -> set[str]:

@@ -10,6 +10,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from ..encoders.pooling import TokenStates
+from ..records import TimeUse
 from ..retrieval.hybrid import Ranked
 from ..store.data import IndexData
 from ..store.lexical import tokenize
@@ -41,6 +42,7 @@ class Candidates:
     confidence: float  # probability that the best candidate answers the question
     order: np.ndarray | None = None  # rows best first, when a reranker re-ordered them (else by score)
     read_as: tuple[tuple[str, str], ...] = ()  # misspelt words read as corpus words (spelling.py)
+    time: TimeUse | None = None  # the window of the question's time words, if any (QABot.candidates_batch)
 
     def ranked(self) -> np.ndarray:
         """Candidate rows, best first."""

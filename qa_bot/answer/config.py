@@ -71,6 +71,10 @@ class AnswerConfig:
     strict: bool = False  # the strict answerability model and threshold (see above)
     expand_acronyms: bool = True  # search with "BLA (Baloch Liberation Army)" too (acronyms.py)
     correct_spelling: bool = True  # search with "Sigimund" read as "Sigismund" too (spelling.py)
+    time_windows: bool = True  # prefer the articles the question's time words name (timewords.py)
+    # The confidence at which the answer from inside that window is taken (else all dates are
+    # searched); None: the fitted threshold, also when min_confidence is set otherwise.
+    window_confidence: float | None = None
     rerank_top: int = 16  # with a reranker (rerank.py): how many of the best candidates it reads
     rerank_weight: float = 0.75  # its standardised score's weight against the ranker's (tools/studies/rerank.py)
     rank_weights: dict[str, float] | None = None
@@ -99,4 +103,5 @@ class AnswerConfig:
             rank_weights=dict(rank) if self.rank_weights is None else self.rank_weights,
             abstain_weights=dict(abstain) if self.abstain_weights is None else self.abstain_weights,
             min_confidence=threshold if self.min_confidence is None else self.min_confidence,
+            window_confidence=threshold if self.window_confidence is None else self.window_confidence,
         )

@@ -37,11 +37,13 @@ def make_answer(data: IndexData, cand: Candidates, cfg: AnswerConfig, where: Art
     searched = None if where is None or where.is_empty else where
     found = len(cand.sentences) > 0
     if found and cand.confidence >= cfg.min_confidence:
-        return Answer(cand.question, True, None, select_quotes(data, cand, cfg), read_as, searched=searched)
+        return Answer(cand.question, True, None, select_quotes(data, cand, cfg), read_as, searched=searched,
+                      time=cand.time)
     closest = None
     if found and cand.confidence >= NOTHING_BELOW:
         closest = select_quotes(data, cand, replace(cfg, max_quotes=1))[0]
-    return Answer(cand.question, False, decline_message(closest, searched), [], read_as, closest, searched)
+    return Answer(cand.question, False, decline_message(closest, searched), [], read_as, closest, searched,
+                  cand.time)
 
 
 def decline_message(closest: Quote | None, searched: ArticleFilter | None) -> str:

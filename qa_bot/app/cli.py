@@ -163,15 +163,19 @@ def build(corpus_dir, index_dir, model, token_states) -> None:
 @build_option
 @cross_encoder_option
 @abstention_options
+@click.option("--as-of", "as_of", type=click.DateTime(formats=["%Y-%m-%d"]), metavar="YYYY-MM-DD",
+              help="The date the question is asked on: time words such as 'this week' are read against it "
+                   "[default: today].")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object (the library's Answer.to_dict()).")
-def ask(question, index_dir, corpus_dir, model, build_first, cross_encoder, strict, min_confidence, as_json) -> None:
+def ask(question, index_dir, corpus_dir, model, build_first, cross_encoder, strict, min_confidence, as_of,
+        as_json) -> None:
     """Answer QUESTION with verbatim quotes and citations."""
     from ..retrieval.question import clean_question
 
     question = argument_text(question)
     clean_question(question)  # reject a bad question before loading anything
     bot = load_bot(index_dir, corpus_dir, model, cross_encoder, strict, min_confidence, build=build_first)
-    answer = bot.ask(question)
+    answer = bot.ask(question, as_of=as_of.date() if as_of is not None else None)
     if as_json:
         click.echo(json.dumps(answer.to_dict(), ensure_ascii=False))
     else:
@@ -250,7 +254,7 @@ def evaluate(
     from ..answer.rerank import load_reranker
     from ..bot import QABot
     from ..corpus.files import save_articles
-    from ..evaluation.baselines import System, make_system
+    from ..evaluation.baselines import System, make_system, reads_dates
     from ..evaluation.datasets import questions_to_score
     from ..evaluation.run import DetailsFile, format_table, run_eval
 
@@ -278,11 +282,14 @@ def evaluate(
         else:
             loaded = load_bot(index_dir, Path(DEFAULT_CORPUS), model)
             bot = QABot(loaded.data, loaded.encoder, config, reranker=reranker)
-        reports = [
-            run_eval(make_system(bot, system), eval_set, k=k, progress=progress_bar(f"asking ({system.value})"),
-                     record=record)
-            for system in chosen
-        ]
+        # A set whose questions carry their dates is scored with them and, for qa-bot, without.
+        dated = any(q.as_of for q in eval_set.questions)
+        runs = [(system, True) for system in chosen] + [(s, False) for s in chosen if dated and reads_dates(s)]
+        reports = []
+        for system, dates in runs:
+            scored = make_system(bot, system, dates=dates)
+            reports.append(run_eval(scored, eval_set, k=k, progress=progress_bar(f"asking ({scored.name})"),
+                                    record=record))
     if as_json:
         for report in reports:
             click.echo(json.dumps(report.to_dict() | {"excluded_fitted_questions": excluded}))

@@ -80,15 +80,16 @@ class Reading:
 
 
 def ask_in_conversation(
-    bot: QABot, question: str, previous: Sequence[str], where: ArticleFilter | None = None
+    bot: QABot, question: str, previous: Sequence[str], where: ArticleFilter | None = None,
+    as_of: str | None = None,
 ) -> tuple[Answer, Reading]:
-    """Answer ``question`` after ``previous`` (as read, oldest first). A question that needs
-    context is answered both ways and the better-supported reading kept; the answer shows the
-    reader's own words either way."""
+    """Answer ``question`` after ``previous`` (as read, oldest first), asked on ``as_of`` (default
+    today). A question that needs context is answered both ways and the better-supported reading
+    kept; the answer shows the reader's own words either way."""
     contextual = contextualize(question, previous)
     if contextual == question:
-        return bot.ask(question, where=where), Reading(question, None)
-    alone, together = bot.candidates_batch([question, contextual], where=where)
+        return bot.ask(question, where=where, as_of=as_of), Reading(question, None)
+    alone, together = bot.candidates_batch([question, contextual], where=where, as_of=as_of)
     if together.confidence > alone.confidence:
         answer = bot.select(replace(together, question=question), where)
         return answer, Reading(contextual, _last(previous))

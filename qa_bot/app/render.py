@@ -62,6 +62,8 @@ def answer_markdown(answer: Answer) -> str:
     stands, its confidence), then the article's source line once; or why it is declined, with the
     closest passage marked as not an answer. Folded sources follow, for a phone."""
     note = f'<span class="qa-read-as">{escape(answer.read_as_note())}</span>\n\n' if answer.read_as else ""
+    if answer.time is not None:
+        note += f'<span class="qa-time">{escape(answer.time.note())}</span>\n\n'
     if not answer.answered:
         text = note + f'<span class="qa-none">{escape(answer.message or "No answer.")}</span>'
         if answer.closest is None:
@@ -148,7 +150,7 @@ CSS = """
 .qa-source { font-size: 0.9em; display: block; margin-bottom: 6px; }
 .qa-none { color: #8a4b00; }
 .qa-closest { color: #8a4b00; font-size: 0.85em; }
-.qa-read-as, .qa-followup { color: #555; font-style: italic; display: block; }
+.qa-read-as, .qa-time, .qa-followup { color: #555; font-style: italic; display: block; }
 .qa-card { border: 1px solid #ddd; border-radius: 8px; padding: 10px 12px; margin-bottom: 10px; }
 .qa-card-head { font-weight: 600; font-size: 0.95em; margin-bottom: 4px; }
 .qa-context { line-height: 1.45; margin: 4px 0 8px; }

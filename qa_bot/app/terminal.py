@@ -44,7 +44,9 @@ def argument_text(value: str) -> str:
 def format_answer(answer: Answer) -> str:
     """Readable terminal output for an answer: the quotes grouped by article, each headline once
     under its quotes; or why the question is declined, with the closest passage if there is one."""
-    lines = [f"Q: {answer.question}", *([answer.read_as_note()] if answer.read_as else []), ""]
+    notes = [answer.read_as_note()] if answer.read_as else []
+    notes += [textwrap.fill(answer.time.note(), width=96)] if answer.time is not None else []
+    lines = [f"Q: {answer.question}", *notes, ""]
     if not answer.answered:
         lines.append(textwrap.fill(answer.message or "No answer.", width=96))
         if answer.closest is not None:

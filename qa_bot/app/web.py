@@ -114,18 +114,19 @@ def build_app(bot: QABot | LiveBot):
     show_filters = len(all_outlets) > 1 or len(dates) > 1
     examples = example_questions(bot)
 
-    def ask_api(question: str) -> dict[str, Any]:
-        """Answer a question with verbatim quotes and citations (the `qa-bot ask --json` object)."""
+    def ask_api(question: str, as_of: str | None = None) -> dict[str, Any]:
+        """Answer a question with verbatim quotes and citations (the `qa-bot ask --json` object).
+        ``as_of`` (YYYY-MM-DD, default today) is the date time words such as "this week" are read against."""
         question = as_text(question)
         try:
-            return live.current().ask(question).to_dict()
+            return live.current().ask(question, as_of=_parse_date(as_text(as_of), "as-of")).to_dict()
         except (InvalidQuestionError, IndexCorruptError) as exc:  # a damaged block is found as it is read
             return Answer(str(question), False, str(exc), []).to_dict()
 
-    def respond(message, history, answers, asked, outlets, date_from, date_to):
-        return _respond(message, history, answers, asked, outlets, date_from, date_to, on_its_own=False)
+    def respond(message, history, answers, asked, outlets, date_from, date_to, as_of):
+        return _respond(message, history, answers, asked, outlets, date_from, date_to, as_of, on_its_own=False)
 
-    def _respond(message, history, answers, asked, outlets, date_from, date_to, *, on_its_own: bool):
+    def _respond(message, history, answers, asked, outlets, date_from, date_to, as_of, *, on_its_own: bool):
         history, answers, asked = list(history or []), list(answers or []), list(asked or [])
         message = as_text(message)
         try:
@@ -133,13 +134,15 @@ def build_app(bot: QABot | LiveBot):
             # that is not one, is refused, and the text stays in the box to be put right.
             clean_question(message)
             where = make_filter(outlets, all_outlets, date_from, date_to)
+            asked_on = _parse_date(as_of, "as-of")
         except InvalidQuestionError as exc:
             gr.Warning(as_sentence(str(exc)))
             return history, message, answers, asked, gr.update(), gr.update()
         history.append({"role": "user", "content": escape(message) + (" *(on its own)*" if on_its_own else "")})
         earlier = None
         try:
-            answer, reading = ask_in_conversation(live.current(), message, [] if on_its_own else asked, where)
+            answer, reading = ask_in_conversation(live.current(), message, [] if on_its_own else asked, where,
+                                                  asked_on)
             asked.append(reading.searched)
             earlier = reading.earlier
         except (InvalidQuestionError, IndexCorruptError) as exc:  # a damaged block is found as it is read
@@ -156,10 +159,10 @@ def build_app(bot: QABot | LiveBot):
         n = int(index) // 2
         return sources_html(answers[n]) if 0 <= n < len(answers or []) else gr.update()
 
-    def ask_on_its_own(history, answers, asked, outlets, date_from, date_to):
+    def ask_on_its_own(history, answers, asked, outlets, date_from, date_to, as_of):
         """The last question again, read on its own rather than as a follow-up."""
         last = answers[-1].question if answers else ""
-        return _respond(last, history, answers, asked, outlets, date_from, date_to, on_its_own=True)
+        return _respond(last, history, answers, asked, outlets, date_from, date_to, as_of, on_its_own=True)
 
     def clear():
         return [], "", [], [], sources_html(None), gr.update(visible=False)
@@ -202,17 +205,22 @@ def build_app(bot: QABot | LiveBot):
                     with gr.Row():
                         date_from = gr.Textbox(label="Published from", placeholder=dates[0] if dates else "YYYY-MM-DD")
                         date_to = gr.Textbox(label="Published to", placeholder=dates[-1] if dates else "YYYY-MM-DD")
+                with gr.Accordion("Date asked", open=False, elem_id="qa-when"):
+                    as_of_box = gr.Textbox(
+                        label="Asked as of", placeholder=f"{dt.date.today().isoformat()} (today)", elem_id="qa-as-of",
+                        info="Time words such as “this week” or “yesterday” are read against this date.",
+                    )
                 with gr.Accordion(f"Articles in the corpus ({len(articles)})", open=False, elem_id="qa-corpus"):
                     gr.HTML(corpus_html(articles), elem_id="qa-corpus-table")
 
-        inputs = [box, chat, answers_state, asked_state, outlets, date_from, date_to]
+        inputs = [box, chat, answers_state, asked_state, outlets, date_from, date_to, as_of_box]
         outputs = [chat, box, answers_state, asked_state, sources, alone_button]
         answering = {"api_visibility": "private", "concurrency_id": ANSWER_GROUP}
         box.submit(respond, inputs, outputs, **answering)
         send.click(respond, inputs, outputs, **answering)
         for button in example_buttons:
             button.click(
-                lambda h, a, q, o, f, t, text=button.value: respond(text, h, a, q, o, f, t),
+                lambda h, a, q, o, f, t, d, text=button.value: respond(text, h, a, q, o, f, t, d),
                 inputs[1:], outputs, **answering,
             )
         alone_button.click(ask_on_its_own, inputs[1:], outputs, **answering)

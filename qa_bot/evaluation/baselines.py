@@ -57,14 +57,19 @@ class System(Enum):
 
 
 class FullSystem:
-    def __init__(self, bot: QABot, name: str = System.FULL.value) -> None:
-        self.bot, self.name = bot, name
+    """qa-bot as a user asks it, each question on its date (``as_of``) unless ``dates`` is off (the
+    row "<name>, no as_of": time words are then read against today)."""
+
+    def __init__(self, bot: QABot, name: str = System.FULL.value, *, dates: bool = True) -> None:
+        self.bot, self.dates = bot, dates
+        self.name = name if dates else f"{name}, no as_of"
 
     def warm_up(self) -> None:
         self.bot.warm_up()
 
-    def respond(self, question: str, k: int) -> Response:
-        cand = self.bot.candidates_batch([question])[0]  # what bot.ask(question) does, keeping the confidence
+    def respond(self, question: str, k: int, as_of: str | None = None) -> Response:
+        # what bot.ask(question) does, keeping the confidence
+        cand = self.bot.candidates_batch([question], as_of=as_of if self.dates else None)[0]
         answer = self.bot.select(cand)
         quotes = answer.quotes[:k]
         return Response(answer.answered, [q.text for q in quotes], [q.article.id for q in quotes], cand.confidence)
@@ -101,7 +106,8 @@ class SentenceBaseline:
         ranked = lists[0] if len(lists) == 1 else rrf(lists)[0]
         return [int(i) for i in ranked[:k]]
 
-    def respond(self, question: str, k: int) -> Response:
+    def respond(self, question: str, k: int, as_of: str | None = None) -> Response:
+        """The top ``k`` sentences (a baseline reads no dates: ``as_of`` is ignored)."""
         ids = self._ranked(question, k)
         data = self.bot.data
         return Response(bool(ids), [self._texts[i] for i in ids], [data.article_of_sentence(i).id for i in ids])
@@ -110,10 +116,17 @@ class SentenceBaseline:
         return self.respond(question, k).articles
 
 
-def make_system(bot: QABot, system: System):
+def make_system(bot: QABot, system: System, *, dates: bool = True):
+    """The system to score; ``dates`` off asks qa-bot's questions without their dates (the baselines read none)."""
     if system is System.FULL:
-        return FullSystem(bot)
+        return FullSystem(bot, dates=dates)
     if system is System.ANSWER_ALL:
         # Only the threshold differs, so where `full` answers, both give the same quotes.
-        return FullSystem(bot.with_config(replace(bot.config, min_confidence=0.0)), System.ANSWER_ALL.value)
+        return FullSystem(bot.with_config(replace(bot.config, min_confidence=0.0)), System.ANSWER_ALL.value,
+                          dates=dates)
     return SentenceBaseline(bot, system)
+
+
+def reads_dates(system: System) -> bool:
+    """True for the systems that read a question's date (``as_of``): qa-bot's, not the baselines."""
+    return system in (System.FULL, System.ANSWER_ALL)

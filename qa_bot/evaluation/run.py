@@ -109,7 +109,7 @@ def run_eval(system, eval_set: EvalSet, *, k: int = 5, progress=None, record=Non
     system.warm_up()  # latency is of warm queries; model loading is a cold-start figure
     for n, item in enumerate(eval_set.questions, 1):
         started = time.perf_counter()
-        response = system.respond(item.q, k)
+        response = system.respond(item.q, k, item.as_of)
         latencies.append((time.perf_counter() - started) * 1000)
         quote_chars.extend(len(q) for q in response.quotes)
         right: dict[int, bool] = {}
@@ -159,7 +159,8 @@ def format_table(reports: list[EvalReport], k: int, excluded: int) -> str:
         + (f"; {excluded} questions on paragraphs used for fitting not scored" if excluded else "")
     ]
     ks = sorted(first.accuracy)
-    head = ("system      " + "".join(f"acc@{kk:<4}" for kk in ks)
+    width = max(12, *(len(r.system) + 2 for r in reports))
+    head = ("system".ljust(width) + "".join(f"acc@{kk:<4}" for kk in ks)
             + f"recall@{k}  abstain  false-abst  answered-acc@1  quote-chars  p50 ms  p95 ms")
     lines += [head, "-" * len(head)]
 
@@ -168,7 +169,7 @@ def format_table(reports: list[EvalReport], k: int, excluded: int) -> str:
 
     for r in reports:
         lines.append(
-            f"{r.system:<12}" + "".join(f"{r.accuracy[kk]:<8.3f}" for kk in ks)
+            f"{r.system:<{width}}" + "".join(f"{r.accuracy[kk]:<8.3f}" for kk in ks)
             + f"{fmt(r.passage_recall):>9}  {fmt(r.abstention):>7}  {fmt(r.false_abstention):>10}"
             + f"  {fmt(r.answered_accuracy):>14}"
             + f"  {r.mean_quote_chars:11.0f}  {r.latency_ms_p50:6.1f}  {r.latency_ms_p95:6.1f}"

@@ -53,6 +53,13 @@ class Readings:
     terms: list[list[str]]  # stemmed terms as written
     read_as: list[tuple[tuple[str, str], ...]]  # misspelt words and the corpus words they were read as
 
+    def subset(self, rows: Sequence[int]) -> Readings:
+        """The readings of the questions at ``rows``, in that order."""
+        rows = list(rows)
+        return Readings(self.vectors[rows], [self.states[i] for i in rows], [self.expanded[i] for i in rows],
+                        [self.synonyms[i] for i in rows], [self.terms[i] for i in rows],
+                        [self.read_as[i] for i in rows])
+
 
 class QuestionReader:
     """Reads questions against one index: its acronyms, its spelling corrections and the encoder it

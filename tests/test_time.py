@@ -1,0 +1,138 @@
+"""Time words of a question as a window of published dates (retrieval/timewords.py), and the bot's
+preference for the articles inside it (QABot.ask(..., as_of=...))."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import replace
+
+import pytest
+from conftest import FakeEncoder
+from test_answer import FAKE_CONFIG
+
+from qa_bot.bot import QABot
+from qa_bot.corpus.files import save_articles
+from qa_bot.indexing.build import build_index
+from qa_bot.records import Article, ArticleFilter
+from qa_bot.retrieval.timewords import as_date, time_window
+
+AS_OF = "2023-02-16"  # a Thursday
+
+
+@pytest.mark.parametrize(("question", "expression", "start", "end"), [
+    ("Who won the Super Bowl this week?", "this week", "2023-02-09", "2023-02-17"),
+    ("What did the Fed decide yesterday?", "yesterday", "2023-02-15", "2023-02-17"),
+    ("Who resigned today?", "today", "2023-02-16", "2023-02-17"),
+    ("Who was arrested last week?", "last week", "2023-02-06", "2023-02-13"),
+    ("Which company recently laid off staff?", "recently", "2023-02-02", "2023-02-17"),
+    ("What is the latest on the strike?", "latest", "2023-02-02", "2023-02-17"),
+    ("Which firm cut jobs this month?", "this month", "2023-02-01", "2023-02-17"),
+    ("What happened last month?", "last month", "2023-01-01", "2023-02-01"),
+    ("What did the court rule in January?", "in January", "2023-01-01", "2023-02-01"),
+    ("What did the court rule in March?", "in March", "2022-03-01", "2022-04-01"),  # a month still to come: last year's
+    ("What happened in May 2021?", "in May 2021", "2021-05-01", "2021-06-01"),
+    ("What did she say on 5 January?", "on 5 January", "2023-01-05", "2023-01-06"),
+    ("What did she say on Sunday, February 12?", "on Sunday, February 12", "2023-02-12", "2023-02-13"),
+    ("What did she say on the 3rd of March 2021?", "on the 3rd of March 2021", "2021-03-03", "2021-03-04"),
+    ("Who won the election in 2020?", "in 2020", "2020-01-01", "2021-01-01"),
+    # The nearer, more precise expression wins over a year named for something else.
+    ("Who announced a 2024 run this week, in 2024 terms?", "this week", "2023-02-09", "2023-02-17"),
+])
+def test_time_words_name_a_window_of_published_dates(question, expression, start, end):
+    window = time_window(question, AS_OF)
+    assert window is not None
+    assert window.to_dict() == {"expression": expression, "from": start, "to": end}
+
+
+@pytest.mark.parametrize("question", [
+    "Who founded the Baloch Liberation Army?",
+    "What does the new law say?",  # "new" is not a time word
+    "How many people did the May Day march draw?",  # a month's name that is not "in May"
+    "What happened on February 30?",  # no such day: no window rather than an error
+])
+def test_a_question_without_time_words_gets_no_window(question):
+    assert time_window(question, AS_OF) is None
+
+
+def test_as_of_defaults_to_today_and_refuses_what_is_not_a_date():
+    assert as_date(None) == dt.date.today()
+    assert as_date("2023-02-16") == as_date(dt.datetime(2023, 2, 16, 9, 30)) == dt.date(2023, 2, 16)
+    with pytest.raises(ValueError, match="give it as YYYY-MM-DD"):
+        as_date("last Tuesday")
+
+
+# Two councils' votes a month apart: which mayor "this week" means depends on the date asked.
+STORIES = {
+    "vote-january": ("2023-01-11", "Riverton elects a mayor",
+                     "The Riverton council elected Ana Ruiz as mayor on Tuesday. She won nine of the eleven votes."),
+    "vote-march": ("2023-03-08", "Riverton elects a new mayor",
+                   "The Riverton council elected Ben Cole as mayor on Tuesday. He won seven of the eleven votes."),
+}
+QUESTION = "Who did the Riverton council elect as mayor this week?"
+
+
+@pytest.fixture(scope="module")
+def dated_bot(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("time")
+    save_articles(tmp / "corpus", [
+        Article(id=key, title=title, text=body, source="Test Gazette", url=f"https://news.example/{key}",
+                published=published, author="Staff")
+        for key, (published, title, body) in STORIES.items()
+    ])
+    build_index(tmp / "corpus", tmp / "index", FakeEncoder())
+    bot = QABot.load(tmp / "index", encoder=FakeEncoder(), config=FAKE_CONFIG)
+    # The fake encoder's confidences are low: take a window's answer whenever it has one.
+    return bot.with_config(replace(bot.config, min_confidence=0.0, window_confidence=0.0))
+
+
+@pytest.mark.parametrize(("as_of", "article", "name"), [
+    ("2023-01-12", "vote-january", "Ana Ruiz"), ("2023-03-09", "vote-march", "Ben Cole"),
+])
+def test_this_week_answers_from_the_week_before_the_date_asked(dated_bot, as_of, article, name):
+    answer = dated_bot.ask(QUESTION, as_of=as_of)
+    assert answer.answered and answer.quotes[0].article.id == article and name in answer.quotes[0].text
+    assert answer.time is not None and answer.time.inside
+    assert answer.to_dict()["time"]["expression"] == "this week" and answer.to_dict()["time"]["to"] > as_of
+    assert answer.time.note().startswith("Read “this week” as articles published ")
+    assert answer.question == QUESTION  # searched without its time words, shown as asked
+
+
+@pytest.mark.parametrize(("question", "searched"), [
+    ("Who won the final this week?", "Who won the final?"),
+    ("What did she say on Sunday, February 12, about the strike?", "What did she say, about the strike?"),
+    ("Yesterday, who resigned?", "who resigned?"),
+    ("This week?", "This week?"),  # nothing but time words: kept whole
+])
+def test_the_time_words_are_taken_out_of_the_searched_question(question, searched):
+    assert time_window(question, AS_OF).strip(question) == searched
+
+
+def test_a_window_nothing_answers_demotes_the_others_rather_than_hiding_them(dated_bot):
+    answer = dated_bot.ask(QUESTION, as_of="2023-06-30")
+    assert answer.answered and answer.quotes  # from the other dates, and it says so
+    assert answer.time is not None and not answer.time.inside
+    assert answer.to_dict()["time"] == {"expression": "this week", "from": "2023-06-23", "to": "2023-07-01",
+                                        "inside": False}
+    assert "none of them answers" in answer.time.note()
+
+
+def test_a_question_without_time_words_is_not_touched(dated_bot):
+    plain = "Who did the Riverton council elect as mayor?"
+    assert dated_bot.ask(plain, as_of="2023-01-12").to_dict() == dated_bot.ask(plain).to_dict()
+    assert dated_bot.ask(plain).time is None
+
+
+def test_the_window_narrows_a_filter_and_can_be_turned_off(dated_bot):
+    # A filter that already excludes the window's article: nothing inside answers.
+    where = ArticleFilter(published_to="2023-02-01")
+    answer = dated_bot.ask(QUESTION, where=where, as_of="2023-03-09")
+    assert not answer.time.inside and answer.quotes[0].article.id == "vote-january"
+    assert ArticleFilter(frozenset({"X"}), "2023-01-01", "2023-03-01").narrowed("2023-02-01", "2023-04-01") == \
+        ArticleFilter(frozenset({"X"}), "2023-02-01", "2023-03-01")
+    off = dated_bot.with_config(replace(dated_bot.config, time_windows=False))
+    assert off.ask(QUESTION, as_of="2023-03-09").time is None
+
+
+def test_a_date_with_a_time_of_day_counts_as_its_date(tmp_path):
+    day = Article(id="a", title="t", text="x", published="2023-03-01T23:30:00+00:00")
+    assert ArticleFilter(published_from="2023-03-01", published_to="2023-03-01").matches(day)
