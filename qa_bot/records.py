@@ -96,6 +96,20 @@ class Citation:
 
 
 @dataclass(frozen=True)
+class QuoteDate:
+    """A relative date in a quote ("Sunday", "yesterday") and the day it names (YYYY-MM-DD), read
+    against the article's published date (``answer.dates``); ``start``/``end`` are offsets in the quote."""
+
+    text: str
+    date: str
+    start: int
+    end: int
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
 class Quote:
     """A verbatim quote: ``text == article.text[start:end]``.
 
@@ -112,6 +126,7 @@ class Quote:
     section: str = ""
     paragraph: int = 0
     paragraphs: int = 0
+    dates: tuple[QuoteDate, ...] = ()  # its relative dates, resolved (answer.dates)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -124,6 +139,7 @@ class Quote:
             "section": self.section,
             "context": self.context,
             "article": self.article.to_dict(),
+            "dates": [d.to_dict() for d in self.dates],
         }
 
 

@@ -4,12 +4,16 @@ preference for the articles inside it (QABot.ask(..., as_of=...))."""
 from __future__ import annotations
 
 import datetime as dt
+import html
 from dataclasses import replace
 
 import pytest
 from conftest import FakeEncoder
 from test_answer import FAKE_CONFIG
 
+from qa_bot.answer.dates import annotate, resolve_dates
+from qa_bot.app.render import answer_markdown
+from qa_bot.app.terminal import format_answer
 from qa_bot.bot import QABot
 from qa_bot.corpus.files import save_articles
 from qa_bot.indexing.build import build_index
@@ -136,3 +140,35 @@ def test_the_window_narrows_a_filter_and_can_be_turned_off(dated_bot):
 def test_a_date_with_a_time_of_day_counts_as_its_date(tmp_path):
     day = Article(id="a", title="t", text="x", published="2023-03-01T23:30:00+00:00")
     assert ArticleFilter(published_from="2023-03-01", published_to="2023-03-01").matches(day)
+
+
+# ---------------------------------------------------------------------------- dates inside quotes
+
+@pytest.mark.parametrize(("text", "published", "found"), [
+    # Wednesday 15 June 2022: the weekdays before it, that day, and the ones to come.
+    ("The attack on Sunday was claimed yesterday.", "2022-06-15",
+     [("Sunday", "2022-06-12"), ("yesterday", "2022-06-14")]),
+    ("Talks resumed on Wednesday and end tomorrow.", "2022-06-15",
+     [("Wednesday", "2022-06-15"), ("tomorrow", "2022-06-16")]),
+    ("He left last Wednesday and returns next Monday.", "2022-06-15",
+     [("last Wednesday", "2022-06-08"), ("next Monday", "2022-06-20")]),
+    ("Last night, gunmen attacked; by this morning it was over.", "2022-06-15T08:00:00Z",
+     [("Last night", "2022-06-14"), ("this morning", "2022-06-15")]),
+    ("Voters went to the polls on Super Tuesday and shops opened for Black Friday.", "2022-06-15", []),
+    ("The attack on Sunday was claimed yesterday.", "", []),  # no published date: nothing resolved
+])
+def test_relative_dates_in_a_quote_are_read_against_the_article_date(text, published, found):
+    dates = resolve_dates(text, published)
+    assert [(d.text, d.date) for d in dates] == found
+    assert all(text[d.start : d.end] == d.text for d in dates)  # offsets into the verbatim quote
+
+
+def test_a_resolved_date_is_shown_beside_the_words_the_quote_keeps_verbatim(dated_bot):
+    answer = dated_bot.ask(QUESTION, as_of="2023-01-12")
+    quote = answer.quotes[0]
+    assert quote.text.startswith("The Riverton council elected Ana Ruiz as mayor on Tuesday.")  # verbatim
+    assert [d.to_dict() for d in quote.dates] == [{"text": "Tuesday", "date": "2023-01-10", "start": 50, "end": 57}]
+    assert "on Tuesday [10 January 2023]." in format_answer(answer)
+    assert 'on Tuesday <span class="qa-date">[10 January 2023]</span>\\.' in answer_markdown(answer)
+    assert annotate("<b>Sunday</b>", resolve_dates("<b>Sunday</b>", "2022-06-15"), piece=html.escape) == \
+        "&lt;b&gt;Sunday [12 June 2022]&lt;/b&gt;"

@@ -20,6 +20,7 @@ from ..records import Answer, ArticleFilter, Quote
 from ..store.data import IndexData
 from .candidates import Candidates, confidence
 from .config import AnswerConfig
+from .dates import resolve_dates
 from .spans import quote_span
 
 CONTEXT_CHARS = 900
@@ -109,10 +110,11 @@ def _quote(data: IndexData, lo: int, hi: int, score: float, passage: int) -> Quo
     article = data.article_of_sentence(lo)
     start, end = int(data.sentences["start"][lo]), int(data.sentences["end"][hi])
     paragraph, paragraphs = data.paragraph_position(int(data.sentences["paragraph"][lo]))
+    text = article.text[start:end]
     return Quote(
-        text=article.text[start:end], score=score, start=start, end=end,
+        text=text, score=score, start=start, end=end,
         context=_context(data, lo, hi), article=article.citation(), section=data.heading(passage),
-        paragraph=paragraph, paragraphs=paragraphs,
+        paragraph=paragraph, paragraphs=paragraphs, dates=tuple(resolve_dates(text, article.published)),
     )
 
 

@@ -15,6 +15,7 @@ import html
 import re
 from collections.abc import Sequence
 
+from ..answer.dates import annotate
 from ..records import Answer, Article, Citation, Quote
 from .wording import CONFIDENCE_MEANING, by_article, confidence_words, position_words
 
@@ -70,7 +71,7 @@ def answer_markdown(answer: Answer) -> str:
             return text
         quote = answer.closest
         return (
-            text + f"\n\n> {escape(quote.text)}\n\n"
+            text + f"\n\n> {_quote_text(quote)}\n\n"
             f'<span class="qa-closest">Closest passage, not a clear answer: {_where(quote)} · '
             f"{confidence_cue(quote.score)}</span>\n\n"
             f'<span class="qa-source">{source_line(quote.article)}</span>' + _inline_sources(answer)
@@ -78,10 +79,16 @@ def answer_markdown(answer: Answer) -> str:
     parts = []
     for citation, numbered in by_article(answer.quotes):
         for n, quote in numbered:
-            parts.append(f"> {escape(quote.text)} <sup>[{n}]</sup>\n\n"
+            parts.append(f"> {_quote_text(quote)} <sup>[{n}]</sup>\n\n"
                          f'<span class="qa-quote-meta">[{n}] {_where(quote)} · {confidence_cue(quote.score)}</span>')
         parts.append(f'<span class="qa-source">{source_line(citation)}</span>')
     return note + "\n\n".join(parts) + _inline_sources(answer)
+
+
+def _quote_text(quote: Quote) -> str:
+    """The quote, escaped, with each relative date's day beside it as an editor's insertion."""
+    return annotate(quote.text, quote.dates, piece=escape,
+                    mark=lambda words: f' <span class="qa-date">[{escape(words)}]</span>')
 
 
 def _inline_sources(answer: Answer) -> str:
@@ -150,6 +157,7 @@ CSS = """
 .qa-source { font-size: 0.9em; display: block; margin-bottom: 6px; }
 .qa-none { color: #8a4b00; }
 .qa-closest { color: #8a4b00; font-size: 0.85em; }
+.qa-date { color: #555; font-size: 0.9em; font-style: normal; }
 .qa-read-as, .qa-time, .qa-followup { color: #555; font-style: italic; display: block; }
 .qa-card { border: 1px solid #ddd; border-radius: 8px; padding: 10px 12px; margin-bottom: 10px; }
 .qa-card-head { font-weight: 600; font-size: 0.95em; margin-bottom: 4px; }

@@ -7,6 +7,7 @@ import sys
 import textwrap
 from typing import TYPE_CHECKING
 
+from ..answer.dates import annotate
 from .wording import by_article, confidence_words, position_words
 
 if TYPE_CHECKING:
@@ -61,7 +62,8 @@ def format_answer(answer: Answer) -> str:
 
 def _quote_lines(marker: str, quote: Quote) -> list[str]:
     pad = " " * (len(marker) + 1)
-    wrapped = textwrap.fill(f"“{quote.text}”", width=96, initial_indent=f"{marker} ", subsequent_indent=pad)
+    wrapped = textwrap.fill(f"“{annotate(quote.text, quote.dates)}”", width=96, initial_indent=f"{marker} ",
+                            subsequent_indent=pad)
     return [wrapped, f"{pad}{position_words(quote)}; {confidence_words(quote.score)} ({quote.score:.0%})"]
 
 
