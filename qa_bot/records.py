@@ -110,6 +110,21 @@ class QuoteDate:
 
 
 @dataclass(frozen=True)
+class Lead:
+    """The sentence of the article (``kind`` "sentence", offsets in its body) or its headline
+    (``kind`` "headline", offsets in the title) that names what a quote refers to only as "the
+    company" or "he" (``answer.naming``); verbatim, shown before the quote."""
+
+    text: str
+    start: int
+    end: int
+    kind: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
 class Quote:
     """A verbatim quote: ``text == article.text[start:end]``.
 
@@ -127,6 +142,7 @@ class Quote:
     paragraph: int = 0
     paragraphs: int = 0
     dates: tuple[QuoteDate, ...] = ()  # its relative dates, resolved (answer.dates)
+    lead: Lead | None = None  # the sentence naming what it refers to, if it needs one (answer.naming)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -140,6 +156,7 @@ class Quote:
             "context": self.context,
             "article": self.article.to_dict(),
             "dates": [d.to_dict() for d in self.dates],
+            "lead": None if self.lead is None else self.lead.to_dict(),
         }
 
 

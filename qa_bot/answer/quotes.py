@@ -21,6 +21,7 @@ from ..store.data import IndexData
 from .candidates import Candidates, confidence
 from .config import AnswerConfig
 from .dates import resolve_dates
+from .naming import naming_lead
 from .spans import quote_span
 
 CONTEXT_CHARS = 900
@@ -95,7 +96,10 @@ def select_quotes(data: IndexData, cand: Candidates, cfg: AnswerConfig) -> list[
         # later quote, gets the confidence of its own score.
         first = not quotes and score >= top
         score_conf = cand.confidence if first else confidence(cand.abstain, cfg.abstain_weights, score)
-        quotes.append(_quote(data, lo, hi, score_conf, int(cand.passages[i])))
+        quote = _quote(data, lo, hi, score_conf, int(cand.passages[i]))
+        if cfg.naming_leads:
+            quote = replace(quote, lead=naming_lead(data, lo, hi, cand.question))
+        quotes.append(quote)
     return quotes
 
 

@@ -86,9 +86,15 @@ def answer_markdown(answer: Answer) -> str:
 
 
 def _quote_text(quote: Quote) -> str:
-    """The quote, escaped, with each relative date's day beside it as an editor's insertion."""
-    return annotate(quote.text, quote.dates, piece=escape,
+    """The quote, escaped, with each relative date's day beside it as an editor's insertion, after
+    the earlier sentence naming what it refers to (or followed by the headline that does)."""
+    text = annotate(quote.text, quote.dates, piece=escape,
                     mark=lambda words: f' <span class="qa-date">[{escape(words)}]</span>')
+    if quote.lead is not None and quote.lead.kind == "sentence":
+        return f'<span class="qa-lead">{escape(quote.lead.text)}</span> … {text}'
+    if quote.lead is not None:
+        return text + f' <span class="qa-lead">(named in the headline: “{escape(quote.lead.text)}”)</span>'
+    return text
 
 
 def _inline_sources(answer: Answer) -> str:
@@ -158,6 +164,7 @@ CSS = """
 .qa-none { color: #8a4b00; }
 .qa-closest { color: #8a4b00; font-size: 0.85em; }
 .qa-date { color: #555; font-size: 0.9em; font-style: normal; }
+.qa-lead { color: #444; }
 .qa-read-as, .qa-time, .qa-followup { color: #555; font-style: italic; display: block; }
 .qa-card { border: 1px solid #ddd; border-radius: 8px; padding: 10px 12px; margin-bottom: 10px; }
 .qa-card-head { font-weight: 600; font-size: 0.95em; margin-bottom: 4px; }

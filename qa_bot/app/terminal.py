@@ -62,8 +62,12 @@ def format_answer(answer: Answer) -> str:
 
 def _quote_lines(marker: str, quote: Quote) -> list[str]:
     pad = " " * (len(marker) + 1)
-    wrapped = textwrap.fill(f"“{annotate(quote.text, quote.dates)}”", width=96, initial_indent=f"{marker} ",
-                            subsequent_indent=pad)
+    text = f"“{annotate(quote.text, quote.dates)}”"
+    if quote.lead is not None and quote.lead.kind == "sentence":
+        text = f"“{quote.lead.text}” … {text}"  # the earlier sentence naming what it refers to
+    elif quote.lead is not None:
+        text += f" (named in the headline: “{quote.lead.text}”)"
+    wrapped = textwrap.fill(text, width=96, initial_indent=f"{marker} ", subsequent_indent=pad)
     return [wrapped, f"{pad}{position_words(quote)}; {confidence_words(quote.score)} ({quote.score:.0%})"]
 
 

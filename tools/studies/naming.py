@@ -1,0 +1,74 @@
+"""How often does the first quote hold the name a news question asks for, before and after the
+naming sentence (qa_bot/answer/naming.py) goes before it?
+
+    python -m tools.studies.naming [--work /tmp/qa-q1] [--index DIR] [--quarter q1]
+
+Asks the RealTime QA 2023 questions of a quarter (``q1``, the fitting and choosing quarter, by
+default) of all its articles as one corpus, each on its date, every question answered. For the
+questions that want a name (``naming.wants_name``) it counts the first quotes holding a gold
+string as a whole word, alone and with their lead, and for the quotes given a lead: how many the
+lead completed (the gold in the lead, not in the quote), how many already held it, how many neither.
+"""
+
+from __future__ import annotations
+
+import argparse
+from dataclasses import replace
+from pathlib import Path
+
+from qa_bot.answer.naming import wants_name
+from qa_bot.bot import QABot
+from qa_bot.corpus.files import save_articles
+from qa_bot.evaluation.datasets import load_realtimeqa
+from qa_bot.evaluation.run import contains_gold
+
+ROOT = Path(__file__).resolve().parents[2]
+DATA = ROOT.parent / "shared" / "data" / "realtimeqa_2023"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--work", type=Path, default=Path("/tmp/qa-q1"))
+    parser.add_argument("--index", type=Path)
+    parser.add_argument("--quarter", default="q1", choices=("q1", "q2"))
+    args = parser.parse_args()
+    data = load_realtimeqa(DATA / f"{args.quarter}_questions.jsonl")
+    index = args.index
+    if index is None:
+        save_articles(args.work / "corpus", data.articles)
+        index = args.work / "index"
+        QABot.build(args.work / "corpus", index)
+    bot = QABot.load(index)
+    bot = bot.with_config(replace(bot.config, min_confidence=0.0))
+    named = [q for q in data.questions if wants_name(q.q)]
+    alone = with_lead = led = completed = held = neither = 0
+    examples = []
+    for q in named:
+        quote = bot.ask(q.q, as_of=q.as_of).quotes[0]
+        right = contains_gold(quote.text, q.gold, whole_words=True)
+        lead = quote.lead.text if quote.lead is not None else ""
+        alone += right
+        with_lead += right or contains_gold(lead, q.gold, whole_words=True)
+        if quote.lead is not None:
+            led += 1
+            if right:
+                held += 1
+            elif contains_gold(lead, q.gold, whole_words=True):
+                completed += 1
+            else:
+                neither += 1
+            if len(examples) < 12:
+                examples.append(f"- {q.q} (gold {q.gold[0]!r}; lead {quote.lead.kind}): {lead[:100]!r} / {quote.text[:100]!r}")
+    n = len(named)
+    print(f"{args.quarter}: {len(data.questions)} questions, {n} want a name; every question answered\n")
+    print("| first quote | holds the gold name |")
+    print("|---|---|")
+    print(f"| alone | {alone} / {n} ({alone / n:.3f}) |")
+    print(f"| with its lead | {with_lead} / {n} ({with_lead / n:.3f}) |")
+    print(f"\n{led} first quotes got a lead: it completed {completed}, the quote already held the name in {held}, "
+          f"neither held it in {neither}.\n")
+    print("\n".join(examples))
+
+
+if __name__ == "__main__":
+    main()
