@@ -110,6 +110,22 @@ class QuoteDate:
 
 
 @dataclass(frozen=True)
+class Attribution:
+    """Who a quote's words are attributed to (``source``, as the article names them) and the words
+    that say so (``cue``: "according to", "said", "claimed"); see ``answer.attribution``."""
+
+    source: str
+    cue: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    def words(self) -> str:
+        """'according to the Pakistani military'."""
+        return f"according to {self.source}"
+
+
+@dataclass(frozen=True)
 class Lead:
     """The sentence of the article (``kind`` "sentence", offsets in its body) or its headline
     (``kind`` "headline", offsets in the title) that names what a quote refers to only as "the
@@ -143,6 +159,7 @@ class Quote:
     paragraphs: int = 0
     dates: tuple[QuoteDate, ...] = ()  # its relative dates, resolved (answer.dates)
     lead: Lead | None = None  # the sentence naming what it refers to, if it needs one (answer.naming)
+    attribution: Attribution | None = None  # who its words are attributed to (answer.attribution)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -157,6 +174,7 @@ class Quote:
             "article": self.article.to_dict(),
             "dates": [d.to_dict() for d in self.dates],
             "lead": None if self.lead is None else self.lead.to_dict(),
+            "attribution": None if self.attribution is None else self.attribution.to_dict(),
         }
 
 

@@ -90,7 +90,7 @@ def test_api_ask_returns_the_json_contract(app_url):
     assert set(result) == {"question", "answered", "message", "quotes", "read_as", "closest", "filter", "time"}
     assert result["answered"] is True and result["read_as"] == []
     quote = result["quotes"][0]
-    assert set(quote) == {"text", "score", "start", "end", "paragraph", "paragraphs", "section", "context", "article", "dates", "lead"}
+    assert set(quote) == {"text", "score", "start", "end", "paragraph", "paragraphs", "section", "context", "article", "dates", "lead", "attribution"}
     assert "seeks independence for Balochistan" in quote["text"]
     assert quote["article"]["source"] == "The Indian Express"
 

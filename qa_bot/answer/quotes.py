@@ -16,8 +16,9 @@ from dataclasses import replace
 
 import numpy as np
 
-from ..records import Answer, ArticleFilter, Quote
+from ..records import Answer, ArticleFilter, Attribution, Quote
 from ..store.data import IndexData
+from .attribution import attribute
 from .candidates import Candidates, confidence
 from .config import AnswerConfig
 from .dates import resolve_dates
@@ -119,7 +120,24 @@ def _quote(data: IndexData, lo: int, hi: int, score: float, passage: int) -> Quo
         text=text, score=score, start=start, end=end,
         context=_context(data, lo, hi), article=article.citation(), section=data.heading(passage),
         paragraph=paragraph, paragraphs=paragraphs, dates=tuple(resolve_dates(text, article.published)),
+        attribution=_attribution(data, lo, hi),
     )
+
+
+def _attribution(data: IndexData, lo: int, hi: int) -> Attribution | None:
+    """Who sentences lo..hi are attributed to: the first of them that says, read in its paragraph."""
+    paragraph = data.sentences["paragraph"]
+    first, last = lo, hi
+    while first > 0 and paragraph[first - 1] == paragraph[lo]:
+        first -= 1
+    while last + 1 < len(paragraph) and paragraph[last + 1] == paragraph[lo]:
+        last += 1
+    texts = [data.sentence_text(j) for j in range(first, last + 1)]
+    for i in range(lo, hi + 1):
+        found = attribute(texts, i - first)
+        if found is not None:
+            return found
+    return None
 
 
 def _context(data: IndexData, lo: int, hi: int) -> str:

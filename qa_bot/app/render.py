@@ -80,9 +80,17 @@ def answer_markdown(answer: Answer) -> str:
     for citation, numbered in by_article(answer.quotes):
         for n, quote in numbered:
             parts.append(f"> {_quote_text(quote)} <sup>[{n}]</sup>\n\n"
-                         f'<span class="qa-quote-meta">[{n}] {_where(quote)} · {confidence_cue(quote.score)}</span>')
+                         f'<span class="qa-quote-meta">[{n}] {_where(quote)}{_said(quote)} · '
+                         f'{confidence_cue(quote.score)}</span>')
         parts.append(f'<span class="qa-source">{source_line(citation)}</span>')
     return note + "\n\n".join(parts) + _inline_sources(answer)
+
+
+def _said(quote: Quote) -> str:
+    """' · according to the Pakistani military' (escaped), or nothing."""
+    if quote.attribution is None:
+        return ""
+    return f' · <span class="qa-attribution">{escape(quote.attribution.words())}</span>'
 
 
 def _quote_text(quote: Quote) -> str:

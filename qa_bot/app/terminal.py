@@ -67,6 +67,8 @@ def _quote_lines(marker: str, quote: Quote) -> list[str]:
         text = f"“{quote.lead.text}” … {text}"  # the earlier sentence naming what it refers to
     elif quote.lead is not None:
         text += f" (named in the headline: “{quote.lead.text}”)"
+    if quote.attribution is not None:
+        text += f" — {quote.attribution.words()}"
     wrapped = textwrap.fill(text, width=96, initial_indent=f"{marker} ", subsequent_indent=pad)
     return [wrapped, f"{pad}{position_words(quote)}; {confidence_words(quote.score)} ({quote.score:.0%})"]
 

@@ -7,7 +7,8 @@ is never read here) of all the q1 articles as one corpus, each with its date (``
 bot answers them (``QABot.candidates_batch``): without time windows, then with them under several
 reaches of "this week" (``WEEK_DAYS``), "recently" (``RECENT_DAYS``) and the day allowed past a
 window's end (``LATE_DAYS``); and with the time words dropped from the searched question but no
-window's answer taken (what dropping them is worth alone). Prints accuracy@1 and @3 (a gold string as a whole word in the first
+window's answer taken (what dropping them is worth alone); and with the window's answer taken at
+other confidences than the fitted threshold. Prints accuracy@1 and @3 (a gold string as a whole word in the first
 one or three quotes, every question answered) over all questions and over those with time words,
 and how many of the latter were answered from inside their window. ``--index`` reuses an index of
 the q1 articles (e.g. the one ``benchmarks.news_build --articles 2388`` leaves); else it is built
@@ -79,6 +80,12 @@ def main() -> None:
         mark = " (shipped)" if (week, recent, late) == shipped else ""
         print(row(f"week {week}, recent {recent}, late {late}{mark}", run(bot, questions), windowed), flush=True)
     timewords.WEEK_DAYS, timewords.RECENT_DAYS, timewords.LATE_DAYS = shipped
+    # The confidence at which the window's answer is taken (the fitted threshold by default).
+    fitted = bot.config.window_confidence
+    for taken in sorted({0.0, 0.2, fitted, 0.6}):
+        mark = " (shipped: the fitted threshold)" if taken == fitted else ""
+        setting = bot.with_config(replace(bot.config, window_confidence=taken))
+        print(row(f"window answer taken at confidence {taken:.2f}{mark}", run(setting, questions), windowed), flush=True)
 
 
 if __name__ == "__main__":
