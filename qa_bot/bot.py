@@ -202,11 +202,18 @@ class QABot:
                 out[i] = replace(inside, question=cleaned[i], time=TimeUse(window.expression, start, end, True))
         rest = [i for i, c in enumerate(out) if c is None]
         if rest:
-            for i, cand in zip(rest, self._candidates([searched[i] for i in rest], q.subset(rest), where)):
+            # Nothing inside the window answers: every date is searched with the question as asked,
+            # time words included, exactly as without a window (so an undated corpus answers
+            # "What happened in 1995?" as it always did).
+            reread = [i for i in rest if windows[i] is not None]
+            q = q.subset(rest)
+            if reread:
+                again = self._read([cleaned[i] for i in reread], tokens=self._tokens)
+                q = q.replaced([rest.index(i) for i in reread], again)
+            for i, cand in zip(rest, self._candidates([cleaned[i] for i in rest], q, where)):
                 window = windows[i]
                 out[i] = cand if window is None else replace(
-                    cand, question=cleaned[i],
-                    time=TimeUse(window.expression, window.start.isoformat(), window.end.isoformat(), False))
+                    cand, time=TimeUse(window.expression, window.start.isoformat(), window.end.isoformat(), False))
         return out  # type: ignore[return-value]
 
     def _candidates(self, cleaned: list[str], q: Readings, where: ArticleFilter | None) -> list[Candidates]:

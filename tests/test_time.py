@@ -172,3 +172,13 @@ def test_a_resolved_date_is_shown_beside_the_words_the_quote_keeps_verbatim(date
     assert 'on Tuesday <span class="qa-date">[10 January 2023]</span>\\.' in answer_markdown(answer)
     assert annotate("<b>Sunday</b>", resolve_dates("<b>Sunday</b>", "2022-06-15"), piece=html.escape) == \
         "&lt;b&gt;Sunday [12 June 2022]&lt;/b&gt;"
+
+
+def test_when_nothing_inside_answers_the_question_is_searched_as_asked(dated_bot):
+    # An encyclopedic "in 1995": no article of that year, so the answer is the one without windows.
+    question = "Who did the Riverton council elect as mayor in 1995?"
+    off = dated_bot.with_config(replace(dated_bot.config, time_windows=False)).ask(question)
+    on = dated_bot.ask(question, as_of="2023-03-09")
+    assert on.time is not None and not on.time.inside
+    assert [q.to_dict() for q in on.quotes] == [q.to_dict() for q in off.quotes]
+    assert on.to_dict() | {"time": None} == off.to_dict()
