@@ -290,6 +290,20 @@ def test_corpus_list_and_outlet_filter(page):
     assert "published on or before 2025-12-31" in reply and "A filter is on" in reply
 
 
+def test_news_answers_show_who_said_it_and_the_dates_searched(page):
+    reply = ask(page, "How many security personnel were killed?")
+    assert "17 security personnel" in reply and "according to the Pakistani military" in reply
+    page.click("#qa-when")
+    page.get_by_label("Asked as of").fill("2026-02-03")
+    reply = ask(page, "Who claimed the attacks this week?")
+    assert "Read “this week” as articles published 2026-01-27 to 2026-02-04." in reply
+    assert "claimed responsibility" in reply
+    page.get_by_label("Asked as of").fill("3 Feb")
+    page.fill("#qa-input textarea", "Who claimed the attacks this week?")
+    page.click("#qa-send")
+    page.wait_for_selector("text=write it as YYYY-MM-DD", timeout=30_000)  # refused, nothing asked
+
+
 def test_clicking_an_earlier_answer_shows_its_sources(page):
     ask(page, "What does the BLA want?")
     ask(page, "What is CPEC?")
