@@ -121,7 +121,9 @@ class Attribution:
         return asdict(self)
 
     def words(self) -> str:
-        """'according to the Pakistani military'."""
+        """'according to the Pakistani military', or 'as claimed by the BLA' for a claim."""
+        if self.cue in ("claimed", "claims"):
+            return f"as claimed by {self.source}"
         return f"according to {self.source}"
 
 
@@ -179,6 +181,53 @@ class Quote:
 
 
 @dataclass(frozen=True)
+class FigureClaim:
+    """One figure a source gives for what a question counts: its value, the number as written, the
+    verbatim sentence it stands in (offsets in its article), who gives it and where."""
+
+    value: float
+    written: str
+    quote: str
+    start: int
+    end: int
+    attribution: Attribution | None
+    article: Citation
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "value": int(self.value) if float(self.value).is_integer() else self.value,
+            "written": self.written, "quote": self.quote, "start": self.start, "end": self.end,
+            "attribution": None if self.attribution is None else self.attribution.to_dict(),
+            "article": self.article.to_dict(),
+        }
+
+    def words(self) -> str:
+        """'17, according to the Pakistani military (The Indian Express, 2026-02-01)'."""
+        who = f", {self.attribution.words()}" if self.attribution is not None else ""
+        where = ", ".join(x for x in (self.article.source, self.article.published) if x)
+        return f"{self.written}{who}" + (f" ({where})" if where else "")
+
+
+@dataclass(frozen=True)
+class Conflict:
+    """Different figures for what a question counts (``answer.figures``): a "dispute" between
+    sources, or "updates" of one count that only grew with the date (claims in date order)."""
+
+    kind: str
+    claims: tuple[FigureClaim, ...]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"kind": self.kind, "claims": [c.to_dict() for c in self.claims]}
+
+    def note(self) -> str:
+        """The figures side by side, in words (plain text)."""
+        listed = "; ".join(c.words() for c in self.claims)
+        if self.kind == "updates":
+            return f"The figure was updated as the story went on: {listed}."
+        return f"The sources differ: {listed}."
+
+
+@dataclass(frozen=True)
 class TimeUse:
     """The window of published dates (inclusive ISO dates) that the question's time words named
     (``retrieval.timewords``), and whether the quotes come from inside it: when nothing inside
@@ -220,6 +269,7 @@ class Answer:
     closest: Quote | None = None
     searched: ArticleFilter | None = None
     time: TimeUse | None = None  # the time words' window (None: the question has none)
+    conflict: Conflict | None = None  # different figures for what a "how many" question counts
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -231,6 +281,7 @@ class Answer:
             "closest": None if self.closest is None else self.closest.to_dict(),
             "filter": None if self.searched is None or self.searched.is_empty else self.searched.to_dict(),
             "time": None if self.time is None else self.time.to_dict(),
+            "conflict": None if self.conflict is None else self.conflict.to_dict(),
         }
 
     def read_as_note(self) -> str:

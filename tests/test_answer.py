@@ -35,7 +35,7 @@ HAND_SET = {
 HAND = {"rank_weights": HAND_SET, "abstain_weights": {"top_score": 1.0}}
 FAKE_CONFIG = AnswerConfig(min_confidence=0.5, **HAND)
 
-CONTRACT_KEYS = {"question", "answered", "message", "quotes", "read_as", "closest", "filter", "time"}
+CONTRACT_KEYS = {"question", "answered", "message", "quotes", "read_as", "closest", "filter", "time", "conflict"}
 QUOTE_KEYS = {"text", "score", "start", "end", "paragraph", "paragraphs", "section", "context", "article", "dates", "lead", "attribution"}
 ARTICLE_KEYS = {"id", "title", "source", "url", "published"}
 

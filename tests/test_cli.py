@@ -114,7 +114,7 @@ def test_ask_with_build_builds_the_index_then_answers_json(tmp_path):
     assert result.returncode == 0, result.stderr
     assert "building the index" in result.stderr
     payload = json.loads(result.stdout)  # exactly one JSON object on stdout
-    assert set(payload) == {"question", "answered", "message", "quotes", "read_as", "closest", "filter", "time"}
+    assert set(payload) == {"question", "answered", "message", "quotes", "read_as", "closest", "filter", "time", "conflict"}
     assert payload["answered"] is True and payload["message"] is None and payload["read_as"] == []
     quote = payload["quotes"][0]
     assert set(quote) == {"text", "score", "start", "end", "paragraph", "paragraphs", "section", "context", "article", "dates", "lead", "attribution"}

@@ -143,3 +143,17 @@ def test_search_returns_the_section_with_its_heading(bot):
     assert "seeks independence" in by_heading["What does the BLA want?"].text
     answer = bot.ask("What does the BLA want?")
     assert answer.quotes[0].section == "What does the BLA want?"
+
+
+def test_the_seed_gives_both_disputed_death_tolls_each_attributed(bot):
+    """The military's 17 against the BLA's claimed 84: both shown, attributed, and said to differ."""
+    answer = bot.ask("How many security personnel were killed?")
+    assert answer.answered and answer.conflict is not None and answer.conflict.kind == "dispute"
+    claims = {c.value: c for c in answer.conflict.claims}
+    assert set(claims) == {17, 84}
+    assert claims[17].attribution.source == "the Pakistani military"
+    assert claims[84].attribution.source == "the BLA" and claims[84].attribution.cue == "claimed"
+    assert answer.conflict.note().startswith("The sources differ: 17, according to the Pakistani military")
+    article = bot.data.articles[0]
+    assert all(article.text[c.start : c.end] == c.quote for c in answer.conflict.claims)  # verbatim
+    assert bot.ask("How many people were killed?").conflict is None  # one figure: no dispute

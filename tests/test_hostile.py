@@ -107,7 +107,7 @@ def test_cli_refuses_clearly_or_answers(bot, fake_model, question):
     assert "Traceback" not in result.output
     if result.exit_code == 0:
         payload = json.loads(result.stdout)
-        assert set(payload) == {"question", "answered", "message", "quotes", "read_as", "closest", "filter", "time"}
+        assert set(payload) == {"question", "answered", "message", "quotes", "read_as", "closest", "filter", "time", "conflict"}
     else:
         assert result.exit_code == 1 and "Error: the question" in result.output
 

@@ -78,7 +78,7 @@ def test_load_test_refuses_a_non_loopback_url():
 def test_hostile_questions_through_the_api(server, question):
     started = time.perf_counter()
     answer = ask(server[0], question)
-    assert set(answer) == {"question", "answered", "message", "quotes", "read_as", "closest", "filter", "time"}
+    assert set(answer) == {"question", "answered", "message", "quotes", "read_as", "closest", "filter", "time", "conflict"}
     assert answer["answered"] or answer["message"]
     assert time.perf_counter() - started < 30
 

@@ -87,7 +87,7 @@ def test_api_ask_returns_the_json_contract(app_url):
 
     client = Client(app_url, verbose=False)
     result = client.predict("What does the BLA want?", api_name="/ask")
-    assert set(result) == {"question", "answered", "message", "quotes", "read_as", "closest", "filter", "time"}
+    assert set(result) == {"question", "answered", "message", "quotes", "read_as", "closest", "filter", "time", "conflict"}
     assert result["answered"] is True and result["read_as"] == []
     quote = result["quotes"][0]
     assert set(quote) == {"text", "score", "start", "end", "paragraph", "paragraphs", "section", "context", "article", "dates", "lead", "attribution"}

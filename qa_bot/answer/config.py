@@ -73,6 +73,7 @@ class AnswerConfig:
     correct_spelling: bool = True  # search with "Sigimund" read as "Sigismund" too (spelling.py)
     time_windows: bool = True  # prefer the articles the question's time words name (timewords.py)
     naming_leads: bool = True  # put the sentence naming what a quote calls "the company" before it (naming.py)
+    conflicts: bool = True  # show the different figures sources give for a "how many" question (figures.py)
     # The confidence at which the answer from inside that window is taken (else all dates are
     # searched); None: the fitted threshold, also when min_confidence is set otherwise.
     window_confidence: float | None = None

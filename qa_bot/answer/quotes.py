@@ -22,6 +22,7 @@ from .attribution import attribute
 from .candidates import Candidates, confidence
 from .config import AnswerConfig
 from .dates import resolve_dates
+from .figures import find_conflict
 from .naming import naming_lead
 from .spans import quote_span
 
@@ -40,8 +41,10 @@ def make_answer(data: IndexData, cand: Candidates, cfg: AnswerConfig, where: Art
     searched = None if where is None or where.is_empty else where
     found = len(cand.sentences) > 0
     if found and cand.confidence >= cfg.min_confidence:
+        conflict = find_conflict(data, cand.question, cand.sentences, cand.scores, cand.ranked()) \
+            if cfg.conflicts else None
         return Answer(cand.question, True, None, select_quotes(data, cand, cfg), read_as, searched=searched,
-                      time=cand.time)
+                      time=cand.time, conflict=conflict)
     closest = None
     if found and cand.confidence >= NOTHING_BELOW:
         closest = select_quotes(data, cand, replace(cfg, max_quotes=1))[0]

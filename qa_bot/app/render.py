@@ -65,6 +65,8 @@ def answer_markdown(answer: Answer) -> str:
     note = f'<span class="qa-read-as">{escape(answer.read_as_note())}</span>\n\n' if answer.read_as else ""
     if answer.time is not None:
         note += f'<span class="qa-time">{escape(answer.time.note())}</span>\n\n'
+    if answer.conflict is not None:
+        note += f'<span class="qa-conflict">{escape(answer.conflict.note())}</span>\n\n'
     if not answer.answered:
         text = note + f'<span class="qa-none">{escape(answer.message or "No answer.")}</span>'
         if answer.closest is None:
@@ -173,6 +175,7 @@ CSS = """
 .qa-closest { color: #8a4b00; font-size: 0.85em; }
 .qa-date { color: #555; font-size: 0.9em; font-style: normal; }
 .qa-lead { color: #444; }
+.qa-conflict { color: #8a4b00; font-weight: 600; display: block; }
 .qa-read-as, .qa-time, .qa-followup { color: #555; font-style: italic; display: block; }
 .qa-card { border: 1px solid #ddd; border-radius: 8px; padding: 10px 12px; margin-bottom: 10px; }
 .qa-card-head { font-weight: 600; font-size: 0.95em; margin-bottom: 4px; }

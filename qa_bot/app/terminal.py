@@ -47,6 +47,7 @@ def format_answer(answer: Answer) -> str:
     under its quotes; or why the question is declined, with the closest passage if there is one."""
     notes = [answer.read_as_note()] if answer.read_as else []
     notes += [textwrap.fill(answer.time.note(), width=96)] if answer.time is not None else []
+    notes += [textwrap.fill(answer.conflict.note(), width=96)] if answer.conflict is not None else []
     lines = [f"Q: {answer.question}", *notes, ""]
     if not answer.answered:
         lines.append(textwrap.fill(answer.message or "No answer.", width=96))
