@@ -290,9 +290,11 @@ def test_corpus_list_and_outlet_filter(page):
     assert "published on or before 2025-12-31" in reply and "A filter is on" in reply
 
 
-def test_news_answers_show_who_said_it_and_the_dates_searched(page):
+def test_news_answers_show_who_said_it_a_dispute_and_the_dates_searched(page):
     reply = ask(page, "How many security personnel were killed?")
     assert "17 security personnel" in reply and "according to the Pakistani military" in reply
+    assert "The sources differ: 17, according to the Pakistani military" in reply
+    assert "84, as claimed by the BLA" in reply
     page.click("#qa-when")
     page.get_by_label("Asked as of").fill("2026-02-03")
     reply = ask(page, "Who claimed the attacks this week?")
