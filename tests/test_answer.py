@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -14,11 +16,11 @@ from qa_bot.answer.config import WEIGHTS_FILE, AnswerConfig
 from qa_bot.answer.features import answer_type, coverage, has_type
 from qa_bot.answer.spans import quote_span
 from qa_bot.bot import QABot
-from qa_bot.corpus.files import load_corpus
+from qa_bot.corpus.files import load_corpus, save_articles
 from qa_bot.errors import InvalidQuestionError
 from qa_bot.indexing.build import build_index
 from qa_bot.indexing.chunking import chunk_text
-from qa_bot.records import ArticleFilter
+from qa_bot.records import Article, ArticleFilter
 from qa_bot.retrieval.question import MAX_QUESTION_CHARS, clean_question
 from qa_bot.store.files import load_index
 
@@ -34,6 +36,15 @@ HAND_SET = {
 # hand-set model's own sigmoid.
 HAND = {"rank_weights": HAND_SET, "abstain_weights": {"top_score": 1.0}}
 FAKE_CONFIG = AnswerConfig(min_confidence=0.5, **HAND)
+
+def answering_bot(tmp: Path, articles: list[Article]) -> QABot:
+    """A bot over ``articles`` (written as a corpus under ``tmp`` and built with the fake encoder)
+    that answers every question: for tests of what an answer shows rather than when it declines."""
+    save_articles(tmp / "corpus", articles)
+    build_index(tmp / "corpus", tmp / "index", FakeEncoder())
+    bot = QABot.load(tmp / "index", encoder=FakeEncoder(), config=FAKE_CONFIG)
+    return bot.with_config(replace(bot.config, min_confidence=0.0))
+
 
 CONTRACT_KEYS = {"question", "answered", "message", "quotes", "read_as", "closest", "filter", "time", "conflict"}
 QUOTE_KEYS = {"text", "score", "start", "end", "paragraph", "paragraphs", "section", "context", "article", "dates", "lead", "attribution"}

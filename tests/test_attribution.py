@@ -4,19 +4,14 @@
 from __future__ import annotations
 
 import json
-from dataclasses import replace
 from pathlib import Path
 
 import pytest
-from conftest import FakeEncoder
-from test_answer import FAKE_CONFIG
+from test_answer import answering_bot
 
 from qa_bot.answer.attribution import attribute, attribution_of
 from qa_bot.app.render import answer_markdown
 from qa_bot.app.terminal import format_answer
-from qa_bot.bot import QABot
-from qa_bot.corpus.files import save_articles
-from qa_bot.indexing.build import build_index
 from qa_bot.records import Article
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -91,11 +86,8 @@ def bot(tmp_path_factory):
     text = ("Gunmen attacked a convoy near Quetta.\n\n"
             "Seventeen security personnel were killed, according to the Pakistani military.\n\n"
             "The BLA claimed it had killed 84 soldiers in the attack.")
-    save_articles(tmp / "corpus", [Article(id="convoy", title="Convoy attacked", text=text, source="Test Gazette",
-                                           url="https://news.example/convoy", published="2026-02-01")])
-    build_index(tmp / "corpus", tmp / "index", FakeEncoder())
-    bot = QABot.load(tmp / "index", encoder=FakeEncoder(), config=FAKE_CONFIG)
-    return bot.with_config(replace(bot.config, min_confidence=0.0))
+    return answering_bot(tmp, [Article(id="convoy", title="Convoy attacked", text=text, source="Test Gazette",
+                                       url="https://news.example/convoy", published="2026-02-01")])
 
 
 def test_a_quote_carries_its_attribution_in_the_json_the_terminal_and_the_chat(bot):

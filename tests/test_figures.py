@@ -5,15 +5,11 @@ from __future__ import annotations
 from dataclasses import replace
 
 import pytest
-from conftest import FakeEncoder
-from test_answer import FAKE_CONFIG
+from test_answer import answering_bot
 
 from qa_bot.answer.figures import _reading, figures_in
 from qa_bot.app.render import answer_markdown
 from qa_bot.app.terminal import format_answer
-from qa_bot.bot import QABot
-from qa_bot.corpus.files import save_articles
-from qa_bot.indexing.build import build_index
 from qa_bot.records import Article
 
 SEED = ("The Baloch Liberation Army (BLA) attacked more than a dozen places.\n\n"
@@ -41,15 +37,8 @@ def test_only_how_many_questions_count_something():
     assert _reading("How many security personnel were killed?").thing == {"secur", "personnel"}
 
 
-def _bot(tmp_path, articles):
-    save_articles(tmp_path / "corpus", articles)
-    build_index(tmp_path / "corpus", tmp_path / "index", FakeEncoder())
-    bot = QABot.load(tmp_path / "index", encoder=FakeEncoder(), config=FAKE_CONFIG)
-    return bot.with_config(replace(bot.config, min_confidence=0.0))
-
-
 def test_a_disputed_figure_shows_every_claim_with_its_source(tmp_path):
-    bot = _bot(tmp_path, [Article(id="seed", title="Attacks", text=SEED, source="Test Gazette",
+    bot = answering_bot(tmp_path, [Article(id="seed", title="Attacks", text=SEED, source="Test Gazette",
                                   url="https://news.example/seed", published="2026-02-01")])
     answer = bot.ask("How many security personnel were killed?")
     assert answer.conflict is not None and answer.conflict.kind == "dispute"
@@ -69,7 +58,7 @@ def test_a_disputed_figure_shows_every_claim_with_its_source(tmp_path):
 
 
 def test_a_figure_that_only_grew_with_the_date_is_shown_as_updates_in_date_order(tmp_path):
-    bot = _bot(tmp_path, [
+    bot = answering_bot(tmp_path, [
         Article(id="later", title="Toll rises", text="The flood killed 30 people in Dalton, officials said.",
                 source="Test Gazette", url="https://news.example/later", published="2026-03-04"),
         Article(id="first", title="Flood", text="The flood killed 12 people in Dalton, officials said.",

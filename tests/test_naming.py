@@ -6,15 +6,11 @@ from __future__ import annotations
 from dataclasses import replace
 
 import pytest
-from conftest import FakeEncoder
-from test_answer import FAKE_CONFIG
+from test_answer import answering_bot
 
 from qa_bot.answer.naming import names, wants_name
 from qa_bot.app.render import answer_markdown
 from qa_bot.app.terminal import format_answer
-from qa_bot.bot import QABot
-from qa_bot.corpus.files import save_articles
-from qa_bot.indexing.build import build_index
 from qa_bot.records import Article
 
 STORIES = {
@@ -28,15 +24,11 @@ STORIES = {
 
 @pytest.fixture(scope="module")
 def bot(tmp_path_factory):
-    tmp = tmp_path_factory.mktemp("naming")
-    save_articles(tmp / "corpus", [
+    return answering_bot(tmp_path_factory.mktemp("naming"), [
         Article(id=key, title=title, text=body, source="Test Gazette", url=f"https://news.example/{key}",
                 published="2023-01-11", author="Staff")
         for key, (title, body) in STORIES.items()
     ])
-    build_index(tmp / "corpus", tmp / "index", FakeEncoder())
-    bot = QABot.load(tmp / "index", encoder=FakeEncoder(), config=FAKE_CONFIG)
-    return bot.with_config(replace(bot.config, min_confidence=0.0))
 
 
 def test_a_quote_that_says_the_company_gets_the_sentence_naming_it(bot):

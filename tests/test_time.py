@@ -8,15 +8,11 @@ import html
 from dataclasses import replace
 
 import pytest
-from conftest import FakeEncoder
-from test_answer import FAKE_CONFIG
+from test_answer import answering_bot
 
 from qa_bot.answer.dates import annotate, resolve_dates
 from qa_bot.app.render import answer_markdown
 from qa_bot.app.terminal import format_answer
-from qa_bot.bot import QABot
-from qa_bot.corpus.files import save_articles
-from qa_bot.indexing.build import build_index
 from qa_bot.records import Article, ArticleFilter
 from qa_bot.retrieval.timewords import as_date, time_window
 
@@ -77,16 +73,13 @@ QUESTION = "Who did the Riverton council elect as mayor this week?"
 
 @pytest.fixture(scope="module")
 def dated_bot(tmp_path_factory):
-    tmp = tmp_path_factory.mktemp("time")
-    save_articles(tmp / "corpus", [
+    bot = answering_bot(tmp_path_factory.mktemp("time"), [
         Article(id=key, title=title, text=body, source="Test Gazette", url=f"https://news.example/{key}",
                 published=published, author="Staff")
         for key, (published, title, body) in STORIES.items()
     ])
-    build_index(tmp / "corpus", tmp / "index", FakeEncoder())
-    bot = QABot.load(tmp / "index", encoder=FakeEncoder(), config=FAKE_CONFIG)
     # The fake encoder's confidences are low: take a window's answer whenever it has one.
-    return bot.with_config(replace(bot.config, min_confidence=0.0, window_confidence=0.0))
+    return bot.with_config(replace(bot.config, window_confidence=0.0))
 
 
 @pytest.mark.parametrize(("as_of", "article", "name"), [

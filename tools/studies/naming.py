@@ -18,9 +18,9 @@ from pathlib import Path
 
 from qa_bot.answer.naming import wants_name
 from qa_bot.bot import QABot
-from qa_bot.corpus.files import save_articles
 from qa_bot.evaluation.datasets import load_realtimeqa
 from qa_bot.evaluation.run import contains_gold
+from tools.studies import news_index
 
 ROOT = Path(__file__).resolve().parents[2]
 DATA = ROOT.parent / "shared" / "data" / "realtimeqa_2023"
@@ -33,12 +33,7 @@ def main() -> None:
     parser.add_argument("--quarter", default="q1", choices=("q1", "q2"))
     args = parser.parse_args()
     data = load_realtimeqa(DATA / f"{args.quarter}_questions.jsonl")
-    index = args.index
-    if index is None:
-        save_articles(args.work / "corpus", data.articles)
-        index = args.work / "index"
-        QABot.build(args.work / "corpus", index)
-    bot = QABot.load(index)
+    bot = QABot.load(news_index(data.articles, args.work, args.index))
     bot = bot.with_config(replace(bot.config, min_confidence=0.0))
     named = [q for q in data.questions if wants_name(q.q)]
     alone = with_lead = led = completed = held = neither = 0

@@ -23,10 +23,10 @@ from dataclasses import replace
 from pathlib import Path
 
 from qa_bot.bot import QABot
-from qa_bot.corpus.files import save_articles
 from qa_bot.evaluation.datasets import load_realtimeqa
 from qa_bot.evaluation.run import contains_gold
 from qa_bot.retrieval import timewords
+from tools.studies import news_index
 
 ROOT = Path(__file__).resolve().parents[2]
 Q1 = ROOT.parent / "shared" / "data" / "realtimeqa_2023" / "q1_questions.jsonl"
@@ -58,12 +58,7 @@ def main() -> None:
     parser.add_argument("--index", type=Path)
     args = parser.parse_args()
     data = load_realtimeqa(Q1)
-    index = args.index
-    if index is None:
-        save_articles(args.work / "corpus", data.articles)
-        index = args.work / "index"
-        QABot.build(args.work / "corpus", index)
-    bot = QABot.load(index)
+    bot = QABot.load(news_index(data.articles, args.work, args.index))
     bot = bot.with_config(replace(bot.config, min_confidence=0.0, max_quotes=3, extra_quote_margin=float("inf")))
     questions = data.questions
     windowed = [i for i, q in enumerate(questions) if timewords.time_window(q.q, q.as_of) is not None]
