@@ -17,6 +17,7 @@ import re
 from collections.abc import Sequence
 
 from ..records import Attribution
+from ..store.data import IndexData
 
 _STRONG = r"said|says|told|tells|claimed|claims|confirmed|confirms|denied|denies|reported|reports"
 # Verbs that also mean something else ("added Vail to the deed", "announced a world tour"): a cue
@@ -154,3 +155,14 @@ def _in_quotation(sentences: Sequence[str], i: int) -> bool:
     before = "".join(sentences[:i])
     opened = before.count("“") - before.count("”")
     return opened > 0 or (text.lstrip().startswith("“") and "”" not in text)
+
+
+def attribution_at(data: IndexData, s: int) -> Attribution | None:
+    """The attribution of sentence ``s`` of an index, read in its paragraph (``attribute``)."""
+    paragraph = data.sentences["paragraph"]
+    first = last = s
+    while first > 0 and paragraph[first - 1] == paragraph[s]:
+        first -= 1
+    while last + 1 < len(paragraph) and paragraph[last + 1] == paragraph[s]:
+        last += 1
+    return attribute([data.sentence_text(j) for j in range(first, last + 1)], s - first)

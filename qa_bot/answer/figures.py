@@ -23,7 +23,7 @@ import numpy as np
 from ..records import Attribution, Conflict, FigureClaim
 from ..store.data import IndexData
 from ..store.lexical import tokenize
-from .attribution import attribute
+from .attribution import attribution_at
 from .features import answer_type
 
 MARGIN = 3.0  # candidates this far below the best score may give a figure
@@ -89,9 +89,7 @@ def _claimant(data: IndexData, s: int, text: str) -> Attribution | None:
                 return Attribution(named, "claimed")
         elif who[:1].isupper():
             return Attribution(who, "claimed")
-    paragraph = data.sentences["paragraph"]
-    same = [j for j in range(max(0, s - 4), min(len(paragraph), s + 5)) if paragraph[j] == paragraph[s]]
-    return attribute([data.sentence_text(j) for j in same], same.index(s))
+    return attribution_at(data, s)
 
 
 def _last_acronym(data: IndexData, s: int) -> str | None:

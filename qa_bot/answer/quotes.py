@@ -18,7 +18,7 @@ import numpy as np
 
 from ..records import Answer, ArticleFilter, Attribution, Quote
 from ..store.data import IndexData
-from .attribution import attribute
+from .attribution import attribution_at
 from .candidates import Candidates, confidence
 from .config import AnswerConfig
 from .dates import resolve_dates
@@ -129,18 +129,7 @@ def _quote(data: IndexData, lo: int, hi: int, score: float, passage: int) -> Quo
 
 def _attribution(data: IndexData, lo: int, hi: int) -> Attribution | None:
     """Who sentences lo..hi are attributed to: the first of them that says, read in its paragraph."""
-    paragraph = data.sentences["paragraph"]
-    first, last = lo, hi
-    while first > 0 and paragraph[first - 1] == paragraph[lo]:
-        first -= 1
-    while last + 1 < len(paragraph) and paragraph[last + 1] == paragraph[lo]:
-        last += 1
-    texts = [data.sentence_text(j) for j in range(first, last + 1)]
-    for i in range(lo, hi + 1):
-        found = attribute(texts, i - first)
-        if found is not None:
-            return found
-    return None
+    return next((found for i in range(lo, hi + 1) if (found := attribution_at(data, i)) is not None), None)
 
 
 def _context(data: IndexData, lo: int, hi: int) -> str:
