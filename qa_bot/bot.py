@@ -205,12 +205,9 @@ class QABot:
             # Nothing inside the window answers: every date is searched with the question as asked,
             # time words included, exactly as without a window (so an undated corpus answers
             # "What happened in 1995?" as it always did).
-            reread = [i for i in rest if windows[i] is not None]
-            q = q.subset(rest)
-            if reread:
-                again = self._read([cleaned[i] for i in reread], tokens=self._tokens)
-                q = q.replaced([rest.index(i) for i in reread], again)
-            for i, cand in zip(rest, self._candidates([cleaned[i] for i in rest], q, where)):
+            texts = [cleaned[i] for i in rest]
+            asked = self._read(texts, tokens=self._tokens) if any(windows[i] for i in rest) else q.subset(rest)
+            for i, cand in zip(rest, self._candidates(texts, asked, where)):
                 window = windows[i]
                 out[i] = cand if window is None else replace(
                     cand, time=TimeUse(window.expression, window.start.isoformat(), window.end.isoformat(), False))

@@ -53,16 +53,6 @@ class Readings:
     terms: list[list[str]]  # stemmed terms as written
     read_as: list[tuple[tuple[str, str], ...]]  # misspelt words and the corpus words they were read as
 
-    def replaced(self, rows: Sequence[int], other: Readings) -> Readings:
-        """These readings with those at ``rows`` replaced by ``other``'s, in order."""
-        out = self.subset(range(len(self.terms)))
-        out.vectors = out.vectors.copy()
-        for k, i in enumerate(rows):
-            out.vectors[i] = other.vectors[k]
-            for name in ("states", "expanded", "synonyms", "terms", "read_as"):
-                getattr(out, name)[i] = getattr(other, name)[k]
-        return out
-
     def subset(self, rows: Sequence[int]) -> Readings:
         """The readings of the questions at ``rows``, in that order."""
         rows = list(rows)
