@@ -202,15 +202,17 @@ class QABot:
                 out[i] = replace(inside, question=cleaned[i], time=TimeUse(window.expression, start, end, True))
         rest = [i for i, c in enumerate(out) if c is None]
         if rest:
-            # Nothing inside the window answers: every date is searched with the question as asked,
-            # time words included, exactly as without a window (so an undated corpus answers
-            # "What happened in 1995?" as it always did).
-            texts = [cleaned[i] for i in rest]
-            asked = self._read(texts, tokens=self._tokens) if any(windows[i] for i in rest) else q.subset(rest)
+            # Nothing inside the window answers: every date is searched, without relative time
+            # words ("this week" names no article's words) but with absolute ones, as without a
+            # window (so an undated corpus answers "What happened in 1995?" as it always did).
+            texts = [cleaned[i] if windows[i] is None or not windows[i].relative else searched[i] for i in rest]
+            again = any(texts[k] != searched[i] for k, i in enumerate(rest))
+            asked = self._read(texts, tokens=self._tokens) if again else q.subset(rest)
             for i, cand in zip(rest, self._candidates(texts, asked, where)):
                 window = windows[i]
                 out[i] = cand if window is None else replace(
-                    cand, time=TimeUse(window.expression, window.start.isoformat(), window.end.isoformat(), False))
+                    cand, question=cleaned[i],
+                    time=TimeUse(window.expression, window.start.isoformat(), window.end.isoformat(), False))
         return out  # type: ignore[return-value]
 
     def _candidates(self, cleaned: list[str], q: Readings, where: ArticleFilter | None) -> list[Candidates]:

@@ -111,6 +111,10 @@ def test_a_window_nothing_answers_demotes_the_others_rather_than_hiding_them(dat
     assert answer.to_dict()["time"] == {"expression": "this week", "from": "2023-06-23", "to": "2023-07-01",
                                         "inside": False}
     assert "none of them answers" in answer.time.note()
+    # Every date searched without the relative words, which name no article's words.
+    off = dated_bot.with_config(replace(dated_bot.config, time_windows=False))
+    plain = off.ask("Who did the Riverton council elect as mayor?")
+    assert [q.to_dict() for q in answer.quotes] == [q.to_dict() for q in plain.quotes]
 
 
 def test_a_question_without_time_words_is_not_touched(dated_bot):
@@ -167,7 +171,7 @@ def test_a_resolved_date_is_shown_beside_the_words_the_quote_keeps_verbatim(date
         "&lt;b&gt;Sunday [12 June 2022]&lt;/b&gt;"
 
 
-def test_when_nothing_inside_answers_the_question_is_searched_as_asked(dated_bot):
+def test_when_nothing_inside_answers_an_absolute_date_is_searched_as_asked(dated_bot):
     # An encyclopedic "in 1995": no article of that year, so the answer is the one without windows.
     question = "Who did the Riverton council elect as mayor in 1995?"
     off = dated_bot.with_config(replace(dated_bot.config, time_windows=False)).ask(question)

@@ -106,13 +106,13 @@ def test_api_ask_reads_time_words_against_as_of(app_url):
 
     client = Client(app_url, verbose=False)
     # The shipped article is of 2026-02-01: "this week" asked on 2026-02-03 means it.
-    result = client.predict("Who claimed the attacks this week?", "2026-02-03", api_name="/ask")
+    result = client.predict("Who claimed the attacks this week?", "2026-02-03", api_name="/ask_as_of")
     assert result["answered"] is True and result["time"] == {
         "expression": "this week", "from": "2026-01-27", "to": "2026-02-04", "inside": True}
-    later = client.predict("Who claimed the attacks this week?", "2026-06-30", api_name="/ask")
+    later = client.predict("Who claimed the attacks this week?", "2026-06-30", api_name="/ask_as_of")
     assert later["time"]["inside"] is False and later["quotes"]  # nothing that week: any date, and it says so
     assert client.predict("Who claimed the attacks?", api_name="/ask")["time"] is None
-    bad = client.predict("Who claimed the attacks this week?", "next Tuesday", api_name="/ask")
+    bad = client.predict("Who claimed the attacks this week?", "next Tuesday", api_name="/ask_as_of")
     assert bad["answered"] is False and "YYYY-MM-DD" in bad["message"]
 
 

@@ -114,9 +114,13 @@ def build_app(bot: QABot | LiveBot):
     show_filters = len(all_outlets) > 1 or len(dates) > 1
     examples = example_questions(bot)
 
-    def ask_api(question: str, as_of: str | None = None) -> dict[str, Any]:
-        """Answer a question with verbatim quotes and citations (the `qa-bot ask --json` object).
-        ``as_of`` (YYYY-MM-DD, default today) is the date time words such as "this week" are read against."""
+    def ask_api(question: str) -> dict[str, Any]:
+        """Answer a question with verbatim quotes and citations (the `qa-bot ask --json` object)."""
+        return ask_as_of_api(question, "")
+
+    def ask_as_of_api(question: str, as_of: str) -> dict[str, Any]:
+        """The same, asked on ``as_of`` (YYYY-MM-DD; empty for today): the date time words such as
+        "this week" are read against. A separate endpoint: Gradio wants every input of a call."""
         question = as_text(question)
         try:
             return live.current().ask(question, as_of=_parse_date(as_text(as_of), "as-of")).to_dict()
@@ -228,6 +232,7 @@ def build_app(bot: QABot | LiveBot):
         clear_button.click(clear, None, [chat, box, answers_state, asked_state, sources, alone_button],
                            api_visibility="private")
         gr.api(ask_api, api_name="ask", concurrency_id=ANSWER_GROUP)
+        gr.api(ask_as_of_api, api_name="ask_as_of", concurrency_id=ANSWER_GROUP)
     return app
 
 

@@ -43,6 +43,9 @@ class TimeWindow:
     start: dt.date
     end: dt.date
     span: tuple[int, int] = (0, 0)  # where the expression stands in the question
+    # Relative to the date asked ("this week", "recently"): words no article holds for what they
+    # mean, so no search keeps them; an absolute one ("in 1995") is searched for when the window fails.
+    relative: bool = True
 
     def strip(self, question: str) -> str:
         """The question without its time words, which the window now carries: "Who won the final
@@ -154,6 +157,7 @@ _RULES = [
     (r"\bin\s+" + _YEAR + r"\b", _year),
 ]
 _COMPILED = [(re.compile(p, re.IGNORECASE), f) for p, f in _RULES]
+_ABSOLUTE = (_named_day, _named_month, _year)
 
 
 def time_window(question: str, as_of: dt.date | str | None = None) -> TimeWindow | None:
@@ -173,5 +177,6 @@ def time_window(question: str, as_of: dt.date | str | None = None) -> TimeWindow
             if span is None:
                 continue
             start, end = span
-            return TimeWindow(m.group(0).strip(), start, end + dt.timedelta(days=LATE_DAYS), m.span())
+            return TimeWindow(m.group(0).strip(), start, end + dt.timedelta(days=LATE_DAYS), m.span(),
+                              window not in _ABSOLUTE)
     return None
