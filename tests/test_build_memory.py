@@ -65,8 +65,10 @@ def test_a_builds_memory_grows_by_less_than_the_index_it_writes(tmp_path):
     grouped = peak_mb(large, tmp_path / "i1", 64) - peak_mb(small, tmp_path / "i2", 64)
     whole = peak_mb(large, tmp_path / "i3", 10**9) - peak_mb(small, tmp_path / "i4", 10**9)
     kept = index_mb(tmp_path / "i1") - index_mb(tmp_path / "i2")
-    # What a build still holds whole is the passage vector store and BM25 (and the fake encoder's
-    # caches): about 0.4 of the files here (21 MB for 56). Holding the whole index while writing it
-    # grew by twice the files; the forward pass's float32 states, held at once, by 2.7 times them.
-    assert whole > 2 * kept, f"the control (one group) grew by only {whole} MB for {kept:.0f} MB kept: the test cannot tell"
-    assert grouped < 0.75 * kept, f"peak memory grew by {grouped} MB from 20 to 200 articles for {kept:.0f} MB kept"
+    # What a build still holds whole is the passage vector store and BM25's term ids (and the fake
+    # encoder's caches). Holding the whole index while writing it grew by twice the files; the
+    # forward pass's float32 states, held at once, by about twice them now that the per-token
+    # tables are streamed too (2.7 times before). The control must grow by twice the bound below.
+    bound = 0.75 * kept
+    assert whole > 2 * bound, f"the control (one group) grew by only {whole} MB for {kept:.0f} MB kept: the test cannot tell"
+    assert grouped < bound, f"peak memory grew by {grouped} MB from 20 to 200 articles for {kept:.0f} MB kept"
