@@ -188,7 +188,9 @@ class QABot:
         if not cleaned:
             return []
         anchor = as_date(as_of)
-        windows = [time_window(text, anchor) if self.config.time_windows else None for text in cleaned]
+        # A corpus without published dates has no window to prefer: its questions are not touched.
+        reads_time = self.config.time_windows and bool((self._article_columns[1] != "").any())
+        windows = [time_window(text, anchor) if reads_time else None for text in cleaned]
         # The time words go to the window; the rest of the question is what is searched.
         searched = [text if window is None else window.strip(text) for text, window in zip(cleaned, windows)]
         q = self._read(searched, tokens=self._tokens)

@@ -179,3 +179,9 @@ def test_when_nothing_inside_answers_an_absolute_date_is_searched_as_asked(dated
     assert on.time is not None and not on.time.inside
     assert [q.to_dict() for q in on.quotes] == [q.to_dict() for q in off.quotes]
     assert on.to_dict() | {"time": None} == off.to_dict()
+
+
+def test_a_corpus_without_dates_reads_no_time_words(tmp_path):
+    bot = answering_bot(tmp_path, [Article(id="x", title="Riverton", text=STORIES["vote-march"][2])])
+    answer = bot.ask("Who did the Riverton council elect as mayor this week?", as_of="2023-03-09")
+    assert answer.answered and answer.time is None
