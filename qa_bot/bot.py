@@ -189,7 +189,7 @@ class QABot:
             return []
         anchor = as_date(as_of)
         # A corpus without published dates has no window to prefer: its questions are not touched.
-        reads_time = self.config.time_windows and bool((self._article_columns[1] != "").any())
+        reads_time = self.config.time_windows and self._dated
         windows = [time_window(text, anchor) if reads_time else None for text in cleaned]
         # The time words go to the window; the rest of the question is what is searched.
         searched = [text if window is None else window.strip(text) for text, window in zip(cleaned, windows)]
@@ -277,6 +277,11 @@ class QABot:
             if where.published_to:
                 keep &= days <= where.published_to
         return keep[self.data.passages["article"]]
+
+    @cached_property
+    def _dated(self) -> bool:
+        """True if some article of the index has a published date."""
+        return bool((self._article_columns[1] != "").any())
 
     @cached_property
     def _article_columns(self) -> tuple[np.ndarray, np.ndarray]:

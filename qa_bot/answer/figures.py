@@ -57,7 +57,7 @@ def _reading(question: str) -> _Reading | None:
 
 def _value(m: re.Match) -> float:
     raw = m.group(1).lower().replace(",", "")
-    value = float(_WORDS.get(raw, raw) if raw in _WORDS else raw)
+    value = float(_WORDS.get(raw, raw))
     return value * _SCALE.get((m.group(2) or "").lower(), 1)
 
 
