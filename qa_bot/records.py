@@ -162,6 +162,7 @@ class Quote:
     dates: tuple[QuoteDate, ...] = ()  # its relative dates, resolved (answer.dates)
     lead: Lead | None = None  # the sentence naming what it refers to, if it needs one (answer.naming)
     attribution: Attribution | None = None  # who its words are attributed to (answer.attribution)
+    also_in: tuple[Citation, ...] = ()  # the other copies of its story holding its words (answer.copies)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -177,6 +178,7 @@ class Quote:
             "dates": [d.to_dict() for d in self.dates],
             "lead": None if self.lead is None else self.lead.to_dict(),
             "attribution": None if self.attribution is None else self.attribution.to_dict(),
+            "also_in": [c.to_dict() for c in self.also_in],
         }
 
 

@@ -74,6 +74,7 @@ class AnswerConfig:
     time_windows: bool = True  # prefer the articles the question's time words name (timewords.py)
     naming_leads: bool = True  # put the sentence naming what a quote calls "the company" before it (naming.py)
     conflicts: bool = True  # show the different figures sources give for a "how many" question (figures.py)
+    copies: bool = True  # cite a quote from its story's newest copy, naming the others (copies.py)
     # The confidence at which the answer from inside that window is taken (else all dates are
     # searched); None: the fitted threshold, also when min_confidence is set otherwise.
     window_confidence: float | None = None

@@ -8,7 +8,8 @@ thing the question counts ("How many security personnel were killed?" counts "se
 personnel"), in a sentence that also holds the question's verb where it has one ("killed"). The
 candidates read are the answer's best sentences (within ``MARGIN`` of the best score). Two or more
 different figures make a conflict; when they come from articles of different dates and only grow
-with the date they are updates of one count ("kind": "updates"), else a dispute. The claimant is
+with the date they are updates of one count ("kind": "updates"), else a dispute. Copies of one
+story (``indexing.copies``) are one source: a figure they repeat counts once. The claimant is
 the sentence's attribution (``answer.attribution``); "the group's claim that…" names "the group",
 read as the organisation the article last named by its acronym.
 """
@@ -113,21 +114,21 @@ def find_conflict(data: IndexData, question: str, sentences: np.ndarray, scores:
         return None
     best = float(scores[order[0]])
     claims: list[FigureClaim] = []
-    seen: set[tuple[float, str]] = set()
+    seen: set[tuple[float, int]] = set()
     for row in order[:READ].tolist():
         if float(scores[row]) < best - MARGIN:
             break
         s = int(sentences[row])
         text = data.sentence_text(s)
+        pos = int(data.sentences["article"][s])
+        story = pos if data.copies is None else int(data.copies[pos])
         for value, written in figures_in(text, reading):
-            article = data.article_of_sentence(s)
-            key = (value, article.id)
-            if key in seen:
+            if (value, story) in seen:
                 continue
-            seen.add(key)
+            seen.add((value, story))
             start = int(data.sentences["start"][s])
             claims.append(FigureClaim(value, written, text, start, start + len(text), _claimant(data, s, text),
-                                      article.citation()))
+                                      data.articles[pos].citation()))
     values = {c.value for c in claims}
     if len(values) < 2:
         return None

@@ -21,6 +21,7 @@ from ..store.data import IndexData
 from .attribution import attribution_at
 from .candidates import Candidates, confidence
 from .config import AnswerConfig
+from .copies import place, wants_earliest
 from .dates import resolve_dates
 from .figures import find_conflict
 from .naming import naming_lead
@@ -39,15 +40,18 @@ def make_answer(data: IndexData, cand: Candidates, cfg: AnswerConfig, where: Art
     or a decline below the confidence threshold that says what was found."""
     read_as = list(cand.read_as)
     searched = None if where is None or where.is_empty else where
+    # The articles the quotes may come from: the filter's, within the time window they were found in.
+    quotable = (where or ArticleFilter()).narrowed(cand.time.start, cand.time.end) \
+        if cand.time is not None and cand.time.inside else where
     found = len(cand.sentences) > 0
     if found and cand.confidence >= cfg.min_confidence:
         conflict = find_conflict(data, cand.question, cand.sentences, cand.scores, cand.ranked()) \
             if cfg.conflicts else None
-        return Answer(cand.question, True, None, select_quotes(data, cand, cfg), read_as, searched=searched,
-                      time=cand.time, conflict=conflict)
+        return Answer(cand.question, True, None, select_quotes(data, cand, cfg, quotable), read_as,
+                      searched=searched, time=cand.time, conflict=conflict)
     closest = None
     if found and cand.confidence >= NOTHING_BELOW:
-        closest = select_quotes(data, cand, replace(cfg, max_quotes=1))[0]
+        closest = select_quotes(data, cand, replace(cfg, max_quotes=1), quotable)[0]
     return Answer(cand.question, False, decline_message(closest, searched), [], read_as, closest, searched,
                   cand.time)
 
@@ -65,8 +69,12 @@ def decline_message(closest: Quote | None, searched: ArticleFilter | None) -> st
     return text + (" Try rephrasing it, or ask about something the articles cover." if closest is None else "")
 
 
-def select_quotes(data: IndexData, cand: Candidates, cfg: AnswerConfig) -> list[Quote]:
-    """The quotes of an answered question, best first (at most ``cfg.max_quotes``)."""
+def select_quotes(
+    data: IndexData, cand: Candidates, cfg: AnswerConfig, where: ArticleFilter | None = None
+) -> list[Quote]:
+    """The quotes of an answered question, best first (at most ``cfg.max_quotes``), each cited from
+    the copy of its story that ``answer.copies`` prefers among those ``where`` allows."""
+    earliest = wants_earliest(cand.question)
     order = cand.ranked()
     top = float(cand.scores.max())
     score_of = dict(zip(cand.sentences.tolist(), cand.scores.tolist()))
@@ -100,11 +108,24 @@ def select_quotes(data: IndexData, cand: Candidates, cfg: AnswerConfig) -> list[
         # later quote, gets the confidence of its own score.
         first = not quotes and score >= top
         score_conf = cand.confidence if first else confidence(cand.abstain, cfg.abstain_weights, score)
-        quote = _quote(data, lo, hi, score_conf, int(cand.passages[i]))
+        passage, also_in = int(cand.passages[i]), ()
+        if cfg.copies:
+            placed = place(data, lo, hi, where, earliest)
+            if placed.lo != lo:  # cited from another copy: its passage holds the quote's first sentence
+                passage = _passage_of(data, placed.lo)
+            lo, hi, also_in = placed.lo, placed.hi, placed.also_in
+        quote = replace(_quote(data, lo, hi, score_conf, passage), also_in=also_in)
         if cfg.naming_leads:
             quote = replace(quote, lead=naming_lead(data, lo, hi, cand.question))
         quotes.append(quote)
     return quotes
+
+
+def _passage_of(data: IndexData, s: int) -> int:
+    """The first passage of sentence ``s``'s article that holds it."""
+    run = data.article_passages(int(data.sentences["article"][s]))
+    last = data.passages["last"][run.start : run.stop]
+    return run.start + int(np.searchsorted(last, s, side="right"))
 
 
 def _near_duplicate(data: IndexData, s: int, chosen: list[int], threshold: float) -> bool:

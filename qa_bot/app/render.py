@@ -17,7 +17,7 @@ from collections.abc import Sequence
 
 from ..answer.dates import annotate
 from ..records import Answer, Article, Citation, Quote
-from .wording import CONFIDENCE_MEANING, by_article, confidence_words, position_words
+from .wording import ALSO_IN_SHOWN, CONFIDENCE_MEANING, also_in_words, by_article, confidence_words, position_words
 
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|~>])")
 
@@ -89,10 +89,23 @@ def answer_markdown(answer: Answer) -> str:
 
 
 def _said(quote: Quote) -> str:
-    """' · according to the Pakistani military' (escaped), or nothing."""
-    if quote.attribution is None:
+    """' · according to the Pakistani military' and ' · Also in: Dawn (2026-02-03)' (escaped), or nothing."""
+    said = ""
+    if quote.attribution is not None:
+        said += f' · <span class="qa-attribution">{escape(quote.attribution.words())}</span>'
+    if quote.also_in:
+        said += f' · <span class="qa-also-in">{escape(also_in_words(quote))}</span>'
+    return said
+
+
+def _also_in_links(quote: Quote) -> str:
+    """The other copies holding a quote's words, each linked to its page where it has one (HTML)."""
+    if not quote.also_in:
         return ""
-    return f' · <span class="qa-attribution">{escape(quote.attribution.words())}</span>'
+    links = [_link(f"{c.source or c.title}" + (f" ({c.published})" if c.published else ""), c.url)
+             for c in quote.also_in[:ALSO_IN_SHOWN]]
+    more = len(quote.also_in) - len(links)
+    return f'<div class="qa-also-in">Also in: {", ".join(links)}{f" and {more} more" if more else ""}</div>'
 
 
 def _quote_text(quote: Quote) -> str:
@@ -138,7 +151,7 @@ def _cards(answer: Answer) -> str:
             marker = f"[{n}] " if n else ""
             body.append(
                 f'<div class="qa-where">{marker}{html.escape(position_words(quote))} · {confidence_cue(quote.score)}'
-                f'</div><p class="qa-context">{_highlighted(quote)}</p>'
+                f'</div><p class="qa-context">{_highlighted(quote)}</p>{_also_in_links(quote)}'
             )
         cards.append(f'<div class="qa-card">{label}<div class="qa-card-head">{source_line(citation)}</div>'
                      f'{"".join(body)}</div>')

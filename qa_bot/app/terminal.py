@@ -8,7 +8,7 @@ import textwrap
 from typing import TYPE_CHECKING
 
 from ..answer.dates import annotate
-from .wording import by_article, confidence_words, position_words
+from .wording import also_in_words, by_article, confidence_words, position_words
 
 if TYPE_CHECKING:
     from ..records import Answer, Citation, Quote, SearchHit
@@ -71,7 +71,11 @@ def _quote_lines(marker: str, quote: Quote) -> list[str]:
     if quote.attribution is not None:
         text += f" — {quote.attribution.words()}"
     wrapped = textwrap.fill(text, width=96, initial_indent=f"{marker} ", subsequent_indent=pad)
-    return [wrapped, f"{pad}{position_words(quote)}; {confidence_words(quote.score)} ({quote.score:.0%})"]
+    lines = [wrapped, f"{pad}{position_words(quote)}; {confidence_words(quote.score)} ({quote.score:.0%})"]
+    if quote.also_in:
+        also = also_in_words(quote)
+        lines.append(textwrap.fill(also[:1].lower() + also[1:], width=96, initial_indent=pad, subsequent_indent=pad))
+    return lines
 
 
 def _source_lines(citation: Citation) -> list[str]:

@@ -31,6 +31,21 @@ def position_words(quote: Quote) -> str:
     return ", ".join(parts) or f"characters {quote.start}–{quote.end}"
 
 
+ALSO_IN_SHOWN = 4  # copies named beside a quote; the JSON lists them all
+
+
+def also_in_words(quote: Quote) -> str:
+    """'Also in: Dawn (2026-02-03), The Indian Express (2026-02-01)': the other copies of the
+    quote's story that hold its words, the newest ``ALSO_IN_SHOWN`` named (plain text; empty when
+    there are none)."""
+    if not quote.also_in:
+        return ""
+    named = [c.source + (f" ({c.published})" if c.published else "") if c.source else c.title
+             for c in quote.also_in[:ALSO_IN_SHOWN]]
+    more = len(quote.also_in) - len(named)
+    return "Also in: " + ", ".join(named) + (f" and {more} more" if more else "")
+
+
 def by_article(quotes: list[Quote]) -> list[tuple[Citation, list[tuple[int, Quote]]]]:
     """The quotes grouped by article, in the order of each article's best quote, and numbered
     in the order they are shown (1, 2, ...), so that each headline is cited once."""

@@ -29,7 +29,7 @@ from ..store.generations import build_lock, current_generation, new_generation_n
 from ..store.lexical import LexicalBuilder
 from ..store.manifest import new_manifest, read_manifest
 from ..store.vectors import make_vector_store
-from . import embed
+from . import copies, embed
 from .chunking import ChunkParams
 from .embed import LATE, SEPARATE, Job, Progress, TokenPlan, token_plan
 from .rows import (
@@ -178,8 +178,9 @@ def build_index(
         report.added, report.changed, report.unchanged = plan.added, plan.changed, plan.unchanged
         report.removed = plan.removed
         report.articles = len(loaded.articles)
-        if prev is not None and prev.articles == loaded.articles:
-            # Nothing changed, not even metadata: the live index is up to date.
+        if prev is not None and prev.articles == loaded.articles and prev.manifest.get("copies") == copies.RECIPE:
+            # Nothing changed, not even metadata: the live index is up to date (an index from
+            # before copies were kept is written again, its rows and vectors reused).
             name = prev.path.name
             report.passages, report.sentences = len(prev.passages), len(prev.sentences)
         else:
@@ -210,8 +211,11 @@ def _write(
     writer = GenerationWriter(index_dir, name, dim, token_dimension=tokens.dimension if tokens else None,
                               projection=tokens.projection if tokens else None)
     lexical = LexicalBuilder()
+    held_signatures = prev.signatures if prev is not None and prev.manifest.get("copies") == copies.RECIPE else None
+    signatures: list[np.ndarray] = []
     with writer:
         for group in _groups(plan.rows, mode, units):
+            signatures.append(_signatures(group, articles, plan.rows, held_signatures))
             jobs = [_job(i, articles[i], plan.rows[i], units[i]) for i in group if i in units]
             before = done
 
@@ -235,14 +239,27 @@ def _write(
         manifest = new_manifest(encoder.name, dim, dataclasses.asdict(params), entries,
                                 dt.datetime.now(dt.UTC).isoformat(timespec="seconds"), vector_store=store.kind)
         manifest.update(
-            sentence_vectors=mode, token_states=want, embed_recipe=_recipe(),
+            sentence_vectors=mode, token_states=want, embed_recipe=_recipe(), copies=copies.RECIPE,
             token_vectors=dict(tokens.spec, tokens=writer.tokens) if tokens is not None else None,
             counts={"articles": len(articles), "passages": writer.passages, "sentences": writer.sentences},
         )
         acronyms = Acronyms.learn(text for a in articles for text in (a.title, a.text))
         report.passages, report.sentences = writer.passages, writer.sentences
-        writer.finish(articles, manifest, store, lexical.finish(), acronyms)
+        signed = np.concatenate(signatures)
+        writer.finish(articles, manifest, store, lexical.finish(), acronyms, (signed, copies.groups(signed)))
     return done
+
+
+def _signatures(group: list[int], articles: list[Article], rows: list, held: np.ndarray | None) -> np.ndarray:
+    """The MinHash signatures of a group of articles: a reused article's from the previous index
+    (``held``, when it was signed the same way), the others' computed."""
+    out = np.zeros((len(group), copies.NUM_PERM), np.uint32)
+    fresh = [k for k, i in enumerate(group) if held is None or not isinstance(rows[i], int)]
+    for k in sorted(set(range(len(group))) - set(fresh)):
+        out[k] = held[rows[group[k]]]
+    if fresh:
+        out[fresh] = copies.signatures([articles[group[k]].text for k in fresh])
+    return out
 
 
 def _recipe() -> int:

@@ -60,7 +60,12 @@ class IndexData:
     path: Path | None = None
     tokens: TokenStore | None = None  # sentence token states for MaxSim, if the encoder gave them
     acronyms: Acronyms = field(default_factory=Acronyms)
+    # Per article: its body's MinHash signature and its group of copies (indexing.copies), the
+    # position of the group's first article; None in an index written before copies were kept.
+    signatures: np.ndarray | None = None
+    copies: np.ndarray | None = None
     _article_pos: dict[str, int] = field(default_factory=dict, repr=False)
+    _members: dict[int, list[int]] | None = field(default=None, repr=False)
 
     @property
     def model(self) -> str:
@@ -74,6 +79,19 @@ class IndexData:
         if not self._article_pos:
             self._article_pos = {a.id: i for i, a in enumerate(self.articles)}
         return self._article_pos.get(article_id)
+
+    def copies_of(self, pos: int) -> list[int]:
+        """The positions of the other articles in the group of copies of the article at ``pos``."""
+        if self.copies is None:
+            return []
+        if self._members is None:
+            sizes = np.bincount(self.copies, minlength=len(self.copies))
+            members: dict[int, list[int]] = {}
+            for i, group in enumerate(self.copies.tolist()):
+                if sizes[group] > 1:
+                    members.setdefault(group, []).append(i)
+            self._members = members
+        return [i for i in self._members.get(int(self.copies[pos]), ()) if i != pos]
 
     def article_of_sentence(self, i: int) -> Article:
         return self.articles[int(self.sentences["article"][i])]

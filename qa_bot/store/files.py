@@ -9,6 +9,8 @@ Layout of ``index/``::
                           per-article content hashes, build time, size and sha256 of each file
         articles.json     article metadata and body text (quotes are sliced from it)
         acronyms.json     the acronyms the articles define ({"BLA": "Baloch Liberation Army"})
+        copy_signatures.npy  uint32 rows, each article body's MinHash signature (indexing/copies.py)
+        copies.npy        int64 per article, its group of copies (the position of the group's first article)
         sentences.npy     int64 rows (article, start, end, paragraph)
         paragraphs.npy    int64 rows (article, start, end)
         passages.npy      int64 rows (article, first sentence, last sentence + 1, heading start, heading end)
@@ -199,11 +201,13 @@ class GenerationWriter:
                 _joined(self._rows["passages"], PASSAGE))
 
     def finish(self, articles: list[Article], manifest: dict[str, Any], store: VectorStore,
-               lexical: LexicalIndex, acronyms: Acronyms) -> Path:
-        """Write what is left (rows, token tables, the vector store, BM25, articles, acronyms and
-        the manifest with every file's checksum) and make the generation live."""
-        if len(articles) != self.articles:
-            raise ValueError(f"{len(articles)} articles for the rows of {self.articles}")
+               lexical: LexicalIndex, acronyms: Acronyms, copies: tuple[np.ndarray, np.ndarray]) -> Path:
+        """Write what is left (rows, token tables, the vector store, BM25, articles, acronyms, the
+        copies as ``(signatures, groups)`` and the manifest with every file's checksum) and make the
+        generation live."""
+        if len(articles) != self.articles or any(len(a) != self.articles for a in copies):
+            raise ValueError(f"{len(articles)} articles and copies of {[len(a) for a in copies]} "
+                             f"for the rows of {self.articles}")
         staging = self.staging
         self._close_streams()
         for fname, records in zip(("sentences.npy", "paragraphs.npy", "passages.npy"), self.rows()):
@@ -226,6 +230,8 @@ class GenerationWriter:
             json.dump([{k: getattr(a, k) for k in _ARTICLE_FIELDS} for a in articles], out, ensure_ascii=False)
         (staging / "acronyms.json").write_text(json.dumps(acronyms.forms, ensure_ascii=False, indent=0),
                                                encoding="utf-8")
+        np.save(staging / "copy_signatures.npy", np.asarray(copies[0], np.uint32), allow_pickle=False)
+        np.save(staging / "copies.npy", np.asarray(copies[1], np.int64), allow_pickle=False)
         manifest = dict(manifest, files=record_files(staging))
         (staging / MANIFEST).write_text(json.dumps(manifest, indent=1, ensure_ascii=False), encoding="utf-8")
         return publish(self.index_dir, staging, self.name)
@@ -286,8 +292,10 @@ def load_index(index_dir: Path) -> IndexData:
     except Exception as exc:  # bm25s raises several kinds on a damaged directory
         raise IndexCorruptError(f"{gen_dir / 'bm25'} is unreadable ({exc}); {REBUILD}") from None
     tokens = _load_tokens(gen_dir, manifest, len(sentences)) if manifest.get("token_vectors") else None
+    signatures, copies = _load_copies(gen_dir, manifest, len(articles))
     return IndexData(manifest, articles, sentences, paragraphs, passages, vectors, store, lexical, gen_dir,
-                     tokens=tokens, acronyms=_load_acronyms(gen_dir, manifest, articles))
+                     tokens=tokens, acronyms=_load_acronyms(gen_dir, manifest, articles),
+                     signatures=signatures, copies=copies)
 
 
 def _load_array(path: Path, dtype: type | tuple[type, ...], columns: int | None) -> np.ndarray:
@@ -345,6 +353,19 @@ def _load_acronyms(gen_dir: Path, manifest: dict[str, Any], articles: list[Artic
                                               for k, v in forms.items()):
         raise IndexCorruptError(f"{path} is not a map of acronyms to long forms; {REBUILD}")
     return Acronyms(forms)
+
+
+def _load_copies(gen_dir: Path, manifest: dict[str, Any], n_articles: int):
+    """(signatures, groups) of the articles' copies, or (None, None) in an index from before them."""
+    if "copies.npy" not in manifest["files"]:
+        return None, None
+    signatures = _load_array(gen_dir / "copy_signatures.npy", np.uint32, None)
+    groups = _load_array(gen_dir / "copies.npy", np.int64, None)
+    positions = np.arange(n_articles)
+    if (signatures.ndim != 2 or len(signatures) != n_articles or groups.shape != (n_articles,)
+            or bool(np.any(groups < 0)) or bool(np.any(groups > positions)) or bool(np.any(groups[groups] != groups))):
+        raise IndexCorruptError(f"{gen_dir}: copy_signatures.npy and copies.npy disagree with the articles; {REBUILD}")
+    return signatures, groups
 
 
 def _load_tokens(gen_dir: Path, manifest: dict[str, Any], n_sentences: int) -> TokenStore:
