@@ -207,7 +207,9 @@ class FaissVectorStore:
         ivf = self._ivf()
         keep = None if allowed is None else np.asarray(allowed, dtype=np.int64).reshape(-1)
         if ivf is not None and keep is not None and len(keep) <= EXACT_LIMIT:
-            return self._exact_subset(queries, k, np.intersect1d(keep, self._held_ids()))
+            held = self._held_ids()  # sorted: the allowed ids it holds are found by bisection
+            at = np.minimum(np.searchsorted(held, keep), max(len(held) - 1, 0))
+            return self._exact_subset(queries, k, np.unique(keep[held[at] == keep]) if len(held) else keep[:0])
         selector = None if keep is None else faiss.IDSelectorBatch(keep)
         if ivf is not None:  # the share of lists scanned follows this code, not the saved file
             params = faiss.SearchParametersIVF(sel=selector, nprobe=n_probe(ivf.nlist))
