@@ -163,6 +163,7 @@ class Quote:
     lead: Lead | None = None  # the sentence naming what it refers to, if it needs one (answer.naming)
     attribution: Attribution | None = None  # who its words are attributed to (answer.attribution)
     also_in: tuple[Citation, ...] = ()  # the other copies of its story holding its words (answer.copies)
+    earlier_report: bool = False  # older than the answer's newest report, to a question about now (answer.recency)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -179,6 +180,7 @@ class Quote:
             "lead": None if self.lead is None else self.lead.to_dict(),
             "attribution": None if self.attribution is None else self.attribution.to_dict(),
             "also_in": [c.to_dict() for c in self.also_in],
+            "earlier_report": self.earlier_report,
         }
 
 

@@ -48,7 +48,7 @@ def answering_bot(tmp: Path, articles: list[Article]) -> QABot:
 
 CONTRACT_KEYS = {"question", "answered", "message", "quotes", "read_as", "closest", "filter", "time", "conflict"}
 QUOTE_KEYS = {"text", "score", "start", "end", "paragraph", "paragraphs", "section", "context", "article", "dates", "lead",
-              "attribution", "also_in"}
+              "attribution", "also_in", "earlier_report"}
 ARTICLE_KEYS = {"id", "title", "source", "url", "published"}
 
 

@@ -75,6 +75,7 @@ class AnswerConfig:
     naming_leads: bool = True  # put the sentence naming what a quote calls "the company" before it (naming.py)
     conflicts: bool = True  # show the different figures sources give for a "how many" question (figures.py)
     copies: bool = True  # cite a quote from its story's newest copy, naming the others (copies.py)
+    newest_first: bool = True  # a question about now: the newest report first, older ones marked (recency.py)
     # The confidence at which the answer from inside that window is taken (else all dates are
     # searched); None: the fitted threshold, also when min_confidence is set otherwise.
     window_confidence: float | None = None

@@ -25,6 +25,7 @@ from .copies import place, wants_earliest
 from .dates import resolve_dates
 from .figures import find_conflict
 from .naming import naming_lead
+from .recency import newest_first, wants_latest
 from .spans import quote_span
 
 CONTEXT_CHARS = 900
@@ -47,8 +48,11 @@ def make_answer(data: IndexData, cand: Candidates, cfg: AnswerConfig, where: Art
     if found and cand.confidence >= cfg.min_confidence:
         conflict = find_conflict(data, cand.question, cand.sentences, cand.scores, cand.ranked()) \
             if cfg.conflicts else None
-        return Answer(cand.question, True, None, select_quotes(data, cand, cfg, quotable), read_as,
-                      searched=searched, time=cand.time, conflict=conflict)
+        quotes = select_quotes(data, cand, cfg, quotable)
+        if cfg.newest_first and wants_latest(cand.question):
+            quotes = newest_first(quotes)
+        return Answer(cand.question, True, None, quotes, read_as, searched=searched, time=cand.time,
+                      conflict=conflict)
     closest = None
     if found and cand.confidence >= NOTHING_BELOW:
         closest = select_quotes(data, cand, replace(cfg, max_quotes=1), quotable)[0]

@@ -17,7 +17,15 @@ from collections.abc import Sequence
 
 from ..answer.dates import annotate
 from ..records import Answer, Article, Citation, Quote
-from .wording import ALSO_IN_SHOWN, CONFIDENCE_MEANING, also_in_words, by_article, confidence_words, position_words
+from .wording import (
+    ALSO_IN_SHOWN,
+    CONFIDENCE_MEANING,
+    also_in_words,
+    by_article,
+    confidence_words,
+    earlier_words,
+    position_words,
+)
 
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|~>])")
 
@@ -82,7 +90,7 @@ def answer_markdown(answer: Answer) -> str:
     for citation, numbered in by_article(answer.quotes):
         for n, quote in numbered:
             parts.append(f"> {_quote_text(quote)} <sup>[{n}]</sup>\n\n"
-                         f'<span class="qa-quote-meta">[{n}] {_where(quote)}{_said(quote)} · '
+                         f'<span class="qa-quote-meta">[{n}] {_earlier(quote)}{_where(quote)}{_said(quote)} · '
                          f'{confidence_cue(quote.score)}</span>')
         parts.append(f'<span class="qa-source">{source_line(citation)}</span>')
     return note + "\n\n".join(parts) + _inline_sources(answer)
@@ -96,6 +104,12 @@ def _said(quote: Quote) -> str:
     if quote.also_in:
         said += f' · <span class="qa-also-in">{escape(also_in_words(quote))}</span>'
     return said
+
+
+def _earlier(quote: Quote) -> str:
+    """'Earlier report, 2026-01-28 · ' before an older quote to a question about now, or nothing."""
+    words = earlier_words(quote)
+    return f'<span class="qa-earlier">{escape(words)}</span> · ' if words else ""
 
 
 def _also_in_links(quote: Quote) -> str:

@@ -8,7 +8,7 @@ import textwrap
 from typing import TYPE_CHECKING
 
 from ..answer.dates import annotate
-from .wording import also_in_words, by_article, confidence_words, position_words
+from .wording import also_in_words, by_article, confidence_words, earlier_words, position_words
 
 if TYPE_CHECKING:
     from ..records import Answer, Citation, Quote, SearchHit
@@ -71,7 +71,9 @@ def _quote_lines(marker: str, quote: Quote) -> list[str]:
     if quote.attribution is not None:
         text += f" — {quote.attribution.words()}"
     wrapped = textwrap.fill(text, width=96, initial_indent=f"{marker} ", subsequent_indent=pad)
-    lines = [wrapped, f"{pad}{position_words(quote)}; {confidence_words(quote.score)} ({quote.score:.0%})"]
+    earlier = earlier_words(quote)
+    where = (f"{earlier[:1].lower()}{earlier[1:]}; " if earlier else "") + position_words(quote)
+    lines = [wrapped, f"{pad}{where}; {confidence_words(quote.score)} ({quote.score:.0%})"]
     if quote.also_in:
         also = also_in_words(quote)
         lines.append(textwrap.fill(also[:1].lower() + also[1:], width=96, initial_indent=pad, subsequent_indent=pad))

@@ -31,6 +31,12 @@ def position_words(quote: Quote) -> str:
     return ", ".join(parts) or f"characters {quote.start}–{quote.end}"
 
 
+def earlier_words(quote: Quote) -> str:
+    """'Earlier report, 2026-01-28' for a quote older than its answer's newest report (a question
+    about now), else empty."""
+    return f"Earlier report, {quote.article.published[:10]}" if quote.earlier_report else ""
+
+
 ALSO_IN_SHOWN = 4  # copies named beside a quote; the JSON lists them all
 
 
