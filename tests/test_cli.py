@@ -117,7 +117,8 @@ def test_ask_with_build_builds_the_index_then_answers_json(tmp_path):
     assert set(payload) == {"question", "answered", "message", "quotes", "read_as", "closest", "filter", "time", "conflict"}
     assert payload["answered"] is True and payload["message"] is None and payload["read_as"] == []
     quote = payload["quotes"][0]
-    assert set(quote) == {"text", "score", "start", "end", "paragraph", "paragraphs", "section", "context", "article", "dates", "lead", "attribution"}
+    assert set(quote) == {"text", "score", "start", "end", "paragraph", "paragraphs", "section", "context", "article", "dates", "lead", "attribution", "also_in",
+                          "earlier_report"}
     assert set(quote["article"]) == {"id", "title", "source", "url", "published"}
     assert "seeks independence for Balochistan" in quote["text"]
     assert quote["article"]["source"] == "The Indian Express"

@@ -24,6 +24,7 @@ from qa_bot.records import Article
 pytestmark = pytest.mark.e2e
 ROOT = Path(__file__).resolve().parents[1]
 CHROMIUM = "/usr/bin/chromium"
+CRANE = Path(__file__).parent / "data" / "wikinews" / "wikinews-mecca-crane-collapse.md"  # CC BY 2.5
 HOSTILE = Article(
     id="test-wire-hostile",
     title="Test Wire: <b>Bold</b> headline <script>alert('title')</script>",
@@ -48,6 +49,7 @@ def app_url(tmp_path_factory):
     work = tmp_path_factory.mktemp("web")
     corpus = work / "corpus"
     shutil.copytree(ROOT / "corpus", corpus)
+    shutil.copy(CRANE, corpus)  # a real Wikinews report: a "yesterday" to resolve, an attributed toll
     save_articles(corpus, [HOSTILE])
     port = _free_port()
     log = open(work / "server.log", "w")  # noqa: SIM115 (the server writes to it until the fixture ends)
@@ -90,7 +92,8 @@ def test_api_ask_returns_the_json_contract(app_url):
     assert set(result) == {"question", "answered", "message", "quotes", "read_as", "closest", "filter", "time", "conflict"}
     assert result["answered"] is True and result["read_as"] == []
     quote = result["quotes"][0]
-    assert set(quote) == {"text", "score", "start", "end", "paragraph", "paragraphs", "section", "context", "article", "dates", "lead", "attribution"}
+    assert set(quote) == {"text", "score", "start", "end", "paragraph", "paragraphs", "section", "context", "article", "dates", "lead", "attribution", "also_in",
+                          "earlier_report"}
     assert "seeks independence for Balochistan" in quote["text"]
     assert quote["article"]["source"] == "The Indian Express"
 
@@ -282,7 +285,8 @@ def test_corpus_list_and_outlet_filter(page):
     page.get_by_label("The Indian Express").uncheck()
     reply = ask(page, "What does the BLA want?")
     assert "seeks independence" not in reply, "with its only outlet filtered out, the BLA article is not quoted"
-    assert "articles from Test Wire" in reply and "A filter is on: clear it to search every article." in reply
+    assert "articles from Test Wire or Wikinews" in reply
+    assert "A filter is on: clear it to search every article." in reply
     page.get_by_label("The Indian Express").check()
     page.get_by_label("Published to").fill("2025-12-31")
     reply = ask(page, "What does the BLA want?")
@@ -304,6 +308,13 @@ def test_news_answers_show_who_said_it_a_dispute_and_the_dates_searched(page):
     page.fill("#qa-input textarea", "Who claimed the attacks this week?")
     page.click("#qa-send")
     page.wait_for_selector("text=write it as YYYY-MM-DD", timeout=30_000)  # refused, nothing asked
+
+
+def test_a_relative_date_in_a_quote_is_shown_with_its_day_and_the_quote_with_its_source(page):
+    reply = ask(page, "What caused the crane to fall into Mecca's Grand Mosque?")
+    assert "A storm yesterday [11 September 2015] caused a crane to fall" in reply
+    assert "according to Saudi Arabia's Civil Defense Authority" in reply
+    assert page.locator("#qa-chat .qa-date", has_text="11 September 2015").count() >= 1
 
 
 def test_clicking_an_earlier_answer_shows_its_sources(page):
