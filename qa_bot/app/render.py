@@ -202,7 +202,9 @@ CSS = """
 .qa-closest { color: #8a4b00; font-size: 0.85em; }
 .qa-date { color: #555; font-size: 0.9em; font-style: normal; }
 .qa-lead { color: #444; }
-.qa-conflict { color: #8a4b00; font-weight: 600; display: block; }
+.qa-conflict { color: #8a4b00; font-weight: 600; font-size: 0.95rem; line-height: 1.4; display: block; }
+.qa-also-in { font-size: 0.85em; color: #666; }
+.qa-earlier { color: #8a4b00; }
 .qa-read-as, .qa-time, .qa-followup { color: #555; font-style: italic; display: block; }
 .qa-card { border: 1px solid #ddd; border-radius: 8px; padding: 10px 12px; margin-bottom: 10px; }
 .qa-card-head { font-weight: 600; font-size: 0.95em; margin-bottom: 4px; }
