@@ -36,33 +36,36 @@ def main() -> None:
     bot = QABot.load(news_index(data.articles, args.work, args.index))
     bot = bot.with_config(replace(bot.config, min_confidence=0.0))
     named = [q for q in data.questions if wants_name(q.q)]
-    alone = with_lead = led = completed = held = neither = 0
-    examples = []
-    for q in named:
-        quote = bot.ask(q.q, as_of=q.as_of).quotes[0]
-        right = contains_gold(quote.text, q.gold, whole_words=True)
-        lead = quote.lead.text if quote.lead is not None else ""
-        alone += right
-        with_lead += right or contains_gold(lead, q.gold, whole_words=True)
-        if quote.lead is not None:
-            led += 1
-            if right:
-                held += 1
-            elif contains_gold(lead, q.gold, whole_words=True):
-                completed += 1
-            else:
-                neither += 1
-            if len(examples) < 12:
-                examples.append(f"- {q.q} (gold {q.gold[0]!r}; lead {quote.lead.kind}): {lead[:100]!r} / {quote.text[:100]!r}")
     n = len(named)
     print(f"{args.quarter}: {len(data.questions)} questions, {n} want a name; every question answered\n")
-    print("| first quote | holds the gold name |")
-    print("|---|---|")
-    print(f"| alone | {alone} / {n} ({alone / n:.3f}) |")
-    print(f"| with its lead | {with_lead} / {n} ({with_lead / n:.3f}) |")
-    print(f"\n{led} first quotes got a lead: it completed {completed}, the quote already held the name in {held}, "
-          f"neither held it in {neither}.\n")
-    print("\n".join(examples))
+    print("| asked | first quote holds the gold name | with its lead |")
+    print("|---|---|---|")
+    for dated in (True, False):
+        alone = with_lead = led = completed = held = neither = 0
+        examples = []
+        for q in named:
+            quote = bot.ask(q.q, as_of=q.as_of if dated else None).quotes[0]
+            right = contains_gold(quote.text, q.gold, whole_words=True)
+            lead = quote.lead.text if quote.lead is not None else ""
+            alone += right
+            with_lead += right or contains_gold(lead, q.gold, whole_words=True)
+            if quote.lead is not None:
+                led += 1
+                if right:
+                    held += 1
+                elif contains_gold(lead, q.gold, whole_words=True):
+                    completed += 1
+                else:
+                    neither += 1
+                if len(examples) < 12:
+                    examples.append(f"- {q.q} (gold {q.gold[0]!r}; lead {quote.lead.kind}): "
+                                    f"{lead[:100]!r} / {quote.text[:100]!r}")
+        print(f"| {'on its date (as_of)' if dated else 'without as_of'} | {alone} / {n} ({alone / n:.3f}) "
+              f"| {with_lead} / {n} ({with_lead / n:.3f}) |")
+        if dated:
+            leads = (f"\nOn its date, {led} first quotes got a lead: it completed {completed}, the quote already "
+                     f"held the name in {held}, neither held it in {neither}.\n\n" + "\n".join(examples))
+    print(leads)
 
 
 if __name__ == "__main__":
