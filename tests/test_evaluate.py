@@ -54,6 +54,7 @@ def test_loaders_pick_the_format(tmp_path):
     n = load_eval_set(newsqa)
     assert n.articles[0].text == "Line one.\n\nLine two."
     assert [q.gold for q in n.questions] == [["one"], None], "bad questions are left out"
+    assert all(e.whole_words for e in (qs, s, m, n)), "every set is scored on whole words and numbers"
 
 
 def test_a_realtimeqa_quarter_is_its_questions_asked_of_all_its_articles(tmp_path):

@@ -39,9 +39,9 @@ class EvalSet:
     name: str
     questions: list[EvalQuestion]
     articles: list[Article]
-    # Gold strings match as whole words and numbers ("34" not in "2034"), as RealTime QA is scored;
-    # else as substrings, as SQuAD is.
-    whole_words: bool = False
+    # Gold strings match as whole words and numbers ("34" is not found in "2034", "Bills" not in
+    # "Billsmen"), on every set; False matches substrings, as figures before 2026-12-07 were scored.
+    whole_words: bool = True
 
 
 def _open(path: Path):
@@ -166,7 +166,7 @@ def load_realtimeqa(path: Path) -> EvalSet:
                 docs = tuple(item.get("docs") or ())
                 questions.append(EvalQuestion(item["q"], list(item["gold"]), docs[0] if docs else None, docs[1:],
                                               item.get("as_of")))
-    return EvalSet(path.name, questions, articles, whole_words=True)
+    return EvalSet(path.name, questions, articles)
 
 
 def load_eval_set(path: str | Path) -> EvalSet:
