@@ -136,12 +136,14 @@ class QABot:
         params: ChunkParams = ChunkParams(),
         progress: Progress | None = None,
         token_states: bool | None = None,
+        store: str | None = None,
     ) -> BuildReport:
         """Build or update an index; see ``indexing.build.build_index`` (``token_states``: MaxSim on or off,
-        None keeps the index's choice)."""
+        None keeps the index's choice; ``store``: where the passage vectors go, e.g.
+        ``milvus-lite://./index.db``, None keeps the index's store)."""
         return build_index(
             Path(corpus_dir), Path(index_dir), encoder or make_encoder(model),
-            params=params, progress=progress, token_states=token_states,
+            params=params, progress=progress, token_states=token_states, store=store,
         )
 
     def warm_up(self) -> None:

@@ -31,7 +31,28 @@ def _faiss_ivf(monkeypatch):
     return _faiss(monkeypatch)
 
 
-BACKENDS = {"faiss": _faiss, "faiss-ivf": _faiss_ivf}
+def _milvus_lite(monkeypatch, tmp_path_factory=None):
+    """Milvus Lite in a file of its own, through the code that talks to a Milvus server by URI."""
+    pytest.importorskip("pymilvus", reason="the Milvus backend is an extra: pip install 'qa-bot[milvus]'")
+    location = f"milvus-lite://{_milvus_file()}"
+    return (lambda: make_vector_store("milvus", DIM, location=location),
+            lambda d: load_vector_store("milvus", d, DIM))
+
+
+_MILVUS_FILES: list[Path] = []
+
+
+def _milvus_file() -> Path:
+    """One Milvus Lite file for the whole suite (each store is a collection of its own in it):
+    starting Milvus Lite costs a fraction of a second per file."""
+    if not _MILVUS_FILES:
+        import tempfile
+
+        _MILVUS_FILES.append(Path(tempfile.mkdtemp(prefix="qa-bot-milvus-")) / "contract.db")
+    return _MILVUS_FILES[0]
+
+
+BACKENDS = {"faiss": _faiss, "faiss-ivf": _faiss_ivf, "milvus-lite": _milvus_lite}
 
 
 @pytest.fixture(params=sorted(BACKENDS))

@@ -147,9 +147,22 @@ def add(sources, corpus_dir, title, outlet, published, url, author, article_id, 
     help="Keep each sentence's token states for MaxSim ranking: better answers, about 2.75x the index "
          "size. Default: as the index was built (on for a new index).",
 )
-def build(corpus_dir, index_dir, model, token_states) -> None:
+@click.option(
+    "--store", "store", default=None, metavar="LOCATION",
+    help="Where the passage vectors go: milvus://HOST:PORT/COLLECTION (a Milvus server or cluster, "
+         "pip install 'qa-bot[milvus]') or milvus-lite://PATH (Milvus Lite in a file). "
+         "Default: where the index keeps them (the FAISS files in --index for a new index).",
+)
+def build(corpus_dir, index_dir, model, token_states, store) -> None:
     """Build or update the index (only new and changed articles are embedded)."""
-    run_build(corpus_dir, index_dir, model, token_states)
+    if store is not None:
+        from ..store.vectors import store_kind
+
+        try:
+            store_kind(store)
+        except ValueError as exc:
+            raise click.BadParameter(str(exc), param_hint="--store") from None
+    run_build(corpus_dir, index_dir, model, token_states, store)
 
 
 # ---------------------------------------------------------------------------- ask / search

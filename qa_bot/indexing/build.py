@@ -28,7 +28,7 @@ from ..store.files import GenerationWriter, load_index
 from ..store.generations import build_lock, current_generation, new_generation_name, remove_stale
 from ..store.lexical import LexicalBuilder
 from ..store.manifest import new_manifest, read_manifest
-from ..store.vectors import make_vector_store
+from ..store.vectors import discard_store, make_vector_store, store_kind
 from . import copies, embed
 from .chunking import ChunkParams
 from .embed import LATE, SEPARATE, Job, Progress, TokenPlan, token_plan
@@ -134,8 +134,14 @@ def build_index(
     progress: Progress | None = None,
     batch_size: int = BATCH_SIZE,
     token_states: bool | None = None,
+    store: str | None = None,
 ) -> BuildReport:
     """Build or update the index of ``corpus_dir`` in ``index_dir``.
+
+    ``store`` says where the passage vectors go: None keeps the live index's store (the local FAISS
+    files for a new index), a path the local FAISS files, ``milvus://HOST:PORT/NAME`` or
+    ``milvus-lite://PATH`` a Milvus collection (the rest of the index stays in ``index_dir``).
+    Moving an index to another store embeds nothing: the vectors are read from the old one.
 
     ``token_states`` keeps each sentence's token states for MaxSim (store/token_states.py): better answers,
     about 2.75 times the index size (docs/performance.md). None keeps the live index's choice (on
@@ -150,6 +156,7 @@ def build_index(
     """
     started = time.perf_counter()
     corpus_dir, index_dir = Path(corpus_dir), Path(index_dir)
+    wanted = store_kind(store) if store is not None else None  # a malformed location is refused first
     loaded = load_corpus(corpus_dir)
     if loaded.errors:
         lines = "\n".join(f"  {e}" for e in loaded.errors)
@@ -178,7 +185,8 @@ def build_index(
         report.added, report.changed, report.unchanged = plan.added, plan.changed, plan.unchanged
         report.removed = plan.removed
         report.articles = len(loaded.articles)
-        if prev is not None and prev.articles == loaded.articles and prev.manifest.get("copies") == copies.RECIPE:
+        if (prev is not None and prev.articles == loaded.articles and prev.manifest.get("copies") == copies.RECIPE
+                and _same_store(prev, wanted)):
             # Nothing changed, not even metadata: the live index is up to date (an index from
             # before copies were kept is written again, its rows and vectors reused).
             name = prev.path.name
@@ -186,8 +194,8 @@ def build_index(
         else:
             name = new_generation_name()
             report.embedded_texts = _write(loaded.articles, plan, prev, encoder, params, mode, tokens, want, name,
-                                           index_dir, progress, batch_size, report)
-        remove_stale(index_dir, keep=name)
+                                           index_dir, progress, batch_size, report, wanted)
+        remove_stale(index_dir, keep=name, release=discard_store)
 
     report.generation = name
     report.seconds = time.perf_counter() - started
@@ -197,7 +205,7 @@ def build_index(
 def _write(
     articles: list[Article], plan: _Plan, prev: IndexData | None, encoder: Encoder, params: ChunkParams, mode: str,
     tokens: TokenPlan | None, want: bool, name: str, index_dir: Path, progress: Progress | None, batch_size: int,
-    report: BuildReport,
+    report: BuildReport, wanted: tuple[str, str | None] | None = None,
 ) -> int:
     """Write generation ``name``: the articles a group at a time (the new and edited ones embedded,
     the others' rows and vectors read from ``prev``), then BM25, the vector store and the manifest.
@@ -235,7 +243,9 @@ def _write(
             lexical.add(texts)
         entries = [{"id": a.id, "hash": digest, "passages": n_passages, "sentences": n_sentences}
                    for a, digest, (n_passages, n_sentences) in zip(articles, plan.hashes, plan.counts)]
-        store = make_vector_store(VECTOR_STORE, dim, previous=prev.passage_vectors if prev is not None else None)
+        held = prev.passage_vectors if prev is not None else None
+        kind, location = wanted or (held.kind if held is not None else VECTOR_STORE, None)
+        store = make_vector_store(kind, dim, previous=held, location=location)
         manifest = new_manifest(encoder.name, dim, dataclasses.asdict(params), entries,
                                 dt.datetime.now(dt.UTC).isoformat(timespec="seconds"), vector_store=store.kind)
         manifest.update(
@@ -260,6 +270,22 @@ def _signatures(group: list[int], articles: list[Article], rows: list, held: np.
     if fresh:
         out[fresh] = copies.signatures([articles[group[k]].text for k in fresh])
     return out
+
+
+def _same_store(prev: IndexData, wanted: tuple[str, str | None] | None) -> bool:
+    """True if the live index's passage vectors are where ``wanted`` (``store_kind``) asks for them."""
+    if wanted is None:
+        return True
+    kind, location = wanted
+    held = prev.passage_vectors
+    if kind != held.kind:
+        return False
+    if location is None:
+        return True
+    from ..store.vectors.milvus import MilvusLocation
+
+    asked = MilvusLocation.parse(location)
+    return (held.location.uri, held.location.collection) == (asked.uri, asked.collection)
 
 
 def _recipe() -> int:

@@ -222,6 +222,20 @@ class GenerationWriter:
                 arrays["basis"] = self._projection.to_array()
             for key, array in arrays.items():
                 np.save(staging / f"token_{key}.npy", array, allow_pickle=False)
+        try:
+            self._finish_files(articles, manifest, store, lexical, acronyms, copies)
+        except BaseException:
+            # A store that keeps its vectors outside the generation (a Milvus collection) drops
+            # what this build wrote there; the live generation's store is another, untouched.
+            discard = getattr(store, "discard", None)
+            if discard is not None:
+                discard()
+            raise
+        return publish(self.index_dir, staging, self.name)
+
+    def _finish_files(self, articles: list[Article], manifest: dict[str, Any], store: VectorStore,
+                      lexical: LexicalIndex, acronyms: Acronyms, copies: tuple[np.ndarray, np.ndarray]) -> None:
+        staging = self.staging
         store.build(np.arange(self.passages, dtype=np.int64), self._passage_vectors.blocks())
         self._passage_vectors.path.unlink()
         store.save(staging)
@@ -234,7 +248,6 @@ class GenerationWriter:
         np.save(staging / "copies.npy", np.asarray(copies[1], np.int64), allow_pickle=False)
         manifest = dict(manifest, files=record_files(staging))
         (staging / MANIFEST).write_text(json.dumps(manifest, indent=1, ensure_ascii=False), encoding="utf-8")
-        return publish(self.index_dir, staging, self.name)
 
     def _streams(self) -> list[_NpyStream]:
         return [s for s in (self._sentence_vectors, self._passage_vectors, self._token_vectors, self._token_scales,

@@ -15,7 +15,7 @@ import os
 import re
 import secrets
 import shutil
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -100,10 +100,13 @@ def publish(index_dir: Path, staging: Path, name: str) -> Path:
     return final
 
 
-def remove_stale(index_dir: Path, keep: str) -> None:
-    """Delete every generation but ``keep`` and any half-written staging directory. Under lock."""
+def remove_stale(index_dir: Path, keep: str, release: Callable[[Path], None] | None = None) -> None:
+    """Delete every generation but ``keep`` and any half-written staging directory, calling
+    ``release`` on each first (a store's data outside the directory: a Milvus collection). Under lock."""
     for path in index_dir.iterdir():
         if path.name != keep and path.is_dir() and (path.name.startswith(".build-") or _GEN_RE.match(path.name)):
+            if release is not None:
+                release(path)
             shutil.rmtree(path, ignore_errors=True)
 
 

@@ -1,0 +1,285 @@
+"""The Milvus vector store: passage vectors in a Milvus collection, on a server or cluster
+(``milvus://HOST:PORT/COLLECTION``) or in Milvus Lite (``milvus-lite://PATH``), through the same
+pymilvus calls.
+
+Each index generation writes its own collection, named after the location's collection and a
+random suffix, and records it in the generation's ``milvus.json``; a generation that is removed
+drops its collection (``discard``). A failed build therefore leaves the live collection as it was,
+as a failed build leaves the live FAISS file. Vectors are stored as float32 exactly (FLAT
+inner-product index in Milvus Lite; AUTOINDEX on a server) under their passage ids, read with
+Strong consistency, so a search sees every vector written before it.
+
+pymilvus is an extra (``pip install 'qa-bot[milvus]'``); this is the only module that imports it.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import re
+import secrets
+import traceback
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .base import Blocks, as_blocks, check_rows
+
+FILE = "milvus.json"
+INSTALL = "pip install 'qa-bot[milvus]'"
+BATCH = 2_000  # rows per insert or read (a gRPC message stays far below its 64 MB limit)
+_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,200}$")
+DEFAULT_COLLECTION = "qa_bot_passages"
+
+
+@dataclass(frozen=True)
+class MilvusLocation:
+    """Where the vectors live: ``uri`` as pymilvus takes it (a Milvus Lite file path, or
+    ``http://HOST:PORT``) and the collection name that generations are named after."""
+
+    uri: str
+    collection: str
+    lite: bool
+
+    @classmethod
+    def parse(cls, spec: str) -> MilvusLocation:
+        """``milvus-lite://PATH`` or ``milvus://HOST:PORT/COLLECTION`` (ValueError naming the form otherwise)."""
+        if spec.startswith("milvus-lite://"):
+            path = spec[len("milvus-lite://"):]
+            if not path:
+                raise ValueError(f"{spec!r} names no file: write milvus-lite://PATH, e.g. milvus-lite://./index.db")
+            return cls(str(Path(path).expanduser().resolve()), DEFAULT_COLLECTION, True)
+        m = re.fullmatch(r"milvus://([^/:]+)(?::(\d+))?(?:/([^/]*))?", spec)
+        if m is None:
+            raise ValueError(f"{spec!r} is not a Milvus location: write milvus://HOST:PORT/COLLECTION "
+                             "or milvus-lite://PATH")
+        collection = m.group(3) or DEFAULT_COLLECTION
+        if not _NAME.match(collection):
+            raise ValueError(f"{collection!r} is not a Milvus collection name: letters, digits and underscores, "
+                             "not starting with a digit")
+        return cls(f"http://{m.group(1)}:{m.group(2) or 19530}", collection, False)
+
+
+_CLIENTS: dict[str, Any] = {}
+
+
+class _LiteTimestampNoise(logging.Filter):
+    """Milvus Lite has no AllocTimestamp call; pymilvus's query iterator asks for it, falls back to
+    a client-side timestamp (as it says in a warning) and the in-process gRPC server logs the
+    refusal as an error with a traceback. That one record is dropped; every other stays."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not (record.getMessage().startswith("Exception calling application: Method not implemented")
+                    and record.exc_info is not None and "AllocTimestamp" in "".join(
+                        traceback.format_exception(*record.exc_info)))
+
+
+def client(uri: str):
+    """One pymilvus client per location in a process (Milvus Lite serves one file to one client)."""
+    if uri not in _CLIENTS:
+        try:
+            from pymilvus import MilvusClient
+        except ImportError:
+            raise ImportError(f"the Milvus store needs pymilvus: {INSTALL}") from None
+        if not uri.startswith("http"):
+            logging.getLogger("grpc._server").addFilter(_LiteTimestampNoise())
+        _CLIENTS[uri] = MilvusClient(uri=uri, token=os.environ.get("QA_BOT_MILVUS_TOKEN", ""))
+    return _CLIENTS[uri]
+
+
+class MilvusVectorStore:
+    """Passage vectors in one Milvus collection (``VectorStore``)."""
+
+    kind = "milvus"
+
+    def __init__(self, dimension: int, location: MilvusLocation, collection: str | None = None) -> None:
+        self._dimension = int(dimension)
+        self.location = location
+        self.collection = collection  # None until the first build
+        self._count = 0 if collection is None else None
+
+    # ------------------------------------------------------------------ contents
+
+    @property
+    def dimension(self) -> int:
+        return self._dimension
+
+    @property
+    def precision(self) -> float:
+        return 0.0  # float32 vectors, stored as given
+
+    def __len__(self) -> int:
+        if self.collection is None:
+            return 0
+        if self._count is None:
+            rows = self._client.query(self.collection, filter="", output_fields=["count(*)"])
+            self._count = int(rows[0]["count(*)"])
+        return self._count
+
+    @property
+    def _client(self):
+        return client(self.location.uri)
+
+    def build(self, ids: np.ndarray, vectors: np.ndarray | Blocks) -> None:
+        ids = np.asarray(ids, dtype=np.int64).reshape(-1)
+        if len(np.unique(ids)) != len(ids):
+            raise ValueError("ids must be unique")
+        old, self.collection = self.collection, self._create()
+        added = 0
+        try:
+            for block in as_blocks(vectors)():
+                block_ids, block = check_rows(ids[added : added + len(block)], block, self._dimension)
+                self._insert(block_ids, block)
+                added += len(block)
+            if added != len(ids):
+                raise ValueError(f"got {len(ids)} ids for {added} vectors")
+        except BaseException:
+            self.discard()
+            self.collection = old
+            raise
+        self._count = added
+        if old is not None:
+            self._client.drop_collection(old)
+
+    def append(self, ids: np.ndarray, vectors: np.ndarray) -> None:
+        ids, vectors = check_rows(ids, vectors, self._dimension)
+        if self.collection is None:
+            self.build(ids, vectors)
+            return
+        held = self._held(ids)
+        if len(held):
+            raise ValueError(f"ids already held: {held[:5].tolist()}{' …' if len(held) > 5 else ''}")
+        self._insert(ids, vectors)
+        self._count = None
+
+    def delete(self, ids: np.ndarray) -> None:
+        ids = np.asarray(ids, dtype=np.int64).reshape(-1)
+        if self.collection is None or not len(ids):
+            return
+        for lo in range(0, len(ids), BATCH):
+            self._client.delete(self.collection, ids=ids[lo : lo + BATCH].tolist())
+        self._count = None
+
+    def ids(self) -> np.ndarray:
+        if self.collection is None:
+            return np.empty(0, np.int64)
+        found: list[int] = []
+        batches = self._client.query_iterator(self.collection, batch_size=BATCH, filter="", output_fields=["id"])
+        try:
+            while batch := batches.next():
+                found += [row["id"] for row in batch]
+        finally:
+            batches.close()
+        return np.sort(np.array(found, dtype=np.int64))
+
+    def vectors(self, ids: np.ndarray) -> np.ndarray:
+        ids = np.asarray(ids, dtype=np.int64).reshape(-1)
+        if not len(ids):
+            return np.empty((0, self._dimension), dtype=np.float32)
+        by_id: dict[int, list[float]] = {}
+        if self.collection is not None:
+            unique = np.unique(ids)
+            for lo in range(0, len(unique), BATCH):
+                for row in self._client.get(self.collection, ids=unique[lo : lo + BATCH].tolist(),
+                                            output_fields=["dense"]):
+                    by_id[int(row["id"])] = row["dense"]
+        missing = [i for i in ids.tolist() if i not in by_id]
+        if missing:
+            raise KeyError(missing[0])
+        return np.array([by_id[i] for i in ids.tolist()], dtype=np.float32).reshape(-1, self._dimension)
+
+    def search(
+        self, queries: np.ndarray, k: int, allowed: np.ndarray | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
+        queries = np.ascontiguousarray(queries, dtype=np.float32).reshape(-1, self._dimension)
+        scores = np.full((len(queries), k), -np.inf, dtype=np.float32)
+        out = np.full((len(queries), k), -1, dtype=np.int64)
+        if self.collection is None or not len(queries) or k < 1:
+            return scores, out
+        kept = None if allowed is None else np.unique(np.asarray(allowed, dtype=np.int64).reshape(-1))
+        if kept is not None and not len(kept):
+            return scores, out
+        # The engine evaluates the filter: an id list here (the protocol's), scalar fields later.
+        expression = "" if kept is None else f"id in [{','.join(map(str, kept.tolist()))}]"
+        limit = min(k, len(self) if kept is None else len(kept), 16_384)  # Milvus's topk limit
+        if limit < 1:
+            return scores, out
+        hits = self._client.search(self.collection, data=queries.tolist(), anns_field="dense", limit=limit,
+                                   filter=expression, output_fields=[], search_params={"metric_type": "IP"})
+        for row, found in enumerate(hits):
+            ranked = sorted(((float(h["distance"]), int(h["id"])) for h in found), key=lambda h: (-h[0], h[1]))
+            for col, (score, pid) in enumerate(ranked[:k]):
+                scores[row, col], out[row, col] = score, pid
+        return scores, out
+
+    # ------------------------------------------------------------------ files
+
+    def save(self, directory: Path) -> None:
+        if self.collection is None:
+            self.build(np.empty(0, np.int64), np.empty((0, self._dimension), np.float32))
+        record = {"uri": self.location.uri, "collection": self.collection, "lite": self.location.lite,
+                  "base": self.location.collection, "dimension": self._dimension}
+        (Path(directory) / FILE).write_text(json.dumps(record, indent=1), encoding="utf-8")
+
+    @classmethod
+    def load(cls, directory: Path, dimension: int) -> MilvusVectorStore:
+        """The store a generation recorded; ValueError if the record or its collection is missing."""
+        try:
+            record = json.loads((Path(directory) / FILE).read_text(encoding="utf-8"))
+            location = MilvusLocation(record["uri"], record["base"], bool(record["lite"]))
+            collection = record["collection"]
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            raise ValueError(f"{FILE} is unreadable ({exc})") from None
+        if int(record.get("dimension", dimension)) != dimension:
+            raise ValueError(f"holds {record['dimension']}-dimensional vectors, not {dimension}-dimensional ones")
+        store = cls(dimension, location, collection)
+        if not store._client.has_collection(collection):
+            raise ValueError(f"collection {collection!r} is missing from {location.uri}")
+        return store
+
+    def discard(self) -> None:
+        """Drop this store's collection (a generation removed, or a build that failed)."""
+        if self.collection is not None and self._client.has_collection(self.collection):
+            self._client.drop_collection(self.collection)
+
+    # ------------------------------------------------------------------ internals
+
+    def _create(self) -> str:
+        from pymilvus import DataType
+
+        name = f"{self.location.collection}_{secrets.token_hex(4)}"
+        schema = self._client.create_schema(auto_id=False)
+        schema.add_field("id", DataType.INT64, is_primary=True)
+        schema.add_field("dense", DataType.FLOAT_VECTOR, dim=self._dimension)
+        index = self._client.prepare_index_params()
+        index.add_index("dense", index_type="FLAT" if self.location.lite else "AUTOINDEX", metric_type="IP")
+        self._client.create_collection(name, schema=schema, index_params=index, consistency_level="Strong")
+        return name
+
+    def _insert(self, ids: np.ndarray, vectors: np.ndarray) -> None:
+        for lo in range(0, len(ids), BATCH):
+            rows = [{"id": int(i), "dense": v} for i, v in
+                    zip(ids[lo : lo + BATCH].tolist(), vectors[lo : lo + BATCH].tolist())]
+            self._client.insert(self.collection, rows)
+
+    def _held(self, ids: np.ndarray) -> np.ndarray:
+        found = []
+        for lo in range(0, len(ids), BATCH):
+            found += [int(r["id"]) for r in self._client.get(self.collection, ids=ids[lo : lo + BATCH].tolist(),
+                                                              output_fields=["id"])]
+        return np.sort(np.array(found, dtype=np.int64))
+
+
+def discard(directory: Path) -> None:
+    """Drop the collection a generation directory records, if it records one (it is being removed)."""
+    path = Path(directory) / FILE
+    if not path.exists():
+        return
+    try:
+        record = json.loads(path.read_text(encoding="utf-8"))
+        client(record["uri"]).drop_collection(record["collection"])
+    except Exception:  # noqa: BLE001 (a collection already gone, or a server away: nothing to undo)
+        pass

@@ -1,0 +1,128 @@
+"""The index with its passage vectors in Milvus (Milvus Lite, in a file, through the same code that
+talks to a Milvus server by URI): the same answers as the FAISS index, collections that follow the
+generations, a failed build that leaves the live collection alone, a malformed location refused.
+
+The vector-store contract itself runs on Milvus Lite in tests/test_vector_store.py.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from conftest import SMALL_ARTICLES, FakeEncoder, make_corpus
+
+from qa_bot.app.cli import main
+from qa_bot.bot import QABot
+from qa_bot.corpus.ingest import add_sources
+from qa_bot.indexing.build import build_index
+from qa_bot.store import lexical
+from qa_bot.store.files import load_index
+from qa_bot.store.generations import current_generation
+
+pymilvus = pytest.importorskip("pymilvus", reason="the Milvus store is an extra: pip install 'qa-bot[milvus]'")
+
+from qa_bot.store.vectors.milvus import client  # noqa: E402 (after the extra is known to be there)
+
+ROOT = Path(__file__).resolve().parents[1]
+QUESTIONS = ["What does the BLA want?", "Who won the chess title?", "How many homes were flooded?",
+             "What is the capital of Mars?"]
+
+
+def _collections(db: Path) -> set[str]:
+    return set(client(str(db.resolve())).list_collections())
+
+
+def _answers(index: Path) -> list[tuple]:
+    """What each answer says: answered or not, its quotes and where they stand, the closest passage
+    (scores may differ in the third decimal: FAISS keeps vectors to 8 bits, Milvus as float32)."""
+    bot = QABot.load(index, encoder=FakeEncoder())
+    return [(a.answered, [(q.text, q.article.id, q.start) for q in a.quotes], a.closest and a.closest.text,
+             [round(q.score, 2) for q in a.quotes]) for a in bot.ask_batch(QUESTIONS)]
+
+
+def test_a_milvus_index_answers_as_the_faiss_index_does(tmp_path):
+    corpus = make_corpus(tmp_path, SMALL_ARTICLES)
+    build_index(corpus, tmp_path / "faiss", FakeEncoder())
+    db = tmp_path / "vectors.db"
+    report = build_index(corpus, tmp_path / "milvus", FakeEncoder(), store=f"milvus-lite://{db}")
+    assert report.embedded_texts > 0
+    data = load_index(tmp_path / "milvus")
+    assert data.passage_vectors.kind == "milvus" and data.manifest["vector_store"] == "milvus"
+    record = json.loads((current_generation(tmp_path / "milvus") / "milvus.json").read_text())
+    assert _collections(db) == {record["collection"]}
+    assert _answers(tmp_path / "milvus") == _answers(tmp_path / "faiss")
+
+
+def test_each_build_writes_a_collection_and_drops_the_one_it_replaces(tmp_path):
+    corpus = make_corpus(tmp_path, SMALL_ARTICLES)
+    db = tmp_path / "vectors.db"
+    build_index(corpus, tmp_path / "index", FakeEncoder(), store=f"milvus-lite://{db}")
+    first = _collections(db)
+    edited = dict(SMALL_ARTICLES)
+    key = next(iter(edited))
+    edited[key] = (edited[key][0], edited[key][1] + "\n\nA paragraph added later says the river rose again.")
+    make_corpus(tmp_path, edited)
+    encoder = FakeEncoder()
+    build_index(corpus, tmp_path / "index", encoder)  # no --store: the index keeps its store
+    second = _collections(db)
+    assert len(second) == 1 and second != first, "the old collection dropped once the new one was live"
+    assert load_index(tmp_path / "index").passage_vectors.kind == "milvus"
+    assert encoder.encoded < 20, "only the edited article was embedded"
+    report = build_index(corpus, tmp_path / "index", FakeEncoder(), store=str(tmp_path / "index"))
+    assert report.embedded_texts == 0, "moving the vectors back to FAISS reads them from Milvus"
+    assert load_index(tmp_path / "index").passage_vectors.kind == "faiss" and _collections(db) == set()
+
+
+def test_a_failed_build_leaves_the_live_collection_and_drops_its_own(tmp_path, monkeypatch):
+    corpus = make_corpus(tmp_path, SMALL_ARTICLES)
+    db = tmp_path / "vectors.db"
+    build_index(corpus, tmp_path / "index", FakeEncoder(), store=f"milvus-lite://{db}")
+    live = _collections(db)
+    want = _answers(tmp_path / "index")
+
+    def broken(self, directory):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(lexical.LexicalIndex, "save", broken)
+    edited = dict(SMALL_ARTICLES)
+    key = next(iter(edited))
+    edited[key] = (edited[key][0], edited[key][1] + "\n\nAn update.")
+    make_corpus(tmp_path, edited)
+    with pytest.raises(OSError):
+        build_index(corpus, tmp_path / "index", FakeEncoder())
+    assert _collections(db) == live
+    assert _answers(tmp_path / "index") == want
+
+
+def test_a_malformed_location_is_refused_with_the_forms_it_takes(tmp_path):
+    corpus = make_corpus(tmp_path, SMALL_ARTICLES)
+    result = CliRunner().invoke(main, ["build", "--corpus", str(corpus), "--index", str(tmp_path / "index"),
+                                       "--store", "milvus://host:port:9/x"])
+    assert result.exit_code == 2
+    assert "milvus://HOST:PORT/COLLECTION or milvus-lite://PATH" in result.output
+    assert not (tmp_path / "index").exists(), "nothing was built"
+
+
+@pytest.mark.e2e
+@pytest.mark.shared
+def test_the_seed_and_wikinews_in_milvus_lite_give_the_faiss_first_quotes(tmp_path, shared_dir):
+    """The real model over the seed and the 43 Wikinews articles: on the dev questions, the first
+    quote (or the decline) is the FAISS index's."""
+    corpus = tmp_path / "corpus"
+    add_sources(corpus, [str(p) for p in (ROOT / "corpus").glob("*.md")])
+    add_sources(corpus, [str(shared_dir / "data" / "gum_wikinews.jsonl")])
+    QABot.build(corpus, tmp_path / "faiss")
+    QABot.build(corpus, tmp_path / "milvus", store=f"milvus-lite://{tmp_path / 'vectors.db'}")
+    questions = [json.loads(line)["q"] for line in
+                 (shared_dir / "data" / "dev_questions.jsonl").read_text(encoding="utf-8").splitlines() if line.strip()]
+    faiss_bot, milvus_bot = QABot.load(tmp_path / "faiss"), QABot.load(tmp_path / "milvus")
+    assert milvus_bot.data.passage_vectors.kind == "milvus"
+
+    def first(bot):
+        return [(a.answered, a.quotes[0].text if a.quotes else None, a.quotes[0].article.id if a.quotes else None)
+                for a in bot.ask_batch(questions)]
+
+    assert first(milvus_bot) == first(faiss_bot)
