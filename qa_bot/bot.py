@@ -137,13 +137,15 @@ class QABot:
         progress: Progress | None = None,
         token_states: bool | None = None,
         store: str | None = None,
+        ray: str | None = None,
     ) -> BuildReport:
         """Build or update an index; see ``indexing.build.build_index`` (``token_states``: MaxSim on or off,
         None keeps the index's choice; ``store``: where the passage vectors go, e.g.
-        ``milvus-lite://./index.db``, None keeps the index's store)."""
+        ``milvus-lite://./index.db``, None keeps the index's store; ``ray``: embed on the Ray
+        cluster at that address, or "local" for one started here)."""
         return build_index(
             Path(corpus_dir), Path(index_dir), encoder or make_encoder(model),
-            params=params, progress=progress, token_states=token_states, store=store,
+            params=params, progress=progress, token_states=token_states, store=store, ray=ray,
         )
 
     def warm_up(self) -> None:

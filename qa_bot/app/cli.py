@@ -153,7 +153,12 @@ def add(sources, corpus_dir, title, outlet, published, url, author, article_id, 
          "pip install 'qa-bot[milvus]') or milvus-lite://PATH (Milvus Lite in a file). "
          "Default: where the index keeps them (the FAISS files in --index for a new index).",
 )
-def build(corpus_dir, index_dir, model, token_states, store) -> None:
+@click.option(
+    "--ray", "ray", is_flag=False, flag_value="local", default=None, metavar="[ADDRESS]",
+    help="Embed the new and edited articles on a Ray cluster (its address, e.g. 10.0.0.5:6379 or auto; "
+         "without one, a local cluster started for the build); pip install 'qa-bot[ray]'.",
+)
+def build(corpus_dir, index_dir, model, token_states, store, ray) -> None:
     """Build or update the index (only new and changed articles are embedded)."""
     if store is not None:
         from ..store.vectors import store_kind
@@ -162,7 +167,7 @@ def build(corpus_dir, index_dir, model, token_states, store) -> None:
             store_kind(store)
         except ValueError as exc:
             raise click.BadParameter(str(exc), param_hint="--store") from None
-    run_build(corpus_dir, index_dir, model, token_states, store)
+    run_build(corpus_dir, index_dir, model, token_states, store, ray)
 
 
 # ---------------------------------------------------------------------------- ask / search

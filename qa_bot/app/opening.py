@@ -17,14 +17,16 @@ if TYPE_CHECKING:
 
 
 def run_build(corpus_dir: Path, index_dir: Path, model: str | None, token_states: bool | None = None,
-              store: str | None = None) -> None:
+              store: str | None = None, ray: str | None = None) -> None:
     from ..bot import QABot
     from ..encoders.models import DEFAULT_MODEL
 
     click.echo(f"building the index of {corpus_dir} in {index_dir} ...", err=True)
     try:
         report = QABot.build(corpus_dir, index_dir, model=model or DEFAULT_MODEL, progress=progress_bar("embedding"),
-                             token_states=token_states, store=store)
+                             token_states=token_states, store=store, ray=ray)
+    except ImportError as exc:  # an extra that is not installed (Milvus, Ray): its message names the command
+        raise click.ClickException(str(exc)) from None
     except OSError as exc:  # disk full, file size quota, read-only or unwritable directory
         where = f": {exc.filename}" if exc.filename else ""
         # numpy reports a short write without an errno ("5568 requested and 2016 written").

@@ -135,6 +135,7 @@ def build_index(
     batch_size: int = BATCH_SIZE,
     token_states: bool | None = None,
     store: str | None = None,
+    ray: str | None = None,
 ) -> BuildReport:
     """Build or update the index of ``corpus_dir`` in ``index_dir``.
 
@@ -142,6 +143,9 @@ def build_index(
     files for a new index), a path the local FAISS files, ``milvus://HOST:PORT/NAME`` or
     ``milvus-lite://PATH`` a Milvus collection (the rest of the index stays in ``index_dir``).
     Moving an index to another store embeds nothing: the vectors are read from the old one.
+
+    ``ray`` embeds the new and edited articles on a Ray cluster (``indexing.distributed``): its
+    address, or "local" for one started in this process; the index is written here as usual.
 
     ``token_states`` keeps each sentence's token states for MaxSim (store/token_states.py): better answers,
     about 2.75 times the index size (docs/performance.md). None keeps the live index's choice (on
@@ -194,7 +198,7 @@ def build_index(
         else:
             name = new_generation_name()
             report.embedded_texts = _write(loaded.articles, plan, prev, encoder, params, mode, tokens, want, name,
-                                           index_dir, progress, batch_size, report, wanted)
+                                           index_dir, progress, batch_size, report, wanted, ray)
         remove_stale(index_dir, keep=name, release=discard_store)
 
     report.generation = name
@@ -205,7 +209,7 @@ def build_index(
 def _write(
     articles: list[Article], plan: _Plan, prev: IndexData | None, encoder: Encoder, params: ChunkParams, mode: str,
     tokens: TokenPlan | None, want: bool, name: str, index_dir: Path, progress: Progress | None, batch_size: int,
-    report: BuildReport, wanted: tuple[str, str | None] | None = None,
+    report: BuildReport, wanted: tuple[str, str | None] | None = None, ray: str | None = None,
 ) -> int:
     """Write generation ``name``: the articles a group at a time (the new and edited ones embedded,
     the others' rows and vectors read from ``prev``), then BM25, the vector store and the manifest.
@@ -221,17 +225,27 @@ def _write(
     lexical = LexicalBuilder()
     held_signatures = prev.signatures if prev is not None and prev.manifest.get("copies") == copies.RECIPE else None
     signatures: list[np.ndarray] = []
+    remote = None
+    if ray is not None:
+        from .distributed import embed_on_ray
+
+        work = [(i, _job(i, articles[i], plan.rows[i], units[i]), plan.rows[i]) for i in sorted(units)]
+        remote = embed_on_ray(None if ray == "local" else ray, encoder, work, dim, mode, tokens, batch_size,
+                              progress, total)
     with writer:
         for group in _groups(plan.rows, mode, units):
             signatures.append(_signatures(group, articles, plan.rows, held_signatures))
-            jobs = [_job(i, articles[i], plan.rows[i], units[i]) for i in group if i in units]
-            before = done
+            if remote is not None:
+                done += _take_embedded(remote, [i for i in group if i in units], plan.rows)
+            else:
+                jobs = [_job(i, articles[i], plan.rows[i], units[i]) for i in group if i in units]
+                before = done
 
-            def tick(n: int, _total: int, before: int = before) -> None:
-                progress(before + n, max(total, before + n))
+                def tick(n: int, _total: int, before: int = before) -> None:
+                    progress(before + n, max(total, before + n))
 
-            done += embed.embed_group(encoder, jobs, plan.rows, dim, mode, tokens, tick if progress else None,
-                                      batch_size)
+                done += embed.embed_group(encoder, jobs, plan.rows, dim, mode, tokens, tick if progress else None,
+                                          batch_size)
             texts: list[str] = []
             for i in group:
                 rows = plan.rows[i]
@@ -258,6 +272,21 @@ def _write(
         signed = np.concatenate(signatures)
         writer.finish(articles, manifest, store, lexical.finish(), acronyms, (signed, copies.groups(signed)))
     return done
+
+
+def _take_embedded(remote, positions: list[int], rows: list) -> int:
+    """Give the articles at ``positions`` the vectors the Ray actors returned (in article order);
+    return how many texts went through the model for them."""
+    texts = 0
+    for i in positions:
+        position, embedded, count = next(remote)
+        texts += count
+        if position != i:
+            raise RuntimeError(f"the Ray actors returned article {position} where {i} was due")
+        part = rows[i]
+        part.passage_vectors, part.sentence_vectors = embedded.passage_vectors, embedded.sentence_vectors
+        part.tokens = embedded.tokens
+    return texts
 
 
 def _signatures(group: list[int], articles: list[Article], rows: list, held: np.ndarray | None) -> np.ndarray:
