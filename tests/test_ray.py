@@ -17,6 +17,7 @@ from click.testing import CliRunner
 from conftest import SMALL_ARTICLES, FakeEncoder, SpanFakeEncoder, make_corpus
 
 from qa_bot.app.cli import main
+from qa_bot.bot import QABot
 from qa_bot.indexing.build import build_index
 from qa_bot.store.files import load_index
 
@@ -104,3 +105,19 @@ def test_without_ray_installed_the_build_names_the_install_command(tmp_path, mon
     assert result.exit_code == 1
     assert "a build on Ray needs Ray: pip install 'qa-bot[ray]'" in result.output
     assert not (tmp_path / "index" / "CURRENT").exists(), "nothing was published"
+
+
+@pytest.mark.e2e
+def test_the_real_model_travels_by_name_and_embeds_on_the_cluster_as_here(tmp_path, cluster):
+    """The shipped corpus with the default model: each actor loads the model itself (the encoder
+    is sent as its name) and the vectors are the local build's, to float rounding (the actors'
+    forward passes are batched differently)."""
+    corpus = ROOT / "corpus"
+    QABot.build(corpus, tmp_path / "local")
+    QABot.build(corpus, tmp_path / "ray", ray=cluster)
+    a, b = load_index(tmp_path / "local"), load_index(tmp_path / "ray")
+    assert a.manifest["model"] == b.manifest["model"]
+    np.testing.assert_allclose(b.all_passage_vectors(), a.all_passage_vectors(), atol=0.01)
+    np.testing.assert_allclose(np.asarray(b.sentence_vectors[:]), np.asarray(a.sentence_vectors[:]), atol=0.01)
+    bot = QABot.load(tmp_path / "ray")
+    assert "seeks independence" in bot.ask("What does the BLA want?").quotes[0].text
