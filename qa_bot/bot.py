@@ -264,6 +264,7 @@ class QABot:
         return self.retriever.search_batch(
             q.vectors, q.terms, k, self._allowed(where),
             alternatives=[None if r is None else r[0][None, :] for r in q.expanded], synonyms=q.synonyms,
+            where=where,
         )
 
     def _allowed(self, where: ArticleFilter | None) -> np.ndarray | None:

@@ -10,21 +10,25 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import numpy as np
 import pytest
 from click.testing import CliRunner
 from conftest import SMALL_ARTICLES, FakeEncoder, make_corpus
 
 from qa_bot.app.cli import main
 from qa_bot.bot import QABot
+from qa_bot.corpus.files import save_articles
 from qa_bot.corpus.ingest import add_sources
 from qa_bot.indexing.build import build_index
+from qa_bot.records import Article, ArticleFilter
 from qa_bot.store import lexical
 from qa_bot.store.files import load_index
 from qa_bot.store.generations import current_generation
+from qa_bot.store.lexical import tokenize
 
 pymilvus = pytest.importorskip("pymilvus", reason="the Milvus store is an extra: pip install 'qa-bot[milvus]'")
 
-from qa_bot.store.vectors.milvus import client  # noqa: E402 (after the extra is known to be there)
+from qa_bot.store.vectors.milvus import client, filter_expression  # noqa: E402 (the extra is there)
 
 ROOT = Path(__file__).resolve().parents[1]
 QUESTIONS = ["What does the BLA want?", "Who won the chess title?", "How many homes were flooded?",
@@ -35,12 +39,12 @@ def _collections(db: Path) -> set[str]:
     return set(client(str(db.resolve())).list_collections())
 
 
-def _answers(index: Path) -> list[tuple]:
+def _answers(index: Path, where: ArticleFilter | None = None) -> list[tuple]:
     """What each answer says: answered or not, its quotes and where they stand, the closest passage
     (scores may differ in the third decimal: FAISS keeps vectors to 8 bits, Milvus as float32)."""
     bot = QABot.load(index, encoder=FakeEncoder())
     return [(a.answered, [(q.text, q.article.id, q.start) for q in a.quotes], a.closest and a.closest.text,
-             [round(q.score, 2) for q in a.quotes]) for a in bot.ask_batch(QUESTIONS)]
+             [round(q.score, 2) for q in a.quotes]) for a in bot.ask_batch(QUESTIONS, where=where)]
 
 
 def test_a_milvus_index_answers_as_the_faiss_index_does(tmp_path):
@@ -54,6 +58,29 @@ def test_a_milvus_index_answers_as_the_faiss_index_does(tmp_path):
     record = json.loads((current_generation(tmp_path / "milvus") / "milvus.json").read_text())
     assert _collections(db) == {record["collection"]}
     assert _answers(tmp_path / "milvus") == _answers(tmp_path / "faiss")
+
+
+def test_bm25_and_the_fusion_run_in_milvus_and_filters_are_its_expressions(tmp_path):
+    """One hybrid_search a question: Milvus's BM25 over the index's own terms ranks as bm25s does,
+    and outlet and date filters, evaluated by Milvus over the passages' fields, answer as the
+    local masks do."""
+    articles = [Article(id=key, title=title, text=body, source="Test Wire" if n % 2 else "Test Gazette",
+                        published=f"2026-01-{n + 10:02d}") for n, (key, (title, body)) in enumerate(SMALL_ARTICLES.items())]
+    save_articles(tmp_path / "corpus", articles)
+    build_index(tmp_path / "corpus", tmp_path / "faiss", FakeEncoder())
+    build_index(tmp_path / "corpus", tmp_path / "milvus", FakeEncoder(), store=f"milvus-lite://{tmp_path / 'v.db'}")
+    store = load_index(tmp_path / "milvus").passage_vectors
+    lexical = load_index(tmp_path / "faiss").lexical
+    for question in QUESTIONS:
+        terms = tokenize([question])[0]
+        ids, _, _ = store.hybrid(np.zeros((0, store.dimension), np.float32), " ".join(terms), 10, 10)
+        want, _ = lexical.search(terms, 10)
+        assert ids.tolist() == want.tolist(), question
+    for where in (ArticleFilter(sources=frozenset({"Test Wire"})), ArticleFilter(published_from="2026-01-11"),
+                  ArticleFilter(sources=frozenset({"Test Gazette"}), published_to="2026-01-12")):
+        assert _answers(tmp_path / "milvus", where) == _answers(tmp_path / "faiss", where), where.describe()
+    assert filter_expression(["Dawn", 'The "Wire"'], "2026-01-01", None) == \
+        'source in ["Dawn", "The \\"Wire\\""] and day != "" and day >= "2026-01-01"'
 
 
 def test_each_build_writes_a_collection_and_drops_the_one_it_replaces(tmp_path):

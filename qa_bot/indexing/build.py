@@ -270,7 +270,8 @@ def _write(
         acronyms = Acronyms.learn(text for a in articles for text in (a.title, a.text))
         report.passages, report.sentences = writer.passages, writer.sentences
         signed = np.concatenate(signatures)
-        writer.finish(articles, manifest, store, lexical.finish(), acronyms, (signed, copies.groups(signed)))
+        terms = lexical.terms() if getattr(store, "searches_text", False) else None
+        writer.finish(articles, manifest, store, lexical.finish(), acronyms, (signed, copies.groups(signed)), terms)
     return done
 
 

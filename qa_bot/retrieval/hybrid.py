@@ -1,4 +1,10 @@
-"""Hybrid passage retrieval: dense (the vector store) and BM25 rankings fused by reciprocal rank fusion."""
+"""Hybrid passage retrieval: dense (the vector store) and BM25 rankings fused by reciprocal rank fusion.
+
+Locally both rankings are made here and fused by ``rrf``. A store that searches text itself
+(``searches_text``: Milvus) is asked once per question for the fused ranking, its filter an
+expression over the passages' outlet and day; the BM25 scores the answerer reads as features
+are then the local index's, for those passages only, so both paths score candidates alike.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..records import ArticleFilter
 from ..store.data import IndexData
 
 
@@ -69,6 +76,7 @@ class Retriever:
         *,
         alternatives: Sequence[np.ndarray | None] | None = None,
         synonyms: Sequence[Sequence[tuple[list[str], list[str]]]] | None = None,
+        where: ArticleFilter | None = None,
     ) -> list[Ranked]:
         """The top ``k`` fused passages for each query.
 
@@ -77,8 +85,12 @@ class Retriever:
         spelled out): a passage's dense score is its best cosine to any reading.
         ``synonyms[i]`` lists pairs of term lists that name one thing ("bla" and "baloch
         liber armi"): BM25 credits a passage once, for the better of the two (lexical.search).
+        ``where``, the filter ``allowed`` was made from, is what a store that searches text
+        itself is given instead (as an expression over its fields).
         """
         store = self.data.passage_vectors
+        if getattr(store, "searches_text", False):
+            return self._in_engine(query_vectors, query_tokens, k, allowed, alternatives, synonyms, where)
         allowed_ids = None if allowed is None else np.flatnonzero(allowed)
         n = len(store) if allowed_ids is None else len(allowed_ids)
         depth = min(max(self.depth, k), n)
@@ -121,6 +133,35 @@ class Retriever:
                     np.array([bm.get(p, 0.0) for p in fused_ids.tolist()], dtype=np.float32),
                 )
             )
+        return out
+
+
+    def _in_engine(self, query_vectors, query_tokens, k, allowed, alternatives, synonyms, where) -> list[Ranked]:
+        """Each question's fused passages from a store that fuses them itself (one round trip each)."""
+        from ..store.vectors.milvus import filter_expression
+
+        store = self.data.passage_vectors
+        expression = "" if where is None or where.is_empty else filter_expression(
+            None if where.sources is None else sorted(where.sources), where.published_from, where.published_to)
+        n = len(store) if allowed is None else int(np.count_nonzero(allowed))
+        depth = min(max(self.depth, k), n)
+        out = []
+        for row, tokens in enumerate(query_tokens):
+            extra = alternatives[row] if alternatives and alternatives[row] is not None else None
+            readings = query_vectors[row][None, :] if extra is None else np.vstack([query_vectors[row][None, :], extra])
+            pairs = synonyms[row] if synonyms else ()
+            terms = [*tokens, *(t for a, b in pairs for t in (*a, *b))]
+            if depth == 0:
+                ids, fused, vectors = np.empty(0, np.int64), np.empty(0), np.empty((0, readings.shape[1]), np.float32)
+            else:
+                ids, fused, vectors = store.hybrid(readings, " ".join(terms), depth, k, expression, self.rrf_k)
+            mask = np.zeros(len(self.data.passages), dtype=bool)
+            mask[ids] = True
+            bm_ids, bm_scores = self.data.lexical.search(tokens, len(ids), mask, synonyms=pairs)
+            bm = dict(zip(bm_ids.tolist(), bm_scores.tolist()))
+            out.append(Ranked(ids, fused, (vectors @ readings.T).max(axis=1).astype(np.float32) if len(ids)
+                              else np.empty(0, np.float32),
+                              np.array([bm.get(p, 0.0) for p in ids.tolist()], dtype=np.float32)))
         return out
 
 

@@ -201,18 +201,24 @@ class GenerationWriter:
                 _joined(self._rows["passages"], PASSAGE))
 
     def finish(self, articles: list[Article], manifest: dict[str, Any], store: VectorStore,
-               lexical: LexicalIndex, acronyms: Acronyms, copies: tuple[np.ndarray, np.ndarray]) -> Path:
+               lexical: LexicalIndex, acronyms: Acronyms, copies: tuple[np.ndarray, np.ndarray],
+               terms=None) -> Path:
         """Write what is left (rows, token tables, the vector store, BM25, articles, acronyms, the
         copies as ``(signatures, groups)`` and the manifest with every file's checksum) and make the
-        generation live."""
+        generation live. ``terms`` (``LexicalBuilder.terms``) gives the passages' BM25 terms to a store
+        that searches text itself."""
         if len(articles) != self.articles or any(len(a) != self.articles for a in copies):
             raise ValueError(f"{len(articles)} articles and copies of {[len(a) for a in copies]} "
                              f"for the rows of {self.articles}")
         staging = self.staging
         self._close_streams()
-        for fname, records in zip(("sentences.npy", "paragraphs.npy", "passages.npy"), self.rows()):
+        sentences, paragraphs, passages = self.rows()
+        for fname, records in zip(("sentences.npy", "paragraphs.npy", "passages.npy"),
+                                  (sentences, paragraphs, passages)):
             np.save(staging / fname, columns(records), allow_pickle=False)
+        fields = None if terms is None else _passage_fields(articles, passages["article"].copy(), terms)
         self._rows = {k: [] for k in self._rows}
+        del sentences, paragraphs, passages
         np.save(staging / "sentence_scales.npy", _joined(self._sentence_scales, np.float32), allow_pickle=False)
         if self._token_ids is not None:
             self._narrow_token_ids()
@@ -223,7 +229,7 @@ class GenerationWriter:
             for key, array in arrays.items():
                 np.save(staging / f"token_{key}.npy", array, allow_pickle=False)
         try:
-            self._finish_files(articles, manifest, store, lexical, acronyms, copies)
+            self._finish_files(articles, manifest, store, lexical, acronyms, copies, fields)
         except BaseException:
             # A store that keeps its vectors outside the generation (a Milvus collection) drops
             # what this build wrote there; the live generation's store is another, untouched.
@@ -234,9 +240,10 @@ class GenerationWriter:
         return publish(self.index_dir, staging, self.name)
 
     def _finish_files(self, articles: list[Article], manifest: dict[str, Any], store: VectorStore,
-                      lexical: LexicalIndex, acronyms: Acronyms, copies: tuple[np.ndarray, np.ndarray]) -> None:
+                      lexical: LexicalIndex, acronyms: Acronyms, copies: tuple[np.ndarray, np.ndarray],
+                      fields) -> None:
         staging = self.staging
-        store.build(np.arange(self.passages, dtype=np.int64), self._passage_vectors.blocks())
+        store.build(np.arange(self.passages, dtype=np.int64), self._passage_vectors.blocks(), fields)
         self._passage_vectors.path.unlink()
         store.save(staging)
         lexical.save(staging / "bm25")
@@ -270,6 +277,18 @@ class GenerationWriter:
             narrow.append(block)
         narrow.close()
         written.path.unlink()
+
+
+def _passage_fields(articles: list[Article], article_of: np.ndarray, terms):
+    """``Fields`` of the passages (store/vectors/base.py): their BM25 terms, article, outlet, day."""
+
+    def fields(ids: np.ndarray) -> dict[str, list]:
+        positions = article_of[ids].tolist()
+        return {"text": terms(ids), "article": positions,
+                "source": [articles[a].source for a in positions],
+                "day": [articles[a].published[:10] for a in positions]}
+
+    return fields
 
 
 def _joined(parts: list[np.ndarray], dtype) -> np.ndarray:

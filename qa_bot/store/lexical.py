@@ -133,6 +133,22 @@ class LexicalBuilder:
         self._ids.append(np.array(flat, dtype=np.int32))
         self._lengths.append(np.array([len(doc) for doc in terms], dtype=np.int64))
 
+    def terms(self):
+        """Before ``finish``: a function giving the BM25 terms of passages (by their number, in the
+        order added) joined by spaces, for an engine that indexes them itself (Milvus)."""
+        flat = np.concatenate(self._ids) if self._ids else np.empty(0, np.int32)
+        lengths = np.concatenate(self._lengths) if self._lengths else np.empty(0, np.int64)
+        self._ids, self._lengths = [flat], [lengths]
+        bounds = np.r_[0, np.cumsum(lengths)]
+        words = [""] * len(self._vocab)
+        for word, i in self._vocab.items():
+            words[i] = word
+
+        def of(passages: np.ndarray) -> list[str]:
+            return [" ".join(words[t] for t in flat[bounds[p] : bounds[p + 1]].tolist()) for p in passages.tolist()]
+
+        return of
+
     def finish(self) -> LexicalIndex:
         ids = np.concatenate(self._ids) if self._ids else np.empty(0, np.int32)
         lengths = np.concatenate(self._lengths) if self._lengths else np.empty(0, np.int64)

@@ -17,6 +17,10 @@ import numpy as np
 Blocks = Callable[[], Iterable[np.ndarray]]
 """Vectors handed over a block of rows at a time: each call gives every row again, in order, as
 consecutive (n, dimension) float32 blocks (a builder reading them back from disk)."""
+Fields = Callable[[np.ndarray], dict[str, list]]
+"""What a store that searches more than vectors (Milvus: BM25, filters) keeps beside each passage,
+given its ids: {"text": its BM25 terms joined by spaces, "article": its article's position,
+"source": the outlet, "day": the published date (YYYY-MM-DD or "")}, one list entry per id."""
 
 
 class VectorStore(Protocol):
@@ -37,11 +41,12 @@ class VectorStore(Protocol):
         """How many vectors the store holds."""
         ...
 
-    def build(self, ids: np.ndarray, vectors: np.ndarray | Blocks) -> None:
+    def build(self, ids: np.ndarray, vectors: np.ndarray | Blocks, fields: Fields | None = None) -> None:
         """Replace everything the store holds with ``vectors`` under ``ids`` (rows aligned).
 
         ``vectors`` is one array, or ``Blocks``: then the store takes them a block at a time and
-        never holds the whole input beside its own copy (a large build's peak memory)."""
+        never holds the whole input beside its own copy (a large build's peak memory). ``fields``
+        gives what a store that also searches text and filters keeps per passage; others ignore it."""
         ...
 
     def append(self, ids: np.ndarray, vectors: np.ndarray) -> None:

@@ -35,7 +35,7 @@ from pathlib import Path
 import faiss
 import numpy as np
 
-from .base import Blocks, as_blocks, check_rows
+from .base import Blocks, Fields, as_blocks, check_rows
 
 EXACT_LIMIT = 50_000
 PROBE_SHARE = 4  # scan 1/4 of the lists
@@ -96,7 +96,7 @@ class FaissVectorStore:
         ivf = faiss.downcast_index(self.index)
         return ivf if isinstance(ivf, faiss.IndexIVF) else None
 
-    def build(self, ids: np.ndarray, vectors: np.ndarray | Blocks) -> None:
+    def build(self, ids: np.ndarray, vectors: np.ndarray | Blocks, fields: Fields | None = None) -> None:
         ids = np.asarray(ids, dtype=np.int64).reshape(-1)
         if len(np.unique(ids)) != len(ids):
             raise ValueError("ids must be unique")

@@ -2,6 +2,13 @@
 (``milvus://HOST:PORT/COLLECTION``) or in Milvus Lite (``milvus-lite://PATH``), through the same
 pymilvus calls.
 
+Beside each vector the collection keeps the passage's BM25 terms (the index's own tokens, joined
+by spaces and split again by Milvus's standard tokenizer, so both BM25s count the same terms), which a
+Milvus BM25 function turns into a sparse vector, and its article, outlet and published day as
+scalar fields. A question is then one ``hybrid_search``: a dense request per reading of the
+question and a BM25 request, fused by Milvus's ``RRFRanker`` (k = 60, as the local fusion), under a
+filter expression over the outlet and day fields (``filter_expression``), one round trip.
+
 Each index generation writes its own collection, named after the location's collection and a
 random suffix, and records it in the generation's ``milvus.json``; a generation that is removed
 drops its collection (``discard``). A failed build therefore leaves the live collection as it was,
@@ -26,9 +33,10 @@ from typing import Any
 
 import numpy as np
 
-from .base import Blocks, as_blocks, check_rows
+from .base import Blocks, Fields, as_blocks, check_rows
 
 FILE = "milvus.json"
+TEXT_BYTES = 65_535  # Milvus's longest VARCHAR
 INSTALL = "pip install 'qa-bot[milvus]'"
 BATCH = 2_000  # rows per insert or read (a gRPC message stays far below its 64 MB limit)
 _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,200}$")
@@ -94,6 +102,7 @@ class MilvusVectorStore:
     """Passage vectors in one Milvus collection (``VectorStore``)."""
 
     kind = "milvus"
+    searches_text = True  # it takes ``Fields`` at build and answers ``hybrid`` (retrieval.hybrid)
 
     def __init__(self, dimension: int, location: MilvusLocation, collection: str | None = None) -> None:
         self._dimension = int(dimension)
@@ -123,7 +132,7 @@ class MilvusVectorStore:
     def _client(self):
         return client(self.location.uri)
 
-    def build(self, ids: np.ndarray, vectors: np.ndarray | Blocks) -> None:
+    def build(self, ids: np.ndarray, vectors: np.ndarray | Blocks, fields: Fields | None = None) -> None:
         ids = np.asarray(ids, dtype=np.int64).reshape(-1)
         if len(np.unique(ids)) != len(ids):
             raise ValueError("ids must be unique")
@@ -132,7 +141,7 @@ class MilvusVectorStore:
         try:
             for block in as_blocks(vectors)():
                 block_ids, block = check_rows(ids[added : added + len(block)], block, self._dimension)
-                self._insert(block_ids, block)
+                self._insert(block_ids, block, fields)
                 added += len(block)
             if added != len(ids):
                 raise ValueError(f"got {len(ids)} ids for {added} vectors")
@@ -215,6 +224,32 @@ class MilvusVectorStore:
                 scores[row, col], out[row, col] = score, pid
         return scores, out
 
+    def hybrid(self, readings: np.ndarray, terms: str, depth: int, k: int, expression: str = "",
+               rrf_k: int = 60) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The ``k`` best passages for one question, fused in Milvus: (ids, RRF scores, their vectors).
+
+        ``readings`` holds the question's vectors (one per reading), each a dense request for the
+        ``depth`` nearest; ``terms`` its BM25 terms joined by spaces, a BM25 request for the
+        ``depth`` best (none when empty); ``expression`` filters both."""
+        from pymilvus import AnnSearchRequest, RRFRanker
+
+        empty = np.empty(0, np.int64), np.empty(0, np.float64), np.empty((0, self._dimension), np.float32)
+        if self.collection is None or depth < 1 or k < 1:
+            return empty
+        requests = [AnnSearchRequest([row.tolist()], "dense", {"metric_type": "IP"}, limit=depth, expr=expression)
+                    for row in np.asarray(readings, dtype=np.float32).reshape(-1, self._dimension)]
+        if terms.strip():
+            requests.append(AnnSearchRequest([terms], "sparse", {"metric_type": "BM25"}, limit=depth,
+                                             expr=expression))
+        hits = self._client.hybrid_search(self.collection, requests, RRFRanker(rrf_k), limit=min(k, 16_384),
+                                          output_fields=["dense"])[0]
+        ranked = sorted(((float(h["distance"]), int(h["id"]), h["entity"]["dense"]) for h in hits),
+                        key=lambda h: (-round(h[0], 12), h[1]))  # ties to the smaller id, as rrf() does
+        if not ranked:
+            return empty
+        return (np.array([h[1] for h in ranked], np.int64), np.array([h[0] for h in ranked], np.float64),
+                np.array([h[2] for h in ranked], np.float32).reshape(-1, self._dimension))
+
     # ------------------------------------------------------------------ files
 
     def save(self, directory: Path) -> None:
@@ -248,21 +283,41 @@ class MilvusVectorStore:
     # ------------------------------------------------------------------ internals
 
     def _create(self) -> str:
-        from pymilvus import DataType
+        from pymilvus import DataType, Function, FunctionType
 
         name = f"{self.location.collection}_{secrets.token_hex(4)}"
         schema = self._client.create_schema(auto_id=False)
         schema.add_field("id", DataType.INT64, is_primary=True)
         schema.add_field("dense", DataType.FLOAT_VECTOR, dim=self._dimension)
+        # The index's BM25 terms (word characters only, lower-cased, stemmed), which the standard
+        # tokenizer splits where they were joined: Milvus counts the terms bm25s counts. (Milvus
+        # Lite knows no white-space tokenizer.)
+        schema.add_field("text", DataType.VARCHAR, max_length=TEXT_BYTES, enable_analyzer=True,
+                         analyzer_params={"tokenizer": "standard"})
+        schema.add_field("sparse", DataType.SPARSE_FLOAT_VECTOR)
+        schema.add_field("article", DataType.INT64)
+        schema.add_field("source", DataType.VARCHAR, max_length=1024)
+        schema.add_field("day", DataType.VARCHAR, max_length=16)
+        schema.add_function(Function(name="bm25", function_type=FunctionType.BM25, input_field_names=["text"],
+                                     output_field_names=["sparse"]))
         index = self._client.prepare_index_params()
         index.add_index("dense", index_type="FLAT" if self.location.lite else "AUTOINDEX", metric_type="IP")
+        # bm25s's defaults (k1 1.5, b 0.75), so both rank alike
+        index.add_index("sparse", index_type="SPARSE_INVERTED_INDEX", metric_type="BM25",
+                        params={"bm25_k1": 1.5, "bm25_b": 0.75})
         self._client.create_collection(name, schema=schema, index_params=index, consistency_level="Strong")
         return name
 
-    def _insert(self, ids: np.ndarray, vectors: np.ndarray) -> None:
+    def _insert(self, ids: np.ndarray, vectors: np.ndarray, fields: Fields | None = None) -> None:
         for lo in range(0, len(ids), BATCH):
-            rows = [{"id": int(i), "dense": v} for i, v in
-                    zip(ids[lo : lo + BATCH].tolist(), vectors[lo : lo + BATCH].tolist())]
+            chunk = ids[lo : lo + BATCH]
+            given = fields(chunk) if fields is not None else {}
+            n = len(chunk)
+            text = [t.encode("utf-8")[:TEXT_BYTES].decode("utf-8", "ignore") for t in given.get("text", [""] * n)]
+            rows = [{"id": int(i), "dense": v, "text": t, "article": int(a), "source": src[:1024], "day": day[:16]}
+                    for i, v, t, a, src, day in zip(chunk.tolist(), vectors[lo : lo + BATCH].tolist(), text,
+                                                    given.get("article", [-1] * n), given.get("source", [""] * n),
+                                                    given.get("day", [""] * n))]
             self._client.insert(self.collection, rows)
 
     def _held(self, ids: np.ndarray) -> np.ndarray:
@@ -271,6 +326,21 @@ class MilvusVectorStore:
             found += [int(r["id"]) for r in self._client.get(self.collection, ids=ids[lo : lo + BATCH].tolist(),
                                                               output_fields=["id"])]
         return np.sort(np.array(found, dtype=np.int64))
+
+
+def filter_expression(sources: list[str] | None, start: str | None, end: str | None) -> str:
+    """A Milvus filter over the outlet and day fields: outlets among ``sources`` (None: any), days
+    from ``start`` to ``end`` (inclusive ISO dates; a passage without a date fails either)."""
+    parts = []
+    if sources is not None:
+        parts.append(f"source in {json.dumps(sorted(sources), ensure_ascii=False)}")
+    if start or end:
+        parts.append('day != ""')
+    if start:
+        parts.append(f"day >= {json.dumps(start)}")
+    if end:
+        parts.append(f"day <= {json.dumps(end)}")
+    return " and ".join(parts)
 
 
 def discard(directory: Path) -> None:
