@@ -273,6 +273,9 @@ class MilvusVectorStore:
         store = cls(dimension, location, collection)
         if not store._client.has_collection(collection):
             raise ValueError(f"collection {collection!r} is missing from {location.uri}")
+        # A collection another process wrote (or a restarted server holds) is released: searched
+        # only once loaded into memory again.
+        store._client.load_collection(collection)
         return store
 
     def discard(self) -> None:
