@@ -8,6 +8,8 @@ The vector-store contract itself runs on Milvus Lite in tests/test_vector_store.
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -153,3 +155,17 @@ def test_the_seed_and_wikinews_in_milvus_lite_give_the_faiss_first_quotes(tmp_pa
                 for a in bot.ask_batch(questions)]
 
     assert first(milvus_bot) == first(faiss_bot)
+
+
+def test_an_index_another_process_built_in_milvus_lite_is_searched_here(tmp_path):
+    """The command line (with the fake encoder) builds into a Milvus Lite file and exits; this
+    process opens the index and its collection, which Milvus holds released until it is loaded
+    again. Milvus Lite serves one process per file, so the two take turns."""
+    corpus = make_corpus(tmp_path, SMALL_ARTICLES)
+    db = tmp_path / "shared.db"
+    done = subprocess.run([sys.executable, str(Path(__file__).with_name("fake_cli.py")), "build", "--corpus",
+                           str(corpus), "--index", str(tmp_path / "index"), "--store", f"milvus-lite://{db}"],
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    build_index(corpus, tmp_path / "faiss", FakeEncoder())
+    assert _answers(tmp_path / "index") == _answers(tmp_path / "faiss")
