@@ -50,3 +50,7 @@ class ModelLoadError(QABotError):
 
 class BuildInProgressError(QABotError):
     """Another build holds the index lock."""
+
+
+class StoreUnavailableError(QABotError):
+    """The engine that holds the passage vectors (a Milvus server, a Milvus Lite file) cannot be used."""

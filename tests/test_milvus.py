@@ -169,3 +169,21 @@ def test_an_index_another_process_built_in_milvus_lite_is_searched_here(tmp_path
     assert done.returncode == 0, done.stderr
     build_index(corpus, tmp_path / "faiss", FakeEncoder())
     assert _answers(tmp_path / "index") == _answers(tmp_path / "faiss")
+
+
+def test_a_milvus_lite_file_open_in_another_process_is_refused_with_what_to_do(tmp_path):
+    db = tmp_path / "busy.db"
+    holder = subprocess.Popen([sys.executable, "-c", (
+        "import sys, time; from pymilvus import MilvusClient; MilvusClient(sys.argv[1]); "
+        "print('open', flush=True); time.sleep(120)"), str(db)], stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "open"
+        corpus = make_corpus(tmp_path, SMALL_ARTICLES)
+        result = CliRunner().invoke(main, ["build", "--corpus", str(corpus), "--index", str(tmp_path / "index"),
+                                           "--store", f"milvus-lite://{db}"])
+    finally:
+        holder.kill()
+        holder.wait()
+    assert result.exit_code == 1
+    assert "it is open in another process (Milvus Lite serves one process at a time)" in result.output
+    assert not (tmp_path / "index" / "CURRENT").exists()

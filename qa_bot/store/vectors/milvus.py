@@ -33,6 +33,7 @@ from typing import Any
 
 import numpy as np
 
+from ...errors import StoreUnavailableError
 from .base import Blocks, Fields, as_blocks, check_rows
 
 FILE = "milvus.json"
@@ -92,9 +93,22 @@ def client(uri: str):
             from pymilvus import MilvusClient
         except ImportError:
             raise ImportError(f"the Milvus store needs pymilvus: {INSTALL}") from None
-        if not uri.startswith("http"):
+        lite = not uri.startswith("http")
+        if lite:
             logging.getLogger("grpc._server").addFilter(_LiteTimestampNoise())
-        _CLIENTS[uri] = MilvusClient(uri=uri, token=os.environ.get("QA_BOT_MILVUS_TOKEN", ""))
+        try:
+            _CLIENTS[uri] = MilvusClient(uri=uri, token=os.environ.get("QA_BOT_MILVUS_TOKEN", ""))
+        except Exception as exc:  # pymilvus and Milvus Lite raise several kinds
+            if lite:  # pymilvus says only "Open local milvus failed"; Milvus Lite logs why
+                raise StoreUnavailableError(
+                    f"cannot open the Milvus Lite file {uri}: it is open in another process (Milvus Lite serves "
+                    "one process at a time) or damaged; stop the process using it (a running chat or build) or "
+                    "use a Milvus server, then try again"
+                ) from None
+            raise StoreUnavailableError(
+                f"cannot use Milvus at {uri} ({exc}): check the address, that the server is running and, "
+                "if it asks for one, the token in QA_BOT_MILVUS_TOKEN"
+            ) from None
     return _CLIENTS[uri]
 
 
