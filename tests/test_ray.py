@@ -6,7 +6,6 @@ on it embeds only what changed."""
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -16,6 +15,7 @@ import pytest
 from click.testing import CliRunner
 from conftest import SMALL_ARTICLES, FakeEncoder, SpanFakeEncoder, make_corpus
 
+from benchmarks.load_test import free_port
 from qa_bot.app.cli import main
 from qa_bot.bot import QABot
 from qa_bot.indexing.build import build_index
@@ -27,18 +27,13 @@ ROOT = Path(__file__).resolve().parents[1]
 RAY = Path(sys.executable).parent / "ray"
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
 
 @pytest.fixture(scope="module")
 def cluster(tmp_path_factory):
     """The address of a Ray head node with 2 CPUs, whose workers can import the tests' fake
     encoders (PYTHONPATH); stopped at the end of the module. Asked for 127.0.0.1, Ray 2.60 binds
     the machine's own address; the client reaches it through 127.0.0.1 all the same."""
-    port = _free_port()
+    port = free_port()
     # No token authentication on this private test cluster: Ray 2.5x turns it on when it finds a
     # token file (~/.ray/auth_token, written by any earlier local ray.init), for the head and,
     # by the same variable, for this process's client.

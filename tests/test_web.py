@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -18,6 +17,7 @@ from pathlib import Path
 
 import pytest
 
+from benchmarks.load_test import free_port
 from qa_bot.corpus.files import save_articles
 from qa_bot.records import Article
 
@@ -38,11 +38,6 @@ HOSTILE = Article(
 )
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
 
 @pytest.fixture(scope="module")
 def app_url(tmp_path_factory):
@@ -51,7 +46,7 @@ def app_url(tmp_path_factory):
     shutil.copytree(ROOT / "corpus", corpus)
     shutil.copy(CRANE, corpus)  # a real Wikinews report: a "yesterday" to resolve, an attributed toll
     save_articles(corpus, [HOSTILE])
-    port = _free_port()
+    port = free_port()
     log = open(work / "server.log", "w")  # noqa: SIM115 (the server writes to it until the fixture ends)
     env = dict(os.environ, HF_HUB_OFFLINE="1", GRADIO_ANALYTICS_ENABLED="False")
     proc = subprocess.Popen(

@@ -12,32 +12,19 @@ lead completed (the gold in the lead, not in the quote), how many already held i
 
 from __future__ import annotations
 
-import argparse
 from dataclasses import replace
-from pathlib import Path
 
 from qa_bot.answer.naming import wants_name
-from qa_bot.bot import QABot
-from qa_bot.evaluation.datasets import load_realtimeqa
 from qa_bot.evaluation.run import contains_gold
-from tools.studies import news_index
-
-ROOT = Path(__file__).resolve().parents[2]
-DATA = ROOT.parent / "shared" / "data" / "realtimeqa_2023"
+from tools.studies import quarter_study
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--work", type=Path, default=Path("/tmp/qa-q1"))
-    parser.add_argument("--index", type=Path)
-    parser.add_argument("--quarter", default="q1", choices=("q1", "q2"))
-    args = parser.parse_args()
-    data = load_realtimeqa(DATA / f"{args.quarter}_questions.jsonl")
-    bot = QABot.load(news_index(data.articles, args.work, args.index))
+    quarter, data, bot = quarter_study(__doc__)
     bot = bot.with_config(replace(bot.config, min_confidence=0.0))
     named = [q for q in data.questions if wants_name(q.q)]
     n = len(named)
-    print(f"{args.quarter}: {len(data.questions)} questions, {n} want a name; every question answered\n")
+    print(f"{quarter}: {len(data.questions)} questions, {n} want a name; every question answered\n")
     print("| asked | first quote holds the gold name | with its lead |")
     print("|---|---|---|")
     for dated in (True, False):

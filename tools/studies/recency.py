@@ -9,30 +9,17 @@ newest-first order off and on, and counts the first quotes holding a gold string
 
 from __future__ import annotations
 
-import argparse
 from dataclasses import replace
-from pathlib import Path
 
 from qa_bot.answer.recency import wants_latest
-from qa_bot.bot import QABot
-from qa_bot.evaluation.datasets import load_realtimeqa
 from qa_bot.evaluation.run import contains_gold
-from tools.studies import news_index
-
-ROOT = Path(__file__).resolve().parents[2]
-DATA = ROOT.parent / "shared" / "data" / "realtimeqa_2023"
+from tools.studies import quarter_study
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--work", type=Path, default=Path("/tmp/qa-q1"))
-    parser.add_argument("--index", type=Path)
-    parser.add_argument("--quarter", default="q1", choices=("q1", "q2"))
-    args = parser.parse_args()
-    data = load_realtimeqa(DATA / f"{args.quarter}_questions.jsonl")
-    bot = QABot.load(news_index(data.articles, args.work, args.index))
+    quarter, data, bot = quarter_study(__doc__)
     about_now = [q for q in data.questions if wants_latest(q.q)]
-    print(f"{args.quarter}: {len(data.questions)} questions, {len(about_now)} about now; every question answered\n")
+    print(f"{quarter}: {len(data.questions)} questions, {len(about_now)} about now; every question answered\n")
     print("| newest first | first quote holds the gold | reordered |")
     print("|---|---|---|")
     firsts: dict[bool, list[str]] = {}
