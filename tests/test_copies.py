@@ -170,3 +170,11 @@ def test_a_long_list_of_copies_is_shortened_beside_the_quote_and_kept_whole_in_t
     quote = Quote("Text.", 0.9, 0, 5, "Text.", copies_[0], also_in=copies_)
     assert also_in_words(quote).endswith("Outlet 3 (2026-01-04) and 3 more")
     assert len(quote.to_dict()["also_in"]) == ALSO_IN_SHOWN + 3
+
+
+def test_a_copy_without_a_date_is_never_taken_for_the_first_report(tmp_path):
+    undated = replace(SEED, id="undated-copy", source="Undated Wire", published="", url="")
+    bot = answering_bot(tmp_path, [SEED, undated])
+    answer = bot.ask("What did Al Jazeera originally quote the Information Minister Attaullah Tarar as saying?")
+    [quote] = _minister(answer)
+    assert quote.article.id == SEED.id and [c.id for c in quote.also_in] == ["undated-copy"]

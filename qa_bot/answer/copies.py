@@ -54,8 +54,12 @@ def place(data: IndexData, lo: int, hi: int, where: ArticleFilter | None, earlie
             holders.append((m, at))
     if len(holders) == 1:
         return Placed(lo, hi, ())
-    # Newest first; a tie keeps the article the quote was found in first (Python's sort is stable).
-    holders.sort(key=lambda h: data.articles[h[0]].published[:10], reverse=not earliest)
+    # Newest (or oldest) first, copies without a date last; a tie keeps the article the quote was
+    # found in first (Python's sort is stable).
+    day = [data.articles[m].published[:10] for m, _ in holders]
+    dated = sorted((h for h, d in zip(holders, day) if d), key=lambda h: data.articles[h[0]].published[:10],
+                   reverse=not earliest)
+    holders = dated + [h for h, d in zip(holders, day) if not d]
     for m, at in holders:
         rows = _sentences_at(data, m, at, at + len(text))
         if rows is not None:
