@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import functools
 import logging
-import pickle
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -58,14 +57,14 @@ class _Embedder:
         self.dim, self.mode, self.tokens, self.batch_size = dim, mode, tokens, batch_size
 
     def __call__(self, batch: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
-        items = [pickle.loads(payload) for payload in batch["payload"]]
-        parts = [rows for _, rows in items]
-        jobs = [Job(k, *job[1:]) for k, (job, _) in enumerate(items)]
+        parts = list(batch["rows"])
+        jobs = [Job(k, *job) for k, job in enumerate(batch["job"])]
         texts = embed_group(self.encoder, jobs, parts, self.dim, self.mode, self.tokens, None, self.batch_size)
-        results = [pickle.dumps(Embedded(p.passage_vectors, p.sentence_vectors, p.tokens)) for p in parts]
-        counts = np.zeros(len(items), dtype=np.int64)
+        results = np.empty(len(parts), dtype=object)
+        results[:] = [Embedded(p.passage_vectors, p.sentence_vectors, p.tokens) for p in parts]
+        counts = np.zeros(len(parts), dtype=np.int64)
         counts[0] = texts  # the batch's texts, counted once
-        return {"position": batch["position"], "result": np.array(results, dtype=object), "texts": counts}
+        return {"position": batch["position"], "result": results, "texts": counts}
 
 
 def embed_on_ray(
@@ -89,8 +88,8 @@ def embed_on_ray(
     context.execution_options.preserve_order = True  # the index is written in article order
     context.enable_progress_bars = False
     size = actors or max(1, int(ray.cluster_resources().get("CPU", 1)))
-    rows = [{"position": position, "payload": pickle.dumps(((None, job.passages, job.spans, job.sentences,
-                                                              job.units), part))}
+    # Ray Data carries the jobs and rows as Python objects (it serialises them itself).
+    rows = [{"position": position, "job": (job.passages, job.spans, job.sentences, job.units), "rows": part}
             for position, job, part in work]
     dataset = ray.data.from_items(rows).map_batches(
         _Embedder, fn_constructor_args=(portable(encoder), dim, mode, tokens, batch_size),
@@ -103,4 +102,4 @@ def embed_on_ray(
         done += texts
         if progress is not None and texts:
             progress(done, max(total, done))
-        yield int(row["position"]), pickle.loads(row["result"]), texts
+        yield int(row["position"]), row["result"], texts
