@@ -5,7 +5,7 @@ Each build runs in a fresh process (its own peak resident memory, VmHWM) on a sy
 corpus, with a fake encoder that hands out 384-dimension float32 token states for every word, as
 the real one does per token. Before builds embedded a group at a time (indexing/embed.py), every
 passage's states were held at once: about 1.5 KB per word of every passage, 10 times the size of
-what the index keeps; until the index was written as it was built (store/files.py,
+what the index keeps; until the index was written as it was built (store/writer.py,
 ``GenerationWriter``), the whole index was held while it was written, twice its size on disk. The
 control run sets the group size past the corpus and must show the growth the test forbids, so the
 test can fail.

@@ -3,7 +3,7 @@
 A build reads the corpus, plans each article (reuse its rows and vectors from the live index when
 its content hash is unchanged, else chunk it afresh), embeds the new and edited ones in one pass
 (``embed``), assembles the index (rows renumbered, the vector store, BM25, token states,
-acronyms) and writes it as a new generation (``store.files``), under the index's build lock.
+acronyms) and writes it as a new generation (``store.writer``), under the index's build lock.
 """
 
 from __future__ import annotations
@@ -24,11 +24,12 @@ from ..errors import CorpusError, IndexCorruptError, IndexIncompatibleError, Ind
 from ..records import Article
 from ..retrieval.acronyms import Acronyms
 from ..store.data import IndexData
-from ..store.files import GenerationWriter, load_index
+from ..store.files import load_index
 from ..store.generations import build_lock, current_generation, new_generation_name, remove_stale
 from ..store.lexical import LexicalBuilder
 from ..store.manifest import new_manifest, read_manifest
 from ..store.vectors import discard_store, make_vector_store, store_kind
+from ..store.writer import GenerationWriter
 from . import copies, embed
 from .chunking import ChunkParams
 from .embed import LATE, SEPARATE, Job, Progress, TokenPlan, token_plan
