@@ -119,6 +119,19 @@ def test_a_new_store_is_empty(backend):
     assert ids.tolist() == [[-1] * 4] * 3
 
 
+def test_a_store_knows_whether_it_holds_an_indexs_rows(backend):
+    new, _ = backend
+    store = new()
+    assert store.holds_rows(0)
+    store.build(np.arange(20), unit_rows(20))
+    assert store.holds_rows(20) and not store.holds_rows(19) and not store.holds_rows(21)
+    store.delete(np.array([7]))
+    assert not store.holds_rows(20) and not store.holds_rows(19)
+    other = new()
+    other.build(np.arange(20) + 1, unit_rows(20))
+    assert not other.holds_rows(20)
+
+
 def test_build_holds_exactly_the_vectors_given(filled):
     store, ids, vectors = filled
     assert len(store) == 60 and store.ids().tolist() == ids.tolist()

@@ -74,7 +74,7 @@ def load_index(index_dir: Path) -> IndexData:
         raise IndexCorruptError(f"{gen_dir}: the {kind} passage vectors are unreadable ({exc}); {REBUILD}") from None
     if len(store) != len(passages) or len(vectors) != len(sentences):
         raise IndexCorruptError(f"{gen_dir}: files disagree on the number of passages or sentences; {REBUILD}")
-    if not np.array_equal(store.ids(), np.arange(len(passages))):
+    if not store.holds_rows(len(passages)):
         raise IndexCorruptError(f"{gen_dir}: the passage vectors are not stored under the passages' ids; {REBUILD}")
     try:
         lexical = LexicalIndex.load(gen_dir / "bm25", len(passages))

@@ -61,6 +61,11 @@ class VectorStore(Protocol):
         """Every id held, ascending."""
         ...
 
+    def holds_rows(self, n: int) -> bool:
+        """True if the ids held are exactly 0 to ``n - 1`` (an index's passages by row number),
+        checked without reading every id where the engine can count them."""
+        ...
+
     def vectors(self, ids: np.ndarray) -> np.ndarray:
         """The vectors of ``ids``, rows in the order given; KeyError for an id not held."""
         ...

@@ -167,6 +167,9 @@ class FaissVectorStore:
     def ids(self) -> np.ndarray:
         return self._held_ids().copy()
 
+    def holds_rows(self, n: int) -> bool:
+        return np.array_equal(self._held_ids(), np.arange(n))
+
     def _held_ids(self) -> np.ndarray:
         if self._held is None:
             ivf = self._ivf()

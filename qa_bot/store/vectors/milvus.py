@@ -201,6 +201,14 @@ class MilvusVectorStore:
             batches.close()
         return np.sort(np.array(found, dtype=np.int64))
 
+    def holds_rows(self, n: int) -> bool:
+        """Two counts, not a scan of every id (which took a minute at 200,000 passages in Milvus
+        Lite): as many rows as ``n``, all of them with an id from 0 to ``n - 1``."""
+        if self.collection is None:
+            return n == 0
+        inside = self._client.query(self.collection, filter=f"id >= 0 and id < {int(n)}", output_fields=["count(*)"])
+        return len(self) == n and int(inside[0]["count(*)"]) == n
+
     def vectors(self, ids: np.ndarray) -> np.ndarray:
         ids = np.asarray(ids, dtype=np.int64).reshape(-1)
         if not len(ids):
