@@ -21,6 +21,7 @@ from qa_bot.app.cli import main
 from qa_bot.bot import QABot
 from qa_bot.corpus.files import save_articles
 from qa_bot.corpus.ingest import add_sources
+from qa_bot.errors import IndexCorruptError
 from qa_bot.indexing.build import build_index
 from qa_bot.records import Article, ArticleFilter
 from qa_bot.store import lexical
@@ -187,3 +188,16 @@ def test_a_milvus_lite_file_open_in_another_process_is_refused_with_what_to_do(t
     assert result.exit_code == 1
     assert "it is open in another process (Milvus Lite serves one process at a time)" in result.output
     assert not (tmp_path / "index" / "CURRENT").exists()
+
+
+def test_the_collection_records_its_model_and_a_collection_of_another_is_refused(tmp_path):
+    corpus = make_corpus(tmp_path, SMALL_ARTICLES)
+    db = tmp_path / "vectors.db"
+    build_index(corpus, tmp_path / "index", FakeEncoder(), store=f"milvus-lite://{db}")
+    store = load_index(tmp_path / "index").passage_vectors
+    recorded = store.recorded()
+    assert recorded["model"] == FakeEncoder().name and recorded["dimension"] == FakeEncoder().dimension
+    assert recorded["generation"] == current_generation(tmp_path / "index").name
+    store.record({"model": "another-model"})  # as if milvus.json named another index's collection
+    with pytest.raises(IndexCorruptError, match="holds vectors of model 'another-model'"):
+        load_index(tmp_path / "index")

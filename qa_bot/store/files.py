@@ -74,6 +74,12 @@ def load_index(index_dir: Path) -> IndexData:
         raise IndexCorruptError(f"{gen_dir}: the {kind} passage vectors are unreadable ({exc}); {REBUILD}") from None
     if len(store) != len(passages) or len(vectors) != len(sentences):
         raise IndexCorruptError(f"{gen_dir}: files disagree on the number of passages or sentences; {REBUILD}")
+    recorded = store.recorded() if hasattr(store, "recorded") else {}
+    if recorded and (recorded.get("model"), recorded.get("dimension")) != (manifest["model"]["name"], dim):
+        raise IndexCorruptError(
+            f"{gen_dir}: its {kind} collection holds vectors of model {recorded.get('model')!r} "
+            f"({recorded.get('dimension')} dimensions), the index {manifest['model']['name']!r} ({dim}); {REBUILD}"
+        )
     if not store.holds_rows(len(passages)):
         raise IndexCorruptError(f"{gen_dir}: the passage vectors are not stored under the passages' ids; {REBUILD}")
     try:

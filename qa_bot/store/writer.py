@@ -217,6 +217,10 @@ class GenerationWriter:
         staging = self.staging
         store.build(np.arange(self.passages, dtype=np.int64), self._passage_vectors.blocks(), fields)
         self._passage_vectors.path.unlink()
+        record = getattr(store, "record", None)
+        if record is not None:  # a store outside the generation (Milvus) records what it belongs to
+            record({"model": manifest["model"]["name"], "dimension": manifest["model"]["dimension"],
+                    "generation": self.name, "format_version": manifest["format_version"]})
         store.save(staging)
         lexical.save(staging / "bm25")
         with open(staging / "articles.json", "w", encoding="utf-8") as out:  # written as it is encoded

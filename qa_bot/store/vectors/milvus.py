@@ -303,6 +303,17 @@ class MilvusVectorStore:
         store._client.load_collection(collection)
         return store
 
+    def record(self, about: dict[str, Any]) -> None:
+        """Write ``about`` (the index's model, dimension, generation) into the collection's
+        properties, so the collection says what it holds wherever it is opened from."""
+        self._client.alter_collection_properties(
+            self.collection, properties={f"qa_bot.{k}": json.dumps(v) for k, v in about.items()})
+
+    def recorded(self) -> dict[str, Any]:
+        """What ``record`` wrote into the collection (empty for a collection written before)."""
+        properties = self._client.describe_collection(self.collection).get("properties") or {}
+        return {k[len("qa_bot."):]: json.loads(v) for k, v in properties.items() if k.startswith("qa_bot.")}
+
     def discard(self) -> None:
         """Drop this store's collection (a generation removed, or a build that failed)."""
         if self.collection is not None and self._client.has_collection(self.collection):
