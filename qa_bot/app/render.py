@@ -18,8 +18,8 @@ from collections.abc import Sequence
 from ..answer.dates import annotate
 from ..records import Answer, Article, Citation, Quote
 from .wording import (
-    ALSO_IN_SHOWN,
     CONFIDENCE_MEANING,
+    also_in_named,
     also_in_words,
     by_article,
     confidence_words,
@@ -116,9 +116,8 @@ def _also_in_links(quote: Quote) -> str:
     """The other copies holding a quote's words, each linked to its page where it has one (HTML)."""
     if not quote.also_in:
         return ""
-    links = [_link(f"{c.source or c.title}" + (f" ({c.published})" if c.published else ""), c.url)
-             for c in quote.also_in[:ALSO_IN_SHOWN]]
-    more = len(quote.also_in) - len(links)
+    named, more = also_in_named(quote)
+    links = [_link(label, c.url) for label, c in named]
     return f'<div class="qa-also-in">Also in: {", ".join(links)}{f" and {more} more" if more else ""}</div>'
 
 

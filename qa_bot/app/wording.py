@@ -40,16 +40,22 @@ def earlier_words(quote: Quote) -> str:
 ALSO_IN_SHOWN = 4  # copies named beside a quote; the JSON lists them all
 
 
+def also_in_named(quote: Quote) -> tuple[list[tuple[str, Citation]], int]:
+    """The copies named beside a quote, the newest ``ALSO_IN_SHOWN`` of them, each as its label
+    ("Dawn (2026-02-03)": outlet, or headline without one, and date) and citation; and how many
+    more there are."""
+    named = [((c.source or c.title) + (f" ({c.published})" if c.published else ""), c)
+             for c in quote.also_in[:ALSO_IN_SHOWN]]
+    return named, len(quote.also_in) - len(named)
+
+
 def also_in_words(quote: Quote) -> str:
     """'Also in: Dawn (2026-02-03), The Indian Express (2026-02-01)': the other copies of the
-    quote's story that hold its words, the newest ``ALSO_IN_SHOWN`` named (plain text; empty when
-    there are none)."""
+    quote's story that hold its words (plain text; empty when there are none)."""
     if not quote.also_in:
         return ""
-    named = [c.source + (f" ({c.published})" if c.published else "") if c.source else c.title
-             for c in quote.also_in[:ALSO_IN_SHOWN]]
-    more = len(quote.also_in) - len(named)
-    return "Also in: " + ", ".join(named) + (f" and {more} more" if more else "")
+    named, more = also_in_named(quote)
+    return "Also in: " + ", ".join(label for label, _ in named) + (f" and {more} more" if more else "")
 
 
 def by_article(quotes: list[Quote]) -> list[tuple[Citation, list[tuple[int, Quote]]]]:
