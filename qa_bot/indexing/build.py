@@ -228,16 +228,16 @@ def _write(
     signatures: list[np.ndarray] = []
     remote = None
     if ray is not None:
-        from .distributed import embed_on_ray
+        from . import distributed
 
         work = [(i, _job(i, articles[i], plan.rows[i], units[i]), plan.rows[i]) for i in sorted(units)]
-        remote = embed_on_ray(None if ray == "local" else ray, encoder, work, dim, mode, tokens, batch_size,
+        remote = distributed.embed_on_ray(None if ray == "local" else ray, encoder, work, dim, mode, tokens, batch_size,
                               progress, total)
     with writer:
         for group in _groups(plan.rows, mode, units):
             signatures.append(_signatures(group, articles, plan.rows, held_signatures))
             if remote is not None:
-                done += _take_embedded(remote, [i for i in group if i in units], plan.rows)
+                done += distributed.take_embedded(remote, [i for i in group if i in units], plan.rows)
             else:
                 jobs = [_job(i, articles[i], plan.rows[i], units[i]) for i in group if i in units]
                 before = done
@@ -276,28 +276,16 @@ def _write(
     return done
 
 
-def _take_embedded(remote, positions: list[int], rows: list) -> int:
-    """Give the articles at ``positions`` the vectors the Ray actors returned (in article order);
-    return how many texts went through the model for them."""
-    texts = 0
-    for i in positions:
-        position, embedded, count = next(remote)
-        texts += count
-        if position != i:
-            raise RuntimeError(f"the Ray actors returned article {position} where {i} was due")
-        part = rows[i]
-        part.passage_vectors, part.sentence_vectors = embedded.passage_vectors, embedded.sentence_vectors
-        part.tokens = embedded.tokens
-    return texts
-
-
 def _signatures(group: list[int], articles: list[Article], rows: list, held: np.ndarray | None) -> np.ndarray:
     """The MinHash signatures of a group of articles: a reused article's from the previous index
     (``held``, when it was signed the same way), the others' computed."""
     out = np.zeros((len(group), copies.NUM_PERM), np.uint32)
-    fresh = [k for k, i in enumerate(group) if held is None or not isinstance(rows[i], int)]
-    for k in sorted(set(range(len(group))) - set(fresh)):
-        out[k] = held[rows[group[k]]]
+    fresh = []
+    for k, i in enumerate(group):
+        if held is not None and isinstance(rows[i], int):
+            out[k] = held[rows[i]]
+        else:
+            fresh.append(k)
     if fresh:
         out[fresh] = copies.signatures([articles[group[k]].text for k in fresh])
     return out

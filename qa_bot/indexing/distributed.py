@@ -103,3 +103,18 @@ def embed_on_ray(
         if progress is not None and texts:
             progress(done, max(total, done))
         yield int(row["position"]), row["result"], texts
+
+
+def take_embedded(remote: Iterator[tuple[int, Embedded, int]], positions: list[int], rows: list) -> int:
+    """Give the articles at ``positions`` the vectors ``embed_on_ray`` returns for them (in article
+    order); return how many texts went through the model for them."""
+    texts = 0
+    for i in positions:
+        position, embedded, count = next(remote)
+        texts += count
+        if position != i:
+            raise RuntimeError(f"the Ray actors returned article {position} where {i} was due")
+        part = rows[i]
+        part.passage_vectors, part.sentence_vectors = embedded.passage_vectors, embedded.sentence_vectors
+        part.tokens = embedded.tokens
+    return texts

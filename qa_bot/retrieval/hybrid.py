@@ -135,7 +135,6 @@ class Retriever:
             )
         return out
 
-
     def _in_engine(self, query_vectors, query_tokens, k, allowed, alternatives, synonyms, where) -> list[Ranked]:
         """Each question's fused passages from a store that fuses them itself (one round trip each)."""
         from ..store.vectors.milvus import filter_expression
