@@ -6,7 +6,9 @@
   once into the local FAISS files and once into Milvus Lite, so the difference is the store's
   write (and, for Milvus, its BM25 function over every passage).
 - query: warm ``bot.ask`` on SQuAD dev questions (the report half) over each index, p50 and p95,
-  and the number of Milvus round trips a question costs.
+  and the number of Milvus round trips a question costs; "served" is the Milvus Lite index
+  answered from Milvus alone (``QABot.load("milvus-lite://…")``, no index directory), with the
+  article packets it fetches a question (store/served.py).
 - accuracy: XQuAD English and the dev questions on the seed article, each corpus embedded once
   with the real model and its index then moved to Milvus Lite (nothing embedded again), through
   ``evaluation.run_eval`` as ``qa-bot eval`` does.
@@ -43,9 +45,9 @@ SHARED = corpora.SHARED
 class RoundTrips:
     """Counts the calls this process makes to Milvus (each one request and its answer)."""
 
-    def __init__(self, store) -> None:
+    def __init__(self, location: str) -> None:
         self.count = 0
-        client = milvus.client(store.location.uri)
+        client = milvus.client(milvus.MilvusLocation.parse(location).uri)
         for name in ("search", "hybrid_search", "query", "get"):
             inner = getattr(client, name)
 
@@ -62,26 +64,32 @@ def bench_size(work: Path, size: int, n: int) -> list:
     corpus = work / "scale" / f"n{size}" / "corpus"
     rows = []
     questions = perf.questions(n + 20)
-    for store in ("faiss", "milvus-lite"):
-        index = work / f"{store}-{size}"
-        shutil.rmtree(index, ignore_errors=True)
-        location = f"milvus-lite://{work / f'milvus-{size}.db'}" if store == "milvus-lite" else None
-        started = time.perf_counter()
-        report = build_index(corpus, index, encoder, store=location)
-        built = time.perf_counter() - started
-        bot = QABot.load(index)
+    for store in ("faiss", "milvus-lite", "milvus-lite, served"):
+        location = f"milvus-lite://{work / f'milvus-{size}.db'}" if store != "faiss" else None
+        if store == "milvus-lite, served":  # the index just built, answered from Milvus alone
+            bot = QABot.load(location)
+            built = "(the same build)"
+        else:
+            index = work / f"{store}-{size}"
+            shutil.rmtree(index, ignore_errors=True)
+            started = time.perf_counter()
+            report = build_index(corpus, index, encoder, store=location)
+            built = f"{time.perf_counter() - started:.1f}"
+            bot = QABot.load(index)
         bot.warm_up()
         for q in questions[:20]:
             bot.ask(q)
-        trips = RoundTrips(bot.data.passage_vectors) if store != "faiss" else None
+        trips = RoundTrips(location) if store != "faiss" else None
+        fetched = bot.served.fetched if bot.served is not None else 0
         times = []
         for q in questions[20:]:
             t = time.perf_counter()
             bot.ask(q)
             times.append(time.perf_counter() - t)
         per_question = f"{trips.count / len(times):.1f}" if trips else "0 (in process)"
-        rows.append([store, f"{report.passages:,}", f"{built:.1f}", f"{1000 * statistics.median(times):.1f}",
-                     f"{1000 * float(np.percentile(times, 95)):.1f}", per_question])
+        moved = f"{(bot.served.fetched - fetched) / len(times) / 1e3:,.0f}" if bot.served is not None else "-"
+        rows.append([store, f"{report.passages:,}", built, f"{1000 * statistics.median(times):.1f}",
+                     f"{1000 * float(np.percentile(times, 95)):.1f}", per_question, moved])
     return rows
 
 
@@ -102,10 +110,10 @@ def bench_accuracy(work: Path) -> list:
         build_index(corpus, faiss_index, make_encoder())
         shutil.rmtree(milvus_index, ignore_errors=True)
         shutil.copytree(faiss_index, milvus_index)
-        moved = build_index(corpus, milvus_index, make_encoder(),
-                            store=f"milvus-lite://{work / f'accuracy-{path.stem}.db'}")
+        moved = build_index(corpus, milvus_index, make_encoder(), store=f"milvus-lite://{work / f'accuracy-{path.stem}.db'}")
         assert moved.embedded_texts == 0, "moving an index to Milvus embeds nothing"
-        for store, index in (("faiss", faiss_index), ("milvus-lite", milvus_index)):
+        spec = f"milvus-lite://{work / f'accuracy-{path.stem}.db'}"
+        for store, index in (("faiss", faiss_index), ("milvus-lite", milvus_index), ("milvus-lite, served", spec)):
             bot = QABot.load(index, config=config)
             result = run_eval(FullSystem(bot), replace(eval_set), k=5)
             rows.append([name, store, f"{result.accuracy[1]:.3f}", f"{result.accuracy[5]:.3f}",
@@ -126,7 +134,7 @@ def main() -> None:
     for size in args.sizes:
         rows += bench_size(args.work, size, args.questions)
         print(perf.table(["store", "passages", "build s (vectors cached)", "ask p50 ms", "ask p95 ms",
-                          "Milvus round trips / question"], rows), flush=True)  # again after each size
+                          "Milvus round trips / question", "KB fetched / question"], rows), flush=True)  # again after each size
     if not args.skip_accuracy:
         print()
         print(perf.table(["questions", "store", "acc@1", "acc@5", "p50 ms", "p95 ms"], bench_accuracy(args.work)),

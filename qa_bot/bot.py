@@ -30,9 +30,12 @@ from .indexing.embed import Progress
 from .records import Answer, Article, ArticleFilter, SearchHit, TimeUse
 from .retrieval.hybrid import Ranked, Retriever
 from .retrieval.question import QuestionReader, Readings, clean_question, where
+from .retrieval.served import ServedRetriever, Source
+from .retrieval.spelling import Spelling
 from .retrieval.timewords import as_date, time_window
 from .store.data import IndexData
 from .store.files import load_index
+from .store.slices import Slice
 
 
 class QABot:
@@ -48,10 +51,13 @@ class QABot:
         config: AnswerConfig | None = None,
         *,
         reranker: Reranker | None = None,
+        served: Source | None = None,
     ):
         """``reranker`` (optional, off by default): a cross-encoder that re-orders the best
-        candidates (``answer.rerank``)."""
+        candidates (``answer.rerank``). ``served``: the index is an engine's (``load("milvus://…")``),
+        ``data`` its summary's shell, and each question is answered from a slice of it."""
         self.data = data
+        self.served = served
         self.reranker = reranker
         # Without an explicit encoder, use the model the index was built with.
         self.encoder = encoder or make_encoder(data.model)
@@ -63,8 +69,10 @@ class QABot:
         # MaxSim needs the index's token states and the question's, from the same model.
         self._tokens = data.tokens is not None and gives_tokens(self.encoder)
         self.config = config or AnswerConfig()
-        self.reader = QuestionReader(data, self.encoder)
-        self.retriever = Retriever(data)
+        self.reader = QuestionReader(
+            data, self.encoder,
+            spelling=None if served is None else Spelling.counted(served.summary.words, data.lexical.knows))
+        self.retriever = Retriever(data) if served is None else ServedRetriever(served)
 
     @property
     def config(self) -> AnswerConfig:
@@ -80,6 +88,10 @@ class QABot:
         """A bot for another index (a newer build) with this one's encoder, reranker and config; the
         weights left unset are resolved again for it, which may hold token states where this did not."""
         return QABot(data, self.encoder, self._given_config, reranker=self.reranker)
+
+    def with_served(self, served: Source) -> QABot:
+        """A bot for another generation of a served index, as ``with_data``."""
+        return QABot(served.summary.shell(), self.encoder, self._given_config, reranker=self.reranker, served=served)
 
     def with_config(self, config: AnswerConfig) -> QABot:
         """This bot with another config, sharing its index, encoder, reranker, question reader
@@ -101,11 +113,17 @@ class QABot:
         config: AnswerConfig | None = None,
         reranker: Reranker | None = None,
     ) -> QABot:
-        """Load the index in ``index_dir``. ``model`` must be the one it was built with (default)."""
-        data = load_index(Path(index_dir))
+        """Load the index in ``index_dir``, or the one a Milvus location serves
+        (``milvus://HOST:PORT/NAME`` or ``milvus-lite://PATH``, published there by ``build(store=…)``).
+        ``model`` must be the one it was built with (default)."""
         if encoder is None and model is not None:
             encoder = make_encoder(model)
-        return cls(data, encoder, config, reranker=reranker)
+        if isinstance(index_dir, str) and index_dir.startswith(("milvus://", "milvus-lite://")):
+            from .store.served import ServedIndex
+
+            served = ServedIndex.open(index_dir)
+            return cls(served.summary.shell(), encoder, config, reranker=reranker, served=served)
+        return cls(load_index(Path(index_dir)), encoder, config, reranker=reranker)
 
     @classmethod
     def from_corpus(
@@ -156,7 +174,15 @@ class QABot:
 
     @property
     def articles(self) -> list[Article]:
+        """The articles of the index (of a served index, their metadata: ``text`` is empty)."""
         return list(self.data.articles)
+
+    def headings(self) -> list[str]:
+        """The section headings of the articles that are questions, in index order, each once."""
+        if self.served is not None:
+            return list(self.served.summary.headings)
+        data = self.data
+        return list(dict.fromkeys(h for p in range(len(data.passages)) if (h := data.heading(p)).endswith("?")))
 
     # ------------------------------------------------------------------ questions
 
@@ -223,11 +249,12 @@ class QABot:
 
     def _candidates(self, cleaned: list[str], q: Readings, where: ArticleFilter | None) -> list[Candidates]:
         """Scored (and, with a reranker, re-ordered) candidates of questions read as ``q``, searched under ``where``."""
-        ranked = self._retrieve(q, self.config.passages, where)
-        data, cfg = self.data, self.config
+        data, ranked, piece = self._retrieve(q, self.config.passages, where)
+        cfg = self.config
+        index = None if piece is None else data
         cands = [
             replace(score_candidates(data, cfg, text, [(v, st)] + ([] if alt is None else [alt]), terms, r, pairs),
-                    read_as=typos)
+                    read_as=typos, index=index)
             for text, v, st, alt, terms, r, pairs, typos in zip(
                 cleaned, q.vectors, q.states, q.expanded, q.terms, ranked, q.synonyms, q.read_as)
         ]
@@ -244,13 +271,14 @@ class QABot:
     ) -> list[list[SearchHit]]:
         if k < 1:
             raise ValueError(f"k must be at least 1, got {k}")
-        ranked = self._retrieve(self._read([clean_question(text) for text in queries]), k, where)
-        return [[self._hit(int(p), float(s)) for p, s in zip(r.passages, r.fused)] for r in ranked]
+        data, ranked, piece = self._retrieve(self._read([clean_question(text) for text in queries]), k, where)
+        return [[_hit(data, int(p), float(s), p if piece is None else int(piece.whole([p])[0]))
+                 for p, s in zip(r.passages, r.fused)] for r in ranked]
 
     def select(self, cand: Candidates, where: ArticleFilter | None = None) -> Answer:
         """Turn scored candidates (``candidates_batch``, searched under ``where``) into ranked,
         non-overlapping, non-duplicate quotes, or decline below the confidence threshold."""
-        return make_answer(self.data, cand, self.config, where)
+        return make_answer(self.data if cand.index is None else cand.index, cand, self.config, where)
 
     # ------------------------------------------------------------------ internals
 
@@ -259,13 +287,19 @@ class QABot:
         return self.reader.read(questions, tokens=tokens, correct_spelling=cfg.correct_spelling,
                                 expand_acronyms=cfg.expand_acronyms)
 
-    def _retrieve(self, q: Readings, k: int, where: ArticleFilter | None) -> list[Ranked]:
-        """The top ``k`` passages of each question, searched with all its readings."""
-        return self.retriever.search_batch(
-            q.vectors, q.terms, k, self._allowed(where),
-            alternatives=[None if r is None else r[0][None, :] for r in q.expanded], synonyms=q.synonyms,
-            where=where,
-        )
+    def _retrieve(
+        self, q: Readings, k: int, where: ArticleFilter | None
+    ) -> tuple[IndexData, list[Ranked], Slice | None]:
+        """The top ``k`` passages of each question, searched with all its readings, and the index
+        their ids refer to: the bot's, or the slice of a served index that holds them."""
+        alternatives = [None if r is None else r[0][None, :] for r in q.expanded]
+        if self.served is not None:
+            piece, ranked = self.retriever.search_batch(q.vectors, q.terms, k, alternatives=alternatives,
+                                                        synonyms=q.synonyms, where=where)
+            return piece.data, ranked, piece
+        ranked = self.retriever.search_batch(q.vectors, q.terms, k, self._allowed(where), alternatives=alternatives,
+                                             synonyms=q.synonyms, where=where)
+        return self.data, ranked, None
 
     def _allowed(self, where: ArticleFilter | None) -> np.ndarray | None:
         """The passage mask of a filter (None: every passage)."""
@@ -295,7 +329,10 @@ class QABot:
         return (np.array([a.source for a in articles], dtype=str),
                 np.array([a.published[:10] for a in articles], dtype=str))
 
-    def _hit(self, p: int, score: float) -> SearchHit:
-        start, end = self.data.passage_span(p)
-        article = self.data.article_of_passage(p)
-        return SearchHit(article.text[start:end], score, start, end, self.data.heading(p), article.citation(), p)
+
+
+def _hit(data: IndexData, p: int, score: float, passage: int) -> SearchHit:
+    """Passage ``p`` of ``data`` as a search hit, under its id ``passage`` in the whole index."""
+    start, end = data.passage_span(p)
+    article = data.article_of_passage(p)
+    return SearchHit(article.text[start:end], score, start, end, data.heading(p), article.citation(), passage)

@@ -39,7 +39,11 @@ QUESTIONS = ["What does the BLA want?", "Who won the chess title?", "How many ho
 
 
 def _collections(db: Path) -> set[str]:
-    return set(client(str(db.resolve())).list_collections())
+    """The passage collections in ``db``, each checked to have its packets beside it (served.py)."""
+    names = set(client(str(db.resolve())).list_collections())
+    passages = {n for n in names if not n.endswith("_data")}
+    assert names == passages | {f"{n}_data" for n in passages}, names
+    return passages
 
 
 def _answers(index: Path, where: ArticleFilter | None = None) -> list[tuple]:
@@ -76,7 +80,7 @@ def test_bm25_and_the_fusion_run_in_milvus_and_filters_are_its_expressions(tmp_p
     lexical = load_index(tmp_path / "faiss").lexical
     for question in QUESTIONS:
         terms = tokenize([question])[0]
-        ids, _, _ = store.hybrid(np.zeros((0, store.dimension), np.float32), " ".join(terms), 10, 10)
+        ids, _, _, _ = store.hybrid(np.zeros((0, store.dimension), np.float32), " ".join(terms), 10, 10)
         want, _ = lexical.search(terms, 10)
         assert ids.tolist() == want.tolist(), question
     for where in (ArticleFilter(sources=frozenset({"Test Wire"})), ArticleFilter(published_from="2026-01-11"),
@@ -140,12 +144,13 @@ def test_a_malformed_location_is_refused_with_the_forms_it_takes(tmp_path):
 @pytest.mark.shared
 def test_the_seed_and_wikinews_in_milvus_lite_give_the_faiss_first_quotes(tmp_path, shared_dir):
     """The real model over the seed and the 43 Wikinews articles: on the dev questions, the first
-    quote (or the decline) is the FAISS index's."""
+    quote (or the decline) is the FAISS index's, from the index directory and from Milvus alone."""
     corpus = tmp_path / "corpus"
     add_sources(corpus, [str(p) for p in (ROOT / "corpus").glob("*.md")])
     add_sources(corpus, [str(shared_dir / "data" / "gum_wikinews.jsonl")])
     QABot.build(corpus, tmp_path / "faiss")
-    QABot.build(corpus, tmp_path / "milvus", store=f"milvus-lite://{tmp_path / 'vectors.db'}")
+    spec = f"milvus-lite://{tmp_path / 'vectors.db'}"
+    QABot.build(corpus, tmp_path / "milvus", store=spec)
     questions = [json.loads(line)["q"] for line in
                  (shared_dir / "data" / "dev_questions.jsonl").read_text(encoding="utf-8").splitlines() if line.strip()]
     faiss_bot, milvus_bot = QABot.load(tmp_path / "faiss"), QABot.load(tmp_path / "milvus")
@@ -155,7 +160,9 @@ def test_the_seed_and_wikinews_in_milvus_lite_give_the_faiss_first_quotes(tmp_pa
         return [(a.answered, a.quotes[0].text if a.quotes else None, a.quotes[0].article.id if a.quotes else None)
                 for a in bot.ask_batch(questions)]
 
-    assert first(milvus_bot) == first(faiss_bot)
+    want = first(faiss_bot)
+    assert first(milvus_bot) == want
+    assert first(QABot.load(spec, encoder=milvus_bot.encoder)) == want
 
 
 def test_an_index_another_process_built_in_milvus_lite_is_searched_here(tmp_path):

@@ -43,6 +43,7 @@ class Candidates:
     order: np.ndarray | None = None  # rows best first, when a reranker re-ordered them (else by score)
     read_as: tuple[tuple[str, str], ...] = ()  # misspelt words read as corpus words (spelling.py)
     time: TimeUse | None = None  # the window of the question's time words, if any (QABot.candidates_batch)
+    index: IndexData | None = None  # the slice its ids refer to, for a served index (else the bot's index)
 
     def ranked(self) -> np.ndarray:
         """Candidate rows, best first."""

@@ -35,6 +35,11 @@ model_option = click.option(
     help="Sentence-transformers model name or path [default: all-MiniLM-L6-v2, bundled; for ask: the index's].",
 )
 
+served_option = click.option(
+    "--store", "store", default=None, metavar="LOCATION",
+    help="Answer from the index a Milvus location serves (milvus://HOST:PORT/COLLECTION or milvus-lite://PATH, "
+         "published there by 'qa-bot build --store'), with no local --index.",
+)
 build_option = click.option(
     "--build", "build_first", is_flag=True,
     help="Build or update the index of --corpus first (without it, a missing index is an error).",
@@ -179,20 +184,22 @@ def build(corpus_dir, index_dir, model, token_states, store, ray) -> None:
 @corpus_option
 @model_option
 @build_option
+@served_option
 @cross_encoder_option
 @abstention_options
 @click.option("--as-of", "as_of", type=click.DateTime(formats=["%Y-%m-%d"]), metavar="YYYY-MM-DD",
               help="The date the question is asked on: time words such as 'this week' are read against it "
                    "[default: today].")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object (the library's Answer.to_dict()).")
-def ask(question, index_dir, corpus_dir, model, build_first, cross_encoder, strict, min_confidence, as_of,
+def ask(question, index_dir, corpus_dir, model, build_first, store, cross_encoder, strict, min_confidence, as_of,
         as_json) -> None:
     """Answer QUESTION with verbatim quotes and citations."""
     from ..retrieval.question import clean_question
 
     question = argument_text(question)
     clean_question(question)  # reject a bad question before loading anything
-    bot = load_bot(index_dir, corpus_dir, model, cross_encoder, strict, min_confidence, build=build_first)
+    bot = load_bot(index_dir, corpus_dir, model, cross_encoder, strict, min_confidence, build=build_first,
+                   store=store)
     answer = bot.ask(question, as_of=as_of.date() if as_of is not None else None)
     if as_json:
         click.echo(json.dumps(answer.to_dict(), ensure_ascii=False))
@@ -206,15 +213,16 @@ def ask(question, index_dir, corpus_dir, model, build_first, cross_encoder, stri
 @corpus_option
 @model_option
 @build_option
+@served_option
 @click.option("-k", "k", default=5, show_default=True, type=click.IntRange(1, 100), help="Number of passages.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
-def search(query, index_dir, corpus_dir, model, build_first, k, as_json) -> None:
+def search(query, index_dir, corpus_dir, model, build_first, store, k, as_json) -> None:
     """Show the passages that hybrid retrieval finds for QUERY (no answer selection)."""
     from ..retrieval.question import clean_question
 
     query = argument_text(query)
     clean_question(query)
-    hits = load_bot(index_dir, corpus_dir, model, build=build_first).search(query, k)
+    hits = load_bot(index_dir, corpus_dir, model, build=build_first, store=store).search(query, k)
     if as_json:
         click.echo(json.dumps([h.to_dict() for h in hits], ensure_ascii=False))
         return
@@ -323,15 +331,18 @@ def evaluate(
 @corpus_option
 @model_option
 @build_option
+@served_option
 @cross_encoder_option
 @abstention_options
 @click.option("--host", default="127.0.0.1", show_default=True, help="Interface to bind (0.0.0.0 exposes it).")
 @click.option("--port", default=7860, show_default=True, type=click.IntRange(1, 65535))
-def serve(index_dir, corpus_dir, model, build_first, cross_encoder, strict, min_confidence, host, port) -> None:
+def serve(index_dir, corpus_dir, model, build_first, store, cross_encoder, strict, min_confidence, host,
+          port) -> None:
     """Start the web chat (with --build, on the index of --corpus built or updated first)."""
     from .web import launch
 
-    bot = load_bot(index_dir, corpus_dir, model, cross_encoder, strict, min_confidence, build=build_first)
+    bot = load_bot(index_dir, corpus_dir, model, cross_encoder, strict, min_confidence, build=build_first,
+                   store=store)
     launch(bot, host=host, port=port)
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from typing import TYPE_CHECKING
 
 from ..errors import QABotError
@@ -15,6 +16,7 @@ if TYPE_CHECKING:
     from ..bot import QABot
 
 log = logging.getLogger(__name__)
+SERVED_POLL = 5.0  # seconds between two reads of a served index's alias (a round trip each)
 
 
 class LiveBot:
@@ -24,12 +26,17 @@ class LiveBot:
     replaces atomically as its last step, and when the pointer names another generation it loads
     that one with the same encoder (the model is not reloaded). One thread loads while the others
     keep answering from the old bot; a generation that fails to load is remembered and skipped.
+    For an index served from Milvus the pointer is the location's alias (``store/served.py``),
+    read at most every ``SERVED_POLL`` seconds since each read is a round trip.
     """
 
     def __init__(self, bot: QABot):
         self._bot = bot
         self._index_dir = bot.data.path.parent if bot.data.path is not None else None
         self._loaded = bot.data.path.name if bot.data.path is not None else ""
+        if bot.served is not None:  # a served index: its alias, read at most every SERVED_POLL seconds
+            self._loaded = bot.served.collection
+        self._polled = time.monotonic()
         self._failed: set[str] = set()
         self._lock = threading.Lock()
 
@@ -45,15 +52,30 @@ class LiveBot:
 
     def _pointer(self) -> str:
         # A missing or unreadable pointer gives "": keep serving what is loaded.
+        served = self._bot.served
+        if served is not None:
+            if time.monotonic() - self._polled < SERVED_POLL:
+                return ""
+            self._polled = time.monotonic()
+            try:
+                return served.live(served.location)
+            except QABotError:
+                return ""
         return live_name(self._index_dir) if self._index_dir is not None else ""
 
     def _reload(self, name: str) -> None:
         try:
-            data = load_index(self._index_dir)
-            fresh = self._bot.with_data(data)
+            if self._bot.served is not None:
+                from ..store.served import ServedIndex
+
+                served = ServedIndex.open_collection(self._bot.served.location, name)
+                fresh, loaded = self._bot.with_served(served), name
+            else:
+                data = load_index(self._index_dir)
+                fresh, loaded = self._bot.with_data(data), data.path.name
         except QABotError as exc:
             self._failed.add(name)
             log.warning("kept serving index %s: the new index %s does not load: %s", self._loaded, name, exc)
             return
-        self._bot, self._loaded = fresh, data.path.name
+        self._bot, self._loaded = fresh, loaded
         log.info("now serving index %s", self._loaded)

@@ -50,18 +50,36 @@ def run_build(corpus_dir: Path, index_dir: Path, model: str | None, token_states
 
 def load_bot(
     index_dir: Path, corpus_dir: Path, model: str | None, cross_encoder: str | None = None, strict: bool = False,
-    min_confidence: float | None = None, *, build: bool = False,
+    min_confidence: float | None = None, *, build: bool = False, store: str | None = None,
 ) -> QABot:
-    """Load the index; with ``build``, build or update it from the corpus first. A missing index
-    is an error naming the command that builds it: a mistyped --index must not become a new one."""
+    """Load the index (``store``: the one a Milvus location serves); with ``build``, build or
+    update it from the corpus first. A missing index is an error naming the command that builds
+    it: a mistyped --index must not become a new one."""
     from ..answer.config import AnswerConfig
     from ..answer.rerank import load_reranker
     from ..bot import QABot
 
     config = AnswerConfig(strict=strict, min_confidence=min_confidence)
     options = {"model": model, "reranker": load_reranker(cross_encoder), "config": config}
+    if store is not None:
+        from ..store.vectors import store_kind
+
+        try:
+            kind, _ = store_kind(store)
+        except ValueError as exc:
+            raise click.BadParameter(str(exc), param_hint="--store") from None
+        if kind != "milvus":
+            raise click.BadParameter(f"{store!r} is not a Milvus location: write milvus://HOST:PORT/COLLECTION or "
+                                     "milvus-lite://PATH (a local index is --index DIR)", param_hint="--store")
     if build:
-        run_build(corpus_dir, index_dir, model)
+        run_build(corpus_dir, index_dir, model, store=store)
+    if store is not None:
+        try:
+            return QABot.load(store, **options)
+        except ImportError as exc:
+            raise click.ClickException(str(exc)) from None
+        except IndexMissingError as exc:
+            raise click.ClickException(f"{exc}, or pass --build") from None
     try:
         return QABot.load(index_dir, **options)
     except IndexMissingError:

@@ -57,11 +57,7 @@ ON_ITS_OWN = "Ask the last question on its own"
 def example_questions(bot: QABot, limit: int = MAX_EXAMPLES) -> list[str]:
     """Questions a first-time reader can click: the corpus's own question headings ("What does the
     BLA want?") that stand on their own and that the bot answers."""
-    seen: list[str] = []
-    for i in range(len(bot.data.passages)):
-        heading = bot.data.heading(i)
-        if heading.endswith("?") and heading not in seen and not needs_context(heading):
-            seen.append(heading)
+    seen = [heading for heading in bot.headings() if not needs_context(heading)]
     answered = [q for q, a in zip(seen, bot.ask_batch(seen)) if a.answered] if seen else []
     return answered[:limit]
 

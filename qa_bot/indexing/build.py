@@ -200,6 +200,12 @@ def build_index(
             name = new_generation_name()
             report.embedded_texts = _write(loaded.articles, plan, prev, encoder, params, mode, tokens, want, name,
                                            index_dir, progress, batch_size, report, wanted, ray)
+        if (index_dir / name / "milvus.json").exists():
+            # The whole index goes to Milvus as well, for machines that answer without this
+            # directory (store/served.py); a generation published already is not written again.
+            from ..store.served import publish_generation
+
+            publish_generation(index_dir)
         remove_stale(index_dir, keep=name, release=discard_store)
 
     report.generation = name

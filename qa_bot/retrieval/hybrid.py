@@ -153,15 +153,21 @@ class Retriever:
             if depth == 0:
                 ids, fused, vectors = np.empty(0, np.int64), np.empty(0), np.empty((0, readings.shape[1]), np.float32)
             else:
-                ids, fused, vectors = store.hybrid(readings, " ".join(terms), depth, k, expression, self.rrf_k)
-            mask = np.zeros(len(self.data.passages), dtype=bool)
-            mask[ids] = True
-            bm_ids, bm_scores = self.data.lexical.search(tokens, len(ids), mask, synonyms=pairs)
-            bm = dict(zip(bm_ids.tolist(), bm_scores.tolist()))
+                ids, fused, vectors, _ = store.hybrid(readings, " ".join(terms), depth, k, expression, self.rrf_k)
             out.append(Ranked(ids, fused, (vectors @ readings.T).max(axis=1).astype(np.float32) if len(ids)
-                              else np.empty(0, np.float32),
-                              np.array([bm.get(p, 0.0) for p in ids.tolist()], dtype=np.float32)))
+                              else np.empty(0, np.float32), bm25_of(self.data, ids, tokens, pairs)))
         return out
+
+
+def bm25_of(data: IndexData, passages: np.ndarray, tokens: list[str],
+            synonyms: Sequence[tuple[list[str], list[str]]]) -> np.ndarray:
+    """The BM25 scores of ``passages`` for a question, from ``data``'s lexical index (0 where a
+    passage holds none of its terms): the feature the answerer reads beside an engine's ranking."""
+    mask = np.zeros(len(data.passages), dtype=bool)
+    mask[passages] = True
+    ids, scores = data.lexical.search(tokens, len(passages), mask, synonyms=synonyms)
+    bm = dict(zip(ids.tolist(), scores.tolist()))
+    return np.array([bm.get(p, 0.0) for p in passages.tolist()], dtype=np.float32)
 
 
 def _best_per_id(results: Sequence[tuple[np.ndarray, np.ndarray]]) -> dict[int, float]:

@@ -65,10 +65,10 @@ class QuestionReader:
     """Reads questions against one index: its acronyms, its spelling corrections and the encoder it
     was built with (whose vectors must have the index's dimension)."""
 
-    def __init__(self, data: IndexData, encoder: Encoder) -> None:
+    def __init__(self, data: IndexData, encoder: Encoder, *, spelling: Spelling | None = None) -> None:
         self.data = data
         self.encoder = encoder
-        self.spelling = Spelling.of(data)
+        self.spelling = spelling or Spelling.of(data)
         self._dimension_checked = False
 
     def read(

@@ -80,6 +80,13 @@ class Spelling:
         """The corrections for an index: its articles' words, its BM25 terms."""
         return cls(lambda: (a.text for a in data.articles), data.lexical.knows)
 
+    @classmethod
+    def counted(cls, counts: Counter[str], stem_known: Callable[[str], bool]) -> Spelling:
+        """The corrections for a corpus whose words were counted already (a served index's summary)."""
+        spelling = cls(lambda: (), stem_known)
+        spelling._counts = counts
+        return spelling
+
     @property
     def counts(self) -> Counter[str]:
         """Each word of the corpus (lower-cased) with its number of uses."""

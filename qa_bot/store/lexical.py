@@ -75,6 +75,25 @@ class LexicalIndex:
         df = int(self._df[col]) if col is not None and col < len(self._df) else 0
         return math.log(1.0 + (self.n_docs - df + 0.5) / (df + 0.5))
 
+    def vocabulary(self) -> tuple[list[str], np.ndarray]:
+        """Every term, by vocabulary id, and its document frequency."""
+        terms = [""] * len(self._vocab)
+        for term, i in self._vocab.items():
+            terms[i] = term
+        return terms, self._df.copy()
+
+    def passage_terms(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Each passage's terms and BM25 weights, as bm25s holds them (its term-major matrix read
+        passage by passage): (bounds, ids, weights), passage ``p``'s entries at
+        ``bounds[p]:bounds[p + 1]``, by ascending term id."""
+        scores = self._retriever.scores
+        indptr = np.asarray(scores["indptr"], np.int64)
+        docs = np.asarray(scores["indices"], np.int64)
+        terms = np.repeat(np.arange(len(indptr) - 1, dtype=np.int64), np.diff(indptr))
+        order = np.lexsort((terms, docs))
+        bounds = np.r_[0, np.cumsum(np.bincount(docs, minlength=self.n_docs))].astype(np.int64)
+        return bounds, terms[order].astype(np.int32), np.asarray(scores["data"], np.float32)[order]
+
     def search(
         self,
         query_tokens: list[str],
@@ -93,7 +112,6 @@ class LexicalIndex:
         known = [t for t in query_tokens if t in self._vocab and t not in grouped]
         groups = [[[t for t in side if t in self._vocab] for side in pair] for pair in synonyms]
         groups = [g for g in groups if g[0] or g[1]]
-        k = min(k, self.n_docs)
         if (not known and not groups) or k <= 0:
             return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.float32)
         mask = None if allowed is None else allowed.astype(np.float32)
@@ -102,6 +120,9 @@ class LexicalIndex:
         scores = self._scores(known, mask)
         for a, b in groups:
             scores = scores + np.maximum(self._scores(a, mask), self._scores(b, mask))
+        k = min(k, len(scores))
+        if k <= 0:
+            return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.float32)
         top = np.argpartition(-scores, k - 1)[:k] if k < len(scores) else np.arange(len(scores))
         top = top[np.lexsort((top, -scores[top]))].astype(np.int64)  # best first, ties by id
         keep = scores[top] > 0

@@ -122,6 +122,7 @@ class TokenStore:
     df: np.ndarray  # (V,) int64: how many sentences hold each vocabulary id
     projection: Projection | None
     adapter: np.ndarray | None = None  # the query adapter (adapter_for), or None
+    total: int | None = None  # sentences in the whole index, when this holds a slice of it (store/slices.py)
 
     @property
     def dimension(self) -> int:
@@ -149,7 +150,7 @@ class TokenStore:
 
     def idf(self, ids: np.ndarray) -> np.ndarray:
         """BM25's IDF of vocabulary ids over the sentences (an id the corpus lacks weighs most)."""
-        n = len(self.bounds)
+        n = len(self.bounds) if self.total is None else self.total
         df = np.zeros(len(ids))
         known = ids < len(self.df)
         df[known] = self.df[ids[known]]

@@ -250,15 +250,17 @@ class MilvusVectorStore:
         return scores, out
 
     def hybrid(self, readings: np.ndarray, terms: str, depth: int, k: int, expression: str = "",
-               rrf_k: int = 60) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """The ``k`` best passages for one question, fused in Milvus: (ids, RRF scores, their vectors).
+               rrf_k: int = 60) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """The ``k`` best passages for one question, fused in Milvus: (ids, RRF scores, their vectors,
+        their articles' positions).
 
         ``readings`` holds the question's vectors (one per reading), each a dense request for the
         ``depth`` nearest; ``terms`` its BM25 terms joined by spaces, a BM25 request for the
         ``depth`` best (none when empty); ``expression`` filters both."""
         from pymilvus import AnnSearchRequest, RRFRanker
 
-        empty = np.empty(0, np.int64), np.empty(0, np.float64), np.empty((0, self._dimension), np.float32)
+        empty = (np.empty(0, np.int64), np.empty(0, np.float64), np.empty((0, self._dimension), np.float32),
+                 np.empty(0, np.int64))
         if self.collection is None or depth < 1 or k < 1:
             return empty
         requests = [AnnSearchRequest([row.tolist()], "dense", {"metric_type": "IP"}, limit=depth, expr=expression)
@@ -267,13 +269,14 @@ class MilvusVectorStore:
             requests.append(AnnSearchRequest([terms], "sparse", {"metric_type": "BM25"}, limit=depth,
                                              expr=expression))
         hits = self._client.hybrid_search(self.collection, requests, RRFRanker(rrf_k), limit=min(k, 16_384),
-                                          output_fields=["dense"])[0]
-        ranked = sorted(((float(h["distance"]), int(h["id"]), h["entity"]["dense"]) for h in hits),
-                        key=lambda h: (-round(h[0], 12), h[1]))  # ties to the smaller id, as rrf() does
+                                          output_fields=["dense", "article"])[0]
+        ranked = sorted(((float(h["distance"]), int(h["id"]), h["entity"]["dense"], int(h["entity"]["article"]))
+                         for h in hits), key=lambda h: (-round(h[0], 12), h[1]))  # ties to the smaller id, as rrf()
         if not ranked:
             return empty
         return (np.array([h[1] for h in ranked], np.int64), np.array([h[0] for h in ranked], np.float64),
-                np.array([h[2] for h in ranked], np.float32).reshape(-1, self._dimension))
+                np.array([h[2] for h in ranked], np.float32).reshape(-1, self._dimension),
+                np.array([h[3] for h in ranked], np.int64))
 
     # ------------------------------------------------------------------ files
 
@@ -315,9 +318,10 @@ class MilvusVectorStore:
         return {k[len("qa_bot."):]: json.loads(v) for k, v in properties.items() if k.startswith("qa_bot.")}
 
     def discard(self) -> None:
-        """Drop this store's collection (a generation removed, or a build that failed)."""
-        if self.collection is not None and self._client.has_collection(self.collection):
-            self._client.drop_collection(self.collection)
+        """Drop this store's collection and the packets published beside it (``store/served.py``):
+        a generation removed, or a build that failed."""
+        if self.collection is not None:
+            _drop(self._client, self.collection)
 
     # ------------------------------------------------------------------ internals
 
@@ -394,6 +398,15 @@ def discard(directory: Path) -> None:
         return
     try:
         record = json.loads(path.read_text(encoding="utf-8"))
-        client(record["uri"]).drop_collection(record["collection"])
+        _drop(client(record["uri"]), record["collection"])
     except Exception:  # noqa: BLE001 (a collection already gone, or a server away: nothing to undo)
         pass
+
+
+def _drop(milvus, collection: str) -> None:
+    """Drop a generation's passage collection and its packets (``{collection}_data``, served.py)."""
+    for name in (f"{collection}_data", collection):
+        if milvus.has_collection(name):
+            for alias in milvus.list_aliases(name).get("aliases", []):  # Milvus keeps a collection with aliases
+                milvus.drop_alias(alias)
+            milvus.drop_collection(name)

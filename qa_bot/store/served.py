@@ -1,0 +1,208 @@
+"""An index served from Milvus alone: what a build publishes there beside the passage vectors,
+and a reader that answers from it on a machine without the index directory
+(``QABot.load("milvus://HOST:PORT/NAME")``).
+
+A generation whose passages are in collection ``C`` (``vectors/milvus.py``) also writes ``C_data``:
+the packets of ``store/slices.py``, the index-wide summary under article -1 and one per article,
+each cut into VARCHAR parts of base64. When both are complete, the alias ``NAME`` (the name the
+location gives) is pointed at ``C``: readers open the alias, so they move to a new generation at
+once and never see half of one. A question then costs two round trips, three when a quoted
+article has copies: the hybrid search of ``C`` (``MilvusVectorStore.hybrid``), then the packets
+of the articles it found from ``C_data`` (and of their copies).
+
+Milvus wants a vector field in every collection: ``C_data`` has a two-dimensional one that
+nothing searches.
+"""
+
+from __future__ import annotations
+
+import base64
+from pathlib import Path
+
+import numpy as np
+
+from ..errors import IndexCorruptError, IndexMissingError, StoreUnavailableError
+from .data import IndexData
+from .manifest import REBUILD
+from .slices import Summary, pack_article, pack_summary
+from .vectors.milvus import MilvusLocation, MilvusVectorStore, client
+
+PART = 48_000  # packet bytes per row: 64,000 characters of base64, under Milvus's 65,535-byte VARCHAR
+PARTS = 1 << 8  # parts an article may take (a packet up to 12 MB)
+QUERY_ROWS = 16_384  # the most rows one Milvus query returns
+SUMMARY = -1  # the article number of the index-wide packet's rows
+COMPLETE = "qa_bot.complete"
+
+
+def data_collection(passages: str) -> str:
+    return f"{passages}_data"
+
+
+def publish(data: IndexData) -> None:
+    """Write the packets of ``data`` (an index whose passages are in Milvus) beside its passage
+    collection, unless they are there already, then point the location's alias at it."""
+    store = data.passage_vectors
+    if not isinstance(store, MilvusVectorStore) or store.collection is None:
+        raise ValueError("only an index whose passages are in Milvus is published there")
+    milvus = client(store.location.uri)
+    name = data_collection(store.collection)
+    done = milvus.has_collection(name) and (milvus.describe_collection(name).get("properties") or {}).get(COMPLETE)
+    if not done:
+        if milvus.has_collection(name):
+            milvus.drop_collection(name)
+        _create(milvus, name, store.location.lite)
+        try:
+            terms = data.lexical.passage_terms()
+            rows = list(_rows(SUMMARY, pack_summary(data)))
+            for pos in range(len(data.articles)):
+                rows += _rows(pos, pack_article(data, pos, terms))
+                if len(rows) >= 64:  # ~4 MB a call
+                    milvus.insert(name, rows)
+                    rows = []
+            if rows:
+                milvus.insert(name, rows)
+            milvus.flush(name)
+            milvus.alter_collection_properties(name, properties={COMPLETE: "1"})
+        except BaseException:
+            milvus.drop_collection(name)
+            raise
+    alias, live = store.location.collection, ServedIndex.live(store.location)
+    if live == store.collection:
+        return
+    if live:
+        milvus.alter_alias(store.collection, alias)
+    else:
+        milvus.create_alias(store.collection, alias)
+
+
+def discard(passages: str, uri: str) -> None:
+    """Drop the packets written beside collection ``passages`` (its generation is removed)."""
+    milvus = client(uri)
+    if milvus.has_collection(data_collection(passages)):
+        milvus.drop_collection(data_collection(passages))
+
+
+class ServedIndex:
+    """The generation a Milvus location's alias names: its summary, its passages (searched), its
+    article packets (fetched). Opened by ``QABot.load("milvus://…")``."""
+
+    def __init__(self, location: MilvusLocation, collection: str, summary: Summary) -> None:
+        self.location, self.collection, self.summary = location, collection, summary
+        self.store = MilvusVectorStore(int(summary.manifest["model"]["dimension"]), location, collection)
+        self.round_trips = 0  # Milvus calls made for questions
+        self.fetched = 0  # bytes of article packets fetched (benchmarks/milvus.py reads it)
+
+    @classmethod
+    def open(cls, spec: str) -> ServedIndex:
+        """The generation a location's alias names (``milvus://HOST:PORT/NAME``, ``milvus-lite://PATH``)."""
+        location = MilvusLocation.parse(spec)
+        collection = cls.live(location)
+        if not collection:
+            raise IndexMissingError(
+                f"no index is published at {spec}: build one there with 'qa-bot build --store {spec}'")
+        return cls.open_collection(location, collection)
+
+    @classmethod
+    def open_collection(cls, location: MilvusLocation, collection: str) -> ServedIndex:
+        """The generation whose passages are in ``collection``."""
+        milvus = client(location.uri)
+        data = data_collection(collection)
+        where = f"{location.uri} ({collection})"
+        if not milvus.has_collection(data):
+            raise IndexCorruptError(f"{where}: collection {data!r} is missing; {REBUILD}")
+        for name in (collection, data):
+            milvus.load_collection(name)
+        rows = milvus.query(data, filter=f"article == {SUMMARY}", output_fields=["article", "part", "packet"],
+                            limit=PARTS)
+        if not rows:
+            raise IndexCorruptError(f"{where}: the index summary is missing from {data!r}; {REBUILD}")
+        summary = Summary.unpack(_joined(rows)[SUMMARY])
+        served = cls(location, collection, summary)
+        recorded = served.store.recorded()
+        model = summary.manifest["model"]
+        if recorded and (recorded.get("model"), recorded.get("dimension")) != (model["name"], model["dimension"]):
+            raise IndexCorruptError(f"{where}: the passages hold vectors of model {recorded.get('model')!r}, the "
+                                    f"summary says {model['name']!r}; {REBUILD}")
+        return served
+
+    @staticmethod
+    def live(location: MilvusLocation) -> str:
+        """The collection the location's alias names ("" when there is none)."""
+        milvus = client(location.uri)
+        try:
+            if location.collection not in milvus.list_aliases().get("aliases", []):
+                return ""
+            return milvus.describe_alias(location.collection).get("collection_name", "")
+        except Exception as exc:  # noqa: BLE001 (pymilvus raises MilvusException for every failure)
+            raise StoreUnavailableError(f"cannot read the index Milvus at {location.uri} serves ({exc}); check "
+                                        "that it is running and the token in QA_BOT_MILVUS_TOKEN") from None
+
+    def hybrid(self, readings: np.ndarray, terms: str, depth: int, k: int, expression: str, rrf_k: int = 60):
+        self.round_trips += 1
+        return self.store.hybrid(readings, terms, depth, k, expression, rrf_k)
+
+    def packets(self, positions: list[int]) -> dict[int, bytes]:
+        """The packets of the articles at ``positions`` (one round trip per 64 articles)."""
+        milvus = client(self.location.uri)
+        found: dict[int, bytes] = {}
+        wanted = sorted(set(positions))
+        for lo in range(0, len(wanted), 64):
+            chunk = wanted[lo : lo + 64]
+            self.round_trips += 1
+            rows = milvus.query(data_collection(self.collection), filter=f"article in {chunk}",
+                                output_fields=["article", "part", "packet"], limit=QUERY_ROWS)
+            if len(rows) >= QUERY_ROWS:
+                raise IndexCorruptError(f"{self.location.uri}: articles {chunk[:5]} take more rows than one query "
+                                        f"returns ({QUERY_ROWS}); {REBUILD}")
+            found |= _joined(rows)
+        self.fetched += sum(len(found[p]) for p in wanted if p in found)
+        missing = [p for p in wanted if p not in found]
+        if missing:
+            raise IndexCorruptError(
+                f"{self.location.uri}: the packets of articles {missing[:5]} are missing; {REBUILD}")
+        return found
+
+
+def publish_generation(index_dir: Path) -> None:
+    """``publish`` the live generation of ``index_dir`` (its store must be Milvus)."""
+    from .files import load_index
+
+    publish(load_index(index_dir))
+
+
+def _create(milvus, name: str, lite: bool) -> None:
+    from pymilvus import DataType
+
+    schema = milvus.create_schema(auto_id=False)
+    schema.add_field("id", DataType.INT64, is_primary=True)
+    schema.add_field("article", DataType.INT64)
+    schema.add_field("part", DataType.INT64)
+    schema.add_field("packet", DataType.VARCHAR, max_length=65_535)
+    schema.add_field("unused", DataType.FLOAT_VECTOR, dim=2)  # Milvus wants a vector field
+    index = milvus.prepare_index_params()
+    index.add_index("unused", index_type="FLAT" if lite else "AUTOINDEX", metric_type="L2")
+    if not lite:  # Milvus Lite has no scalar indexes
+        index.add_index("article", index_type="INVERTED")
+    milvus.create_collection(name, schema=schema, index_params=index, consistency_level="Strong")
+
+
+def _rows(article: int, packet: bytes) -> list[dict]:
+    text = base64.b64encode(packet).decode("ascii")
+    step = PART * 4 // 3
+    parts = [text[i : i + step] for i in range(0, len(text), step)] or [""]
+    if len(parts) > PARTS:
+        raise ValueError(f"article {article} is too large to publish ({len(packet):,} bytes packed)")
+    base = (article + 1) * PARTS  # the summary's rows take ids 0 to PARTS - 1
+    return [{"id": base + i, "article": article, "part": i, "packet": part, "unused": [0.0, 0.0]}
+            for i, part in enumerate(parts)]
+
+
+def _joined(rows: list[dict]) -> dict[int, bytes]:
+    """Each article's packet from its parts."""
+    by_article: dict[int, list[tuple[int, str]]] = {}
+    for row in rows:
+        by_article.setdefault(int(row["article"]), []).append((int(row["part"]), row["packet"]))
+    return {a: base64.b64decode("".join(p for _, p in sorted(parts))) for a, parts in by_article.items()}
+
+
+__all__ = ["ServedIndex", "discard", "publish", "publish_generation"]

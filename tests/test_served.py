@@ -1,0 +1,197 @@
+"""An index served whole from Milvus (store/served.py, store/slices.py, retrieval/served.py): a
+slice of a few articles answers as the whole index does, and a machine without the index
+directory (``QABot.load("milvus-lite://…")``, ``qa-bot ask --store``) gives the answers, JSON and
+search hits of the machine that built it, in a bounded number of round trips.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+from conftest import BLA_BODY, SMALL_ARTICLES, FakeEncoder, SpanFakeEncoder
+
+import qa_bot.app.cli
+import qa_bot.app.live
+import qa_bot.bot
+from qa_bot.answer.candidates import score_candidates
+from qa_bot.answer.quotes import make_answer
+from qa_bot.app.live import LiveBot
+from qa_bot.bot import QABot
+from qa_bot.corpus.files import save_articles
+from qa_bot.errors import IndexMissingError
+from qa_bot.indexing.build import build_index
+from qa_bot.records import Article, ArticleFilter
+from qa_bot.retrieval.hybrid import Ranked, bm25_of
+from qa_bot.store.files import load_index
+from qa_bot.store.slices import Summary, assemble, pack_article, pack_summary
+from qa_bot.store.vectors.milvus import client
+
+QUESTIONS = ["What does the BLA want?", "Who won the chess title?", "How many homes were flooded?",
+             "Who will build the solar farm?", "What is the capital of Mars?"]
+
+
+def _articles() -> list[Article]:
+    """The small corpus over two outlets and four days, and a copy of the BLA story in a third."""
+    outlets = ["Test Wire", "Test Gazette"]
+    out = [Article(id=key, title=title, text=body, source=outlets[n % 2], url=f"https://news.example/{key}",
+                   published=f"2026-01-{n + 10:02d}") for n, (key, (title, body)) in enumerate(SMALL_ARTICLES.items())]
+    return [*out, Article(id="train-attack-copy", title="Train attack", text=BLA_BODY, source="Test Post",
+                          published="2026-01-20")]
+
+
+def _corpus(tmp_path: Path) -> Path:
+    save_articles(tmp_path / "corpus", _articles())
+    return tmp_path / "corpus"
+
+
+def test_a_slice_of_a_few_articles_scores_and_answers_as_the_whole_index(tmp_path):
+    """Every feature, score and answer of the candidates from the slice of their articles equals
+    the whole index's: texts, sentence vectors, token states (MaxSim), BM25 (to the bit), copies."""
+    build_index(_corpus(tmp_path), tmp_path / "index", SpanFakeEncoder())
+    bot = QABot.load(tmp_path / "index", encoder=SpanFakeEncoder())
+    data = bot.data
+    assert data.tokens is not None and data.copies is not None
+    summary = Summary.unpack(pack_summary(data))
+    terms = data.lexical.passage_terms()
+    packets = {pos: pack_article(data, pos, terms) for pos in range(len(data.articles))}
+    for question in QUESTIONS:
+        q = bot._read([question], tokens=True)
+        whole, ranked, _ = bot._retrieve(q, bot.config.passages, None)
+        r = ranked[0]
+        positions = sorted({int(a) for a in data.passages["article"][r.passages]})
+        positions = sorted({m for p in positions for m in (p, *data.copies_of(p))})
+        part, piece = assemble(summary, {p: packets[p] for p in positions})
+        local = piece.local(r.passages)
+        assert piece.whole(local).tolist() == r.passages.tolist()
+        assert [part.passage_text(p) for p in local] == [data.passage_text(p) for p in r.passages]
+        bm = bm25_of(part, local, q.terms[0], q.synonyms[0])
+        assert bm.tolist() == r.bm25.tolist(), question  # float32 sums in the same order
+        mapped = Ranked(local, r.fused, r.dense, bm)
+        readings = [(q.vectors[0], q.states[0])] + ([] if q.expanded[0] is None else [q.expanded[0]])
+        a = score_candidates(whole, bot.config, question, readings, q.terms[0], r, q.synonyms[0])
+        b = score_candidates(part, bot.config, question, readings, q.terms[0], mapped, q.synonyms[0])
+        assert [whole.sentence_text(s) for s in a.sentences] == [part.sentence_text(s) for s in b.sentences]
+        np.testing.assert_allclose(b.features, a.features, rtol=1e-5, atol=1e-6)
+        assert make_answer(part, b, bot.config).to_dict() == make_answer(whole, a, bot.config).to_dict(), question
+
+
+def test_the_summary_says_what_is_index_wide(tmp_path):
+    build_index(_corpus(tmp_path), tmp_path / "index", FakeEncoder())
+    data = load_index(tmp_path / "index")
+    summary = Summary.unpack(pack_summary(data))
+    assert summary.manifest["model"] == data.manifest["model"] and "files" not in summary.manifest
+    assert summary.acronyms.forms == data.acronyms.forms
+    assert (summary.passages, summary.sentences) == (len(data.passages), len(data.sentences))
+    assert [(a.id, a.source, a.published, a.text) for a in summary.catalogue] == \
+        [(a.id, a.source, a.published, "") for a in data.articles]
+    assert sorted(summary.headings) == ["How did the city respond?", "What does the BLA want?", "What happens next?",
+                                        "Who is building it?", "Who leads the group?"]
+    shell = summary.shell()
+    assert len(shell.passages) == 0 and shell.lexical.idf("balochistan") == data.lexical.idf("balochistan")
+    assert shell.lexical.knows("balochistan") and not shell.lexical.knows("zzzz")
+    assert summary.words["balochistan"] == sum(a.text.lower().count("balochistan") for a in data.articles)
+
+
+# ------------------------------------------------------------------------------------ Milvus Lite
+
+needs_milvus = pytest.mark.skipif(importlib.util.find_spec("pymilvus") is None,
+                                  reason="the Milvus store is an extra: pip install 'qa-bot[milvus]'")
+
+
+def _json(answers) -> list[dict]:
+    return [a.to_dict() for a in answers]
+
+
+@pytest.fixture
+def served(tmp_path):
+    """The corpus built into Milvus Lite, the bot of its index directory, and the served bot."""
+    spec = f"milvus-lite://{tmp_path / 'v.db'}"
+    build_index(_corpus(tmp_path), tmp_path / "index", FakeEncoder(), store=spec)
+    return spec, QABot.load(tmp_path / "index", encoder=FakeEncoder()), QABot.load(spec, encoder=FakeEncoder())
+
+
+@needs_milvus
+def test_a_served_index_answers_as_the_index_directory_does(served):
+    spec, local, remote = served
+    assert remote.served is not None and len(remote.data.passages) == 0, "nothing of the index is read locally"
+    assert _json(remote.ask_batch(QUESTIONS)) == _json(local.ask_batch(QUESTIONS))
+    for where in (ArticleFilter(sources=frozenset({"Test Wire"})), ArticleFilter(published_from="2026-01-11"),
+                  ArticleFilter(sources=frozenset({"Test Gazette"}), published_to="2026-01-12")):
+        assert _json(remote.ask_batch(QUESTIONS, where=where)) == _json(local.ask_batch(QUESTIONS, where=where))
+    asked = ["What happened this week?", "What does the BLA want now?"]
+    assert _json(remote.ask_batch(asked, as_of="2026-01-13")) == _json(local.ask_batch(asked, as_of="2026-01-13"))
+    for query in ("chess title", "flooded homes"):
+        assert [h.to_dict() for h in remote.search(query, 4)] == [h.to_dict() for h in local.search(query, 4)]
+    assert remote.headings() == local.headings()
+    assert [(a.id, a.title, a.source, a.published) for a in remote.articles] == \
+        [(a.id, a.title, a.source, a.published) for a in local.articles]
+
+
+@needs_milvus
+def test_a_batch_of_questions_costs_a_search_each_and_one_fetch_of_articles(served):
+    _, local, remote = served
+    source = remote.served
+    before = source.round_trips
+    remote.ask_batch(["Who won the chess title?", "How did the city respond?"])
+    assert source.round_trips - before == 3, "two hybrid searches, one fetch of the articles they found"
+    before = source.round_trips
+    answer = remote.ask("What does the BLA want?")
+    assert source.round_trips - before == 2, "the search found the BLA story and its copy: nothing more to fetch"
+    assert answer.quotes[0].also_in, "the copy is named beside the quote, as locally"
+    before = source.round_trips
+    where = ArticleFilter(sources=frozenset({"Test Post"}))
+    answer = remote.ask("What does the BLA want?", where=where)
+    assert source.round_trips - before == 3, "a search, the copy it found, then the story it copies"
+    assert answer.to_dict() == local.ask("What does the BLA want?", where=where).to_dict()
+
+
+@needs_milvus
+def test_a_new_build_is_served_to_readers_and_to_a_running_chat_and_the_old_one_is_dropped(tmp_path, served,
+                                                                                         monkeypatch):
+    spec, _, before = served
+    old = before.served.collection
+    live = LiveBot(before)
+    monkeypatch.setattr(qa_bot.app.live, "SERVED_POLL", 0.0)
+    corpus = tmp_path / "corpus"
+    chess = SMALL_ARTICLES["kowalski-chess-title"]
+    save_articles(corpus, [Article(id="kowalski-chess-title", title=chess[0], source="Test Gazette",
+                                   published="2026-01-13",
+                                   text=chess[1] + "\n\nKowalski will defend her title in Warsaw in May.")],
+                  overwrite=True)
+    build_index(corpus, tmp_path / "index", FakeEncoder())
+    after = QABot.load(spec, encoder=FakeEncoder())
+    assert after.served.collection != old
+    assert old not in client(str((tmp_path / "v.db").resolve())).list_collections()
+    answer = after.ask("Where will Kowalski defend her title?")
+    assert answer.answered and "Warsaw" in answer.quotes[0].text
+    chat = live.current()
+    assert chat is not before and chat.served.collection == after.served.collection
+    assert chat.ask("Where will Kowalski defend her title?").to_dict() == answer.to_dict()
+
+
+@needs_milvus
+def test_moving_the_index_off_milvus_unpublishes_it_and_an_empty_location_says_how_to_publish(tmp_path, served):
+    spec, _, _ = served
+    build_index(tmp_path / "corpus", tmp_path / "index", FakeEncoder(), store=str(tmp_path / "index"))
+    with pytest.raises(IndexMissingError, match=r"build one there with 'qa-bot build --store milvus-lite://"):
+        QABot.load(spec, encoder=FakeEncoder())
+
+
+@needs_milvus
+def test_the_command_line_answers_from_the_store(tmp_path, served, monkeypatch):
+    spec, local, _ = served
+    monkeypatch.setattr(qa_bot.bot, "make_encoder", lambda model=None, **kwargs: FakeEncoder())
+    result = CliRunner().invoke(qa_bot.app.cli.main, ["ask", QUESTIONS[0], "--store", spec, "--index",
+                                                      str(tmp_path / "nowhere"), "--json"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.output) == local.ask(QUESTIONS[0]).to_dict()
+    result = CliRunner().invoke(qa_bot.app.cli.main, ["ask", QUESTIONS[0], "--store", str(tmp_path / "index")])
+    assert result.exit_code == 2 and "is not a Milvus location" in result.output
+    result = CliRunner().invoke(qa_bot.app.cli.main, ["ask", QUESTIONS[0], "--store",
+                                                      f"milvus-lite://{tmp_path / 'empty.db'}"])
+    assert result.exit_code == 1 and "no index is published at" in result.output
