@@ -17,11 +17,12 @@ nothing searches.
 from __future__ import annotations
 
 import base64
+from collections import Counter
 from pathlib import Path
 
 import numpy as np
 
-from ..errors import IndexCorruptError, IndexMissingError, StoreUnavailableError
+from ..errors import IndexCorruptError, IndexIncompatibleError, IndexMissingError, StoreUnavailableError
 from .data import IndexData
 from .manifest import REBUILD
 from .slices import Summary, pack_article, pack_summary
@@ -29,9 +30,10 @@ from .vectors.milvus import MilvusLocation, MilvusVectorStore, client
 
 PART = 48_000  # packet bytes per row: 64,000 characters of base64, under Milvus's 65,535-byte VARCHAR
 PARTS = 1 << 8  # parts an article may take (a packet up to 12 MB)
-QUERY_ROWS = 16_384  # the most rows one Milvus query returns
 SUMMARY = -1  # the article number of the index-wide packet's rows
-COMPLETE = "qa_bot.complete"
+COMPLETE = "qa_bot.packets"  # set, to the packet format, once every packet is written
+PACKET_FORMAT = "2"
+GET_ROWS = 256  # rows a fetch asks for: at most 16 MB an answer
 
 
 def data_collection(passages: str) -> str:
@@ -46,23 +48,24 @@ def publish(data: IndexData) -> None:
         raise ValueError("only an index whose passages are in Milvus is published there")
     milvus = client(store.location.uri)
     name = data_collection(store.collection)
-    done = milvus.has_collection(name) and (milvus.describe_collection(name).get("properties") or {}).get(COMPLETE)
-    if not done:
+    if _packet_format(milvus, name) != PACKET_FORMAT:
         if milvus.has_collection(name):
             milvus.drop_collection(name)
         _create(milvus, name, store.location.lite)
         try:
             terms = data.lexical.passage_terms()
-            rows = list(_rows(SUMMARY, pack_summary(data)))
+            rows: list[dict] = []
+            parts = np.zeros(len(data.articles), np.int64)
             for pos in range(len(data.articles)):
-                rows += _rows(pos, pack_article(data, pos, terms))
+                packet = _rows(pos, pack_article(data, pos, terms))
+                parts[pos] = len(packet)
+                rows += packet
                 if len(rows) >= 64:  # ~4 MB a call
                     milvus.insert(name, rows)
                     rows = []
-            if rows:
-                milvus.insert(name, rows)
+            milvus.insert(name, rows + _rows(SUMMARY, pack_summary(data, parts)))
             milvus.flush(name)
-            milvus.alter_collection_properties(name, properties={COMPLETE: "1"})
+            milvus.alter_collection_properties(name, properties={COMPLETE: PACKET_FORMAT})
         except BaseException:
             milvus.drop_collection(name)
             raise
@@ -108,8 +111,12 @@ class ServedIndex:
         milvus = client(location.uri)
         data = data_collection(collection)
         where = f"{location.uri} ({collection})"
-        if not milvus.has_collection(data):
-            raise IndexCorruptError(f"{where}: collection {data!r} is missing; {REBUILD}")
+        held = _packet_format(milvus, data)
+        if held != PACKET_FORMAT:
+            raise IndexIncompatibleError(
+                f"{where}: " + (f"collection {data!r} is missing or incomplete" if held is None else
+                                f"the index was published in packet format {held}, this version reads {PACKET_FORMAT}")
+                + "; run 'qa-bot build --store …' again on the machine that builds it to publish it again")
         for name in (collection, data):
             milvus.load_collection(name)
         rows = milvus.query(data, filter=f"article == {SUMMARY}", output_fields=["article", "part", "packet"],
@@ -142,24 +149,26 @@ class ServedIndex:
         return self.store.hybrid(readings, terms, depth, k, expression, rrf_k)
 
     def packets(self, positions: list[int]) -> dict[int, bytes]:
-        """The packets of the articles at ``positions`` (one round trip per 64 articles)."""
+        """The packets of the articles at ``positions``, got by their rows' keys (one round trip
+        per ``GET_ROWS`` rows)."""
         milvus = client(self.location.uri)
-        found: dict[int, bytes] = {}
         wanted = sorted(set(positions))
-        for lo in range(0, len(wanted), 64):
-            chunk = wanted[lo : lo + 64]
+        parts = self.summary.parts
+        if parts is None or any(p < 0 or p >= len(parts) for p in wanted):
+            raise IndexCorruptError(f"{self.location.uri}: the summary does not list articles {wanted[:5]}; {REBUILD}")
+        keys = [(p + 1) * PARTS + i for p in wanted for i in range(int(parts[p]))]
+        rows: list[dict] = []
+        for lo in range(0, len(keys), GET_ROWS):
             self.round_trips += 1
-            rows = milvus.query(data_collection(self.collection), filter=f"article in {chunk}",
-                                output_fields=["article", "part", "packet"], limit=QUERY_ROWS)
-            if len(rows) >= QUERY_ROWS:
-                raise IndexCorruptError(f"{self.location.uri}: articles {chunk[:5]} take more rows than one query "
-                                        f"returns ({QUERY_ROWS}); {REBUILD}")
-            found |= _joined(rows)
-        self.fetched += sum(len(found[p]) for p in wanted if p in found)
-        missing = [p for p in wanted if p not in found]
+            rows += milvus.get(data_collection(self.collection), ids=keys[lo : lo + GET_ROWS],
+                               output_fields=["article", "part", "packet"])
+        held = Counter(int(row["article"]) for row in rows)
+        missing = [p for p in wanted if held[p] != int(parts[p])]
         if missing:
             raise IndexCorruptError(
-                f"{self.location.uri}: the packets of articles {missing[:5]} are missing; {REBUILD}")
+                f"{self.location.uri}: the packets of articles {missing[:5]} are missing or cut short; {REBUILD}")
+        found = _joined(rows)
+        self.fetched += sum(len(packet) for packet in found.values())
         return found
 
 
@@ -168,6 +177,13 @@ def publish_generation(index_dir: Path) -> None:
     from .files import load_index
 
     publish(load_index(index_dir))
+
+
+def _packet_format(milvus, name: str) -> str | None:
+    """The packet format a data collection was completed in (None: missing, or not complete)."""
+    if not milvus.has_collection(name):
+        return None
+    return (milvus.describe_collection(name).get("properties") or {}).get(COMPLETE)
 
 
 def _create(milvus, name: str, lite: bool) -> None:
