@@ -102,12 +102,16 @@ def test_each_build_writes_a_collection_and_drops_the_one_it_replaces(tmp_path):
     encoder = FakeEncoder()
     build_index(corpus, tmp_path / "index", encoder)  # no --store: the index keeps its store
     second = _collections(db)
-    assert len(second) == 1 and second != first, "the old collection dropped once the new one was live"
+    assert len(second) == 2 and first < second, "the old collection kept a build longer, for chats still on it"
     assert load_index(tmp_path / "index").passage_vectors.kind == "milvus"
     assert encoder.encoded < 20, "only the edited article was embedded"
     report = build_index(corpus, tmp_path / "index", FakeEncoder(), store=str(tmp_path / "index"))
     assert report.embedded_texts == 0, "moving the vectors back to FAISS reads them from Milvus"
-    assert load_index(tmp_path / "index").passage_vectors.kind == "faiss" and _collections(db) == set()
+    assert load_index(tmp_path / "index").passage_vectors.kind == "faiss"
+    assert _collections(db) == second - first, "the first dropped now; the second retired, dropped a build later"
+    make_corpus(tmp_path, SMALL_ARTICLES)
+    build_index(corpus, tmp_path / "index", FakeEncoder())
+    assert _collections(db) == set()
 
 
 def test_a_failed_build_leaves_the_live_collection_and_drops_its_own(tmp_path, monkeypatch):

@@ -151,12 +151,14 @@ def test_a_batch_of_questions_costs_a_search_each_and_one_fetch_of_articles(serv
 
 
 @needs_milvus
-def test_a_new_build_is_served_to_readers_and_to_a_running_chat_and_the_old_one_is_dropped(tmp_path, served,
+def test_a_new_build_is_served_to_readers_and_to_a_running_chat_and_the_old_one_dropped_a_build_later(tmp_path, served,
                                                                                          monkeypatch):
     spec, _, before = served
     old = before.served.collection
     live = LiveBot(before)
     monkeypatch.setattr(qa_bot.app.live, "SERVED_POLL", 0.0)
+    was = [a.to_dict() for a in before.ask_batch(QUESTIONS)]
+    assert any(a["answered"] for a in was)
     corpus = tmp_path / "corpus"
     chess = SMALL_ARTICLES["kowalski-chess-title"]
     save_articles(corpus, [Article(id="kowalski-chess-title", title=chess[0], source="Test Gazette",
@@ -166,12 +168,15 @@ def test_a_new_build_is_served_to_readers_and_to_a_running_chat_and_the_old_one_
     build_index(corpus, tmp_path / "index", FakeEncoder())
     after = QABot.load(spec, encoder=FakeEncoder())
     assert after.served.collection != old
-    assert old not in client(str((tmp_path / "v.db").resolve())).list_collections()
     answer = after.ask("Where will Kowalski defend her title?")
     assert answer.answered and "Warsaw" in answer.quotes[0].text
+    assert [a.to_dict() for a in before.ask_batch(QUESTIONS)] == was, "a chat still on the old build answers"
     chat = live.current()
     assert chat is not before and chat.served.collection == after.served.collection
     assert chat.ask("Where will Kowalski defend her title?").to_dict() == answer.to_dict()
+    assert old in client(str((tmp_path / "v.db").resolve())).list_collections()
+    build_index(corpus, tmp_path / "index", FakeEncoder(), store=f"milvus-lite://{tmp_path / 'other.db'}")
+    assert old not in client(str((tmp_path / "v.db").resolve())).list_collections(), "dropped a build later"
 
 
 @needs_milvus

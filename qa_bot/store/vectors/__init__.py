@@ -52,8 +52,8 @@ def store_kind(spec: str | None) -> tuple[str, str | None]:
 
 def discard_store(directory: Path) -> None:
     """Release what a generation's store holds outside its directory (a Milvus collection), as the
-    generation is removed."""
-    if (Path(directory) / "milvus.json").exists():
+    generation is removed (and drop the Milvus collections an earlier build retired)."""
+    if (Path(directory) / "milvus.json").exists() or (Path(directory).parent / "milvus-retired.json").exists():
         from .milvus import discard
 
         discard(directory)

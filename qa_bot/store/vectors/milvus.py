@@ -11,7 +11,8 @@ filter expression over the outlet and day fields (``filter_expression``), one ro
 
 Each index generation writes its own collection, named after the location's collection and a
 random suffix, and records it in the generation's ``milvus.json``; a generation that is removed
-drops its collection (``discard``). A failed build therefore leaves the live collection as it was,
+retires its collection, which the next build that replaces a generation drops (``discard``:
+chats reading from Milvus alone may still be on it). A failed build leaves the live collection as it was,
 as a failed build leaves the live FAISS file. Vectors are stored as float32 exactly (FLAT
 inner-product index in Milvus Lite; AUTOINDEX on a server) under their passage ids, read with
 Strong consistency, so a search sees every vector written before it.
@@ -21,6 +22,7 @@ pymilvus is an extra (``pip install 'qa-bot[milvus]'``); this is the only module
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
@@ -34,9 +36,11 @@ from typing import Any
 import numpy as np
 
 from ...errors import StoreUnavailableError
+from ..generations import live_name
 from .base import Blocks, Fields, as_blocks, check_rows
 
 FILE = "milvus.json"
+RETIRED = "milvus-retired.json"  # in the index directory: collections of removed generations, dropped a build later
 TEXT_BYTES = 65_535  # Milvus's longest VARCHAR
 INSTALL = "pip install 'qa-bot[milvus]'"
 BATCH = 2_000  # rows per insert or read (a gRPC message stays far below its 64 MB limit)
@@ -392,15 +396,36 @@ def filter_expression(sources: list[str] | None, start: str | None, end: str | N
 
 
 def discard(directory: Path) -> None:
-    """Drop the collection a generation directory records, if it records one (it is being removed)."""
-    path = Path(directory) / FILE
-    if not path.exists():
-        return
+    """Retire the collections a generation directory records (it is being removed): they are kept
+    until the next build retires another, because chats serving the index from Milvus alone
+    (store/served.py) may still be reading them, and dropped then. Collections that an earlier
+    build retired are dropped now. An alias still naming a retired collection (the index moved off
+    Milvus) is dropped at once, so no new reader opens it."""
+    index_dir = Path(directory).parent
+    live = live_name(index_dir)
+    ledger = index_dir / RETIRED
     try:
-        record = json.loads(path.read_text(encoding="utf-8"))
-        _drop(client(record["uri"]), record["collection"])
-    except Exception:  # noqa: BLE001 (a collection already gone, or a server away: nothing to undo)
+        entries = json.loads(ledger.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        entries = []
+    kept = []
+    for entry in entries if isinstance(entries, list) else []:
+        if entry.get("retired_by") == live:
+            kept.append(entry)
+            continue
+        with contextlib.suppress(Exception):  # a collection already gone, or a server away: nothing to undo
+            _drop(client(entry["uri"]), entry["collection"])
+    try:
+        record = json.loads((Path(directory) / FILE).read_text(encoding="utf-8"))
+        milvus = client(record["uri"])
+        for alias in milvus.list_aliases(record["collection"]).get("aliases", []):
+            milvus.drop_alias(alias)
+        kept.append({"uri": record["uri"], "collection": record["collection"], "retired_by": live})
+    except Exception:  # noqa: BLE001 (no record: a FAISS generation; or a collection already gone)
         pass
+    temporary = ledger.with_suffix(".tmp")
+    temporary.write_text(json.dumps(kept, indent=1), encoding="utf-8")
+    os.replace(temporary, ledger)
 
 
 def _drop(milvus, collection: str) -> None:
