@@ -80,7 +80,8 @@ def test_bm25_and_the_fusion_run_in_milvus_and_filters_are_its_expressions(tmp_p
     lexical = load_index(tmp_path / "faiss").lexical
     for question in QUESTIONS:
         terms = tokenize([question])[0]
-        ids, _, _, _ = store.hybrid(np.zeros((0, store.dimension), np.float32), " ".join(terms), 10, 10)
+        keys, *_ = store.hybrid(np.zeros((0, store.dimension), np.float32), " ".join(terms), 10, 10)
+        ids = load_index(tmp_path / "milvus").rows_of(keys)
         want, _ = lexical.search(terms, 10)
         assert ids.tolist() == want.tolist(), question
     for where in (ArticleFilter(sources=frozenset({"Test Wire"})), ArticleFilter(published_from="2026-01-11"),

@@ -25,9 +25,11 @@ from qa_bot.bot import QABot
 from qa_bot.corpus.files import save_articles
 from qa_bot.errors import IndexMissingError
 from qa_bot.indexing.build import build_index
+from qa_bot.indexing.rows import embed_text
 from qa_bot.records import Article, ArticleFilter
 from qa_bot.retrieval.hybrid import Ranked, bm25_of
 from qa_bot.store.files import load_index
+from qa_bot.store.lexical import LexicalBuilder, tokenize
 from qa_bot.store.slices import Summary, assemble, pack_article, pack_summary
 from qa_bot.store.vectors.milvus import client
 
@@ -49,6 +51,11 @@ def _corpus(tmp_path: Path) -> Path:
     return tmp_path / "corpus"
 
 
+def _terms(data, p: int) -> str:
+    """Passage ``p``'s BM25 terms as a build gives them to Milvus (heading, then text; stemmed)."""
+    return " ".join(tokenize([embed_text(data.heading(p), data.passage_text(p))])[0] or [LexicalBuilder.PLACEHOLDER])
+
+
 def test_a_slice_of_a_few_articles_scores_and_answers_as_the_whole_index(tmp_path):
     """Every feature, score and answer of the candidates from the slice of their articles equals
     the whole index's: texts, sentence vectors, token states (MaxSim), BM25 (to the bit), copies."""
@@ -57,16 +64,17 @@ def test_a_slice_of_a_few_articles_scores_and_answers_as_the_whole_index(tmp_pat
     data = bot.data
     assert data.tokens is not None and data.copies is not None
     summary = Summary.unpack(pack_summary(data))
-    terms = data.lexical.passage_terms()
-    packets = {pos: pack_article(data, pos, terms) for pos in range(len(data.articles))}
+    serials, keys = data.serials(), data.passage_keys()
+    packets = {int(serials[pos]): pack_article(data, pos) for pos in range(len(data.articles))}
     for question in QUESTIONS:
         q = bot._read([question], tokens=True)
         whole, ranked, _ = bot._retrieve(q, bot.config.passages, None)
         r = ranked[0]
         positions = sorted({int(a) for a in data.passages["article"][r.passages]})
         positions = sorted({m for p in positions for m in (p, *data.copies_of(p))})
-        part, piece = assemble(summary, {p: packets[p] for p in positions})
-        local = piece.local(r.passages)
+        terms = {int(keys[p]): _terms(data, p) for p in r.passages.tolist()}
+        part, piece = assemble(summary, {int(serials[p]): packets[int(serials[p])] for p in positions}, terms)
+        local = piece.local(keys[r.passages])
         assert piece.whole(local).tolist() == r.passages.tolist()
         assert [part.passage_text(p) for p in local] == [data.passage_text(p) for p in r.passages]
         bm = bm25_of(part, local, q.terms[0], q.synonyms[0])
@@ -78,6 +86,28 @@ def test_a_slice_of_a_few_articles_scores_and_answers_as_the_whole_index(tmp_pat
         assert [whole.sentence_text(s) for s in a.sentences] == [part.sentence_text(s) for s in b.sentences]
         np.testing.assert_allclose(b.features, a.features, rtol=1e-5, atol=1e-6)
         assert make_answer(part, b, bot.config).to_dict() == make_answer(whole, a, bot.config).to_dict(), question
+
+
+def test_an_article_keeps_its_serial_while_its_content_hash_does_and_a_serial_is_never_given_twice(tmp_path):
+    corpus = _corpus(tmp_path)
+    build_index(corpus, tmp_path / "index", FakeEncoder())
+    data = load_index(tmp_path / "index")
+    before = dict(zip((a.id for a in data.articles), data.serials().tolist()))
+    assert sorted(before.values()) == list(range(len(before))) and data.manifest["next_serial"] == len(before)
+    chess = SMALL_ARTICLES["kowalski-chess-title"]
+    (corpus / "riverton-floods.md").unlink()
+    save_articles(corpus, [Article(id="kowalski-chess-title", title=chess[0], text=chess[1] + "\n\nAn update.",
+                                   source="Test Gazette", published="2026-01-13"),
+                           Article(id="a-new-story", title="New", text="A new story about the harbour.")],
+                  overwrite=True)
+    build_index(corpus, tmp_path / "index", FakeEncoder())
+    data = load_index(tmp_path / "index")
+    after = dict(zip((a.id for a in data.articles), data.serials().tolist()))
+    kept = set(before) - {"kowalski-chess-title", "riverton-floods"}
+    assert {a: after[a] for a in kept} == {a: before[a] for a in kept}
+    assert {after["kowalski-chess-title"], after["a-new-story"]} == {len(before), len(before) + 1}
+    keys = data.passage_keys()
+    assert len(set(keys.tolist())) == len(keys)
 
 
 def test_the_summary_says_what_is_index_wide(tmp_path):
@@ -119,6 +149,8 @@ def served(tmp_path):
 def test_a_served_index_answers_as_the_index_directory_does(served):
     spec, local, remote = served
     assert remote.served is not None and len(remote.data.passages) == 0, "nothing of the index is read locally"
+    keys = local.data.passage_keys()
+    assert local.data.keyed and local.data.rows_of(keys[::-1]).tolist() == list(range(len(keys)))[::-1]
     assert _json(remote.ask_batch(QUESTIONS)) == _json(local.ask_batch(QUESTIONS))
     for where in (ArticleFilter(sources=frozenset({"Test Wire"})), ArticleFilter(published_from="2026-01-11"),
                   ArticleFilter(sources=frozenset({"Test Gazette"}), published_to="2026-01-12")):

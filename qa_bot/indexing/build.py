@@ -262,8 +262,9 @@ def _write(
                 texts += _passage_index_texts(articles[i].text, part.sentences, part.passages)
                 plan.rows[i] = None  # written: released
             lexical.add(texts)
-        entries = [{"id": a.id, "hash": digest, "passages": n_passages, "sentences": n_sentences}
-                   for a, digest, (n_passages, n_sentences) in zip(articles, plan.hashes, plan.counts)]
+        entries = [{"id": a.id, "hash": digest, "serial": serial, "passages": n_passages, "sentences": n_sentences}
+                   for a, digest, serial, (n_passages, n_sentences)
+                   in zip(articles, plan.hashes, plan.serials, plan.counts)]
         held = prev.passage_vectors if prev is not None else None
         kind, location = wanted or (held.kind if held is not None else VECTOR_STORE, None)
         store = make_vector_store(kind, dim, previous=held, location=location)
@@ -273,12 +274,17 @@ def _write(
             sentence_vectors=mode, token_states=want, embed_recipe=_recipe(), copies=copies.RECIPE,
             token_vectors=dict(tokens.spec, tokens=writer.tokens) if tokens is not None else None,
             counts={"articles": len(articles), "passages": writer.passages, "sentences": writer.sentences},
+            next_serial=plan.next_serial,
         )
         acronyms = Acronyms.learn(text for a in articles for text in (a.title, a.text))
         report.passages, report.sentences = writer.passages, writer.sentences
         signed = np.concatenate(signatures)
         terms = lexical.terms() if getattr(store, "searches_text", False) else None
-        writer.finish(articles, manifest, store, lexical.finish(), acronyms, (signed, copies.groups(signed)), terms)
+        # Milvus keeps each passage under its key (store.data), so that builds can keep its rows.
+        serials = np.array(plan.serials, np.int64) if store.kind == "milvus" else None
+        bm25 = lexical.finish()
+        manifest["bm25_avgdl"] = bm25.avgdl  # what a served index scores BM25 with (store/slices.py)
+        writer.finish(articles, manifest, store, bm25, acronyms, (signed, copies.groups(signed)), terms, serials)
     return done
 
 
@@ -373,20 +379,28 @@ class _Plan:
 
     rows: list[ArticleRows | int | None]
     hashes: list[str]
+    serials: list[int]  # per article, its version's number: kept while its content hash is (store.data)
     counts: list[tuple[int, int]]  # per article: passages, sentences
     added: list[str]
     changed: list[str]
     unchanged: list[str]
     removed: list[str]
+    next_serial: int = 0  # never given yet (a removed article's number is not given again)
 
 
 def _plan(articles: list[Article], prev: IndexData | None, params: ChunkParams) -> _Plan:
     prev_entries = {a["id"]: a for a in prev.manifest["articles"]} if prev else {}
-    plan = _Plan([], [], [], [], [], [], sorted(set(prev_entries) - {a.id for a in articles}))
+    plan = _Plan([], [], [], [], [], [], [], sorted(set(prev_entries) - {a.id for a in articles}))
+    serial = int(prev.manifest.get("next_serial", 0)) if prev else 0
     for article in articles:
         digest = content_hash(article, params)
         plan.hashes.append(digest)
         held = prev_entries.get(article.id)
+        if held is not None and held["hash"] == digest and "serial" in held:
+            plan.serials.append(int(held["serial"]))
+        else:
+            plan.serials.append(serial)
+            serial += 1
         if held is not None and held["hash"] == digest:
             pos = prev.article_position(article.id)
             plan.rows.append(pos)
@@ -397,4 +411,5 @@ def _plan(articles: list[Article], prev: IndexData | None, params: ChunkParams) 
         plan.rows.append(part)
         plan.counts.append((len(part.passages), len(part.sentences)))
         (plan.changed if held is not None else plan.added).append(article.id)
+    plan.next_serial = serial
     return plan

@@ -59,8 +59,9 @@ def reuse(prev: IndexData, pos: int) -> ArticleRows:
         lo, hi = (int(bounds[0, 0]), int(bounds[-1, 1])) if len(s_rows) else (0, 0)
         tokens = PackedTokens(np.array(prev.tokens.vectors[lo:hi]), prev.tokens.scales[lo:hi],
                               prev.tokens.ids[lo:hi], bounds[:, 1] - bounds[:, 0])
+    vectors = prev.passage_vectors.vectors(prev.store_ids(np.arange(p_rows.start, p_rows.stop)))
     return ArticleRows(
-        sentences, paragraphs, passages, prev.passage_vectors.vectors(np.arange(p_rows.start, p_rows.stop)),
+        sentences, paragraphs, passages, vectors,
         prev.sentence_vectors[s_rows.start : s_rows.stop], tokens,
     )
 

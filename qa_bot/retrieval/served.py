@@ -3,7 +3,9 @@ BM25 rankings and filters by outlet and day, then the packets of the articles fo
 together as a slice (``store/slices.py``) that the answerer reads as it reads a local index.
 
 A batch of questions costs one hybrid search per question, then one fetch of the packets of every
-article they found, and one more for the copies of those articles when some have copies.
+article they found, and one more for the copies of those articles when some have copies. The
+engine returns each passage's BM25 terms with it, which the slice scores with the summary's
+statistics (``slices.SlicedLexical``).
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from typing import Protocol
 import numpy as np
 
 from ..records import ArticleFilter
-from ..store.slices import Slice, Summary, assemble, member_positions
+from ..store.slices import Slice, Summary, assemble, member_serials
 from .hybrid import Ranked, bm25_of
 
 
@@ -24,11 +26,13 @@ class Source(Protocol):
     summary: Summary
 
     def hybrid(self, readings: np.ndarray, terms: str, depth: int, k: int, expression: str,
-               rrf_k: int = 60) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-        """(passage ids, fused scores, passage vectors, article positions), best first."""
+               rrf_k: int = 60) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, list[str]]:
+        """(passage keys, fused scores, passage vectors, article serials, passage BM25 terms), best first."""
         ...
 
-    def packets(self, positions: list[int]) -> dict[int, bytes]: ...
+    def packets(self, serials: list[int]) -> dict[int, bytes]:
+        """The packets of article versions by serial (those that are gone left out)."""
+        ...
 
 
 class ServedRetriever:
@@ -63,17 +67,19 @@ class ServedRetriever:
             pairs = synonyms[row] if synonyms else ()
             terms = " ".join([*tokens, *(t for a, b in pairs for t in (*a, *b))])
             found.append((readings, *self.source.hybrid(readings, terms, depth, k, expression, self.rrf_k)))
-        positions = sorted({int(a) for *_, articles in found for a in articles.tolist()})
-        packets = self.source.packets(positions) if positions else {}
-        copies = sorted(set(member_positions(packets.values())) - set(packets))
+        serials = sorted({int(a) for *_, articles, _ in found for a in articles.tolist()})
+        packets = self.source.packets(serials) if serials else {}
+        copies = sorted(set(member_serials(packets.values())) - set(packets))
         if copies:
             packets |= self.source.packets(copies)
-        data, piece = assemble(self.source.summary, packets)
+        terms = {int(k): text for _, keys, *_, texts in found for k, text in zip(keys.tolist(), texts)}
+        data, piece = assemble(self.source.summary, packets, terms)
         out = []
-        for row, (readings, ids, fused, vectors, _) in enumerate(found):
-            local = piece.local(ids)
-            out.append(Ranked(local, fused, (vectors @ readings.T).max(axis=1).astype(np.float32) if len(ids)
-                              else np.empty(0, np.float32),
+        for row, (readings, keys, fused, vectors, _, _) in enumerate(found):
+            held = piece.holds(keys)  # a passage whose article a build removed meanwhile is left out
+            local = piece.local(keys[held])
+            out.append(Ranked(local, fused[held], (vectors[held] @ readings.T).max(axis=1).astype(np.float32)
+                              if len(local) else np.empty(0, np.float32),
                               bm25_of(data, local, query_tokens[row], synonyms[row] if synonyms else ())))
         return piece, out
 

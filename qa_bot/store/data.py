@@ -4,7 +4,10 @@ Sentences, paragraphs and passages are numpy record arrays with named int64 fiel
 ``PARAGRAPH``, ``PASSAGE``): ``data.sentences["start"][i]``, ``data.passages[p]["first"]``. They
 are saved as plain (n, k) int64 arrays (``columns``) and read back as records (``rows``), a view
 either way, so the files are what they always were. A passage's id in the vector store is its row
-number here.
+number here, or, where the manifest says ``"passage_ids": "keys"`` (a Milvus store, which keeps
+rows across builds), its key: its article's serial (a number each version of an article gets
+once, kept while its content hash is) times 65,536 plus its place in the article
+(``passage_keys``, ``store_ids``, ``rows_of``).
 """
 
 from __future__ import annotations
@@ -66,6 +69,8 @@ class IndexData:
     copies: np.ndarray | None = None
     _article_pos: dict[str, int] = field(default_factory=dict, repr=False)
     _members: dict[int, list[int]] | None = field(default=None, repr=False)
+    _keys: np.ndarray | None = field(default=None, repr=False)
+    _key_order: np.ndarray | None = field(default=None, repr=False)
 
     @property
     def model(self) -> str:
@@ -140,7 +145,52 @@ class IndexData:
 
     def all_passage_vectors(self) -> np.ndarray:
         """Every passage's vector, in passage order."""
-        return self.passage_vectors.vectors(np.arange(len(self.passages), dtype=np.int64))
+        return self.passage_vectors.vectors(self.store_ids(np.arange(len(self.passages), dtype=np.int64)))
+
+    @property
+    def keyed(self) -> bool:
+        """True if the vector store holds the passages under their keys, not their row numbers."""
+        return self.manifest.get("passage_ids") == "keys"
+
+    def serials(self) -> np.ndarray:
+        """Each article's serial (see the module; -1 in an index written before serials)."""
+        return np.array([int(a.get("serial", -1)) for a in self.manifest["articles"]], np.int64)
+
+    def passage_keys(self) -> np.ndarray:
+        """Each passage's key: its article's serial times 65,536 plus its place in the article."""
+        if self._keys is None:
+            article = self.passages["article"]
+            place = np.arange(len(article)) - np.searchsorted(article, article, side="left")
+            self._keys = passage_key(self.serials()[article], place)
+        return self._keys
+
+    def store_ids(self, rows: np.ndarray) -> np.ndarray:
+        """The vector store's ids of passage rows."""
+        rows = np.asarray(rows, np.int64)
+        return self.passage_keys()[rows] if self.keyed else rows
+
+    def rows_of(self, ids: np.ndarray) -> np.ndarray:
+        """The passage rows of vector-store ids (KeyError for an id of no passage)."""
+        ids = np.asarray(ids, np.int64)
+        if not self.keyed or not len(ids):
+            return ids
+        keys = self.passage_keys()
+        if self._key_order is None:
+            self._key_order = np.argsort(keys, kind="stable")
+        at = np.minimum(np.searchsorted(keys, ids, sorter=self._key_order), len(keys) - 1)
+        rows = self._key_order[at]
+        wrong = keys[rows] != ids
+        if np.any(wrong):
+            raise KeyError(int(ids[wrong][0]))
+        return rows
+
+
+PLACES = 1 << 16  # passages an article may have under keys
+
+
+def passage_key(serial: np.ndarray | int, place: np.ndarray | int) -> np.ndarray:
+    """The key of the passage at ``place`` in the article version ``serial``."""
+    return np.asarray(serial, np.int64) * PLACES + np.asarray(place, np.int64)
 
 
 def _run(articles: np.ndarray, pos: int) -> range:

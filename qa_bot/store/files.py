@@ -43,7 +43,7 @@ import numpy as np
 from ..errors import IndexCorruptError
 from ..records import Article
 from ..retrieval.acronyms import Acronyms
-from .data import PARAGRAPH, PASSAGE, SENTENCE, IndexData, rows
+from .data import PARAGRAPH, PASSAGE, SENTENCE, IndexData, passage_key, rows
 from .generations import current_generation
 from .integrity import CheckedRows, lazy_blocks, verify_files
 from .lexical import LexicalIndex
@@ -80,7 +80,8 @@ def load_index(index_dir: Path) -> IndexData:
             f"{gen_dir}: its {kind} collection holds vectors of model {recorded.get('model')!r} "
             f"({recorded.get('dimension')} dimensions), the index {manifest['model']['name']!r} ({dim}); {REBUILD}"
         )
-    if not store.holds_rows(len(passages)):
+    if not (_holds_keys(store, manifest, passages) if manifest.get("passage_ids") == "keys"
+            else store.holds_rows(len(passages))):
         raise IndexCorruptError(f"{gen_dir}: the passage vectors are not stored under the passages' ids; {REBUILD}")
     try:
         lexical = LexicalIndex.load(gen_dir / "bm25", len(passages))
@@ -91,6 +92,24 @@ def load_index(index_dir: Path) -> IndexData:
     return IndexData(manifest, articles, sentences, paragraphs, passages, vectors, store, lexical, gen_dir,
                      tokens=tokens, acronyms=_load_acronyms(gen_dir, manifest, articles),
                      signatures=signatures, copies=copies)
+
+
+def _holds_keys(store, manifest: dict[str, Any], passages: np.ndarray) -> bool:
+    """True if a store keyed by passage (store.data) holds as many vectors as there are passages,
+    the first and the last passage's among them."""
+    if len(store) != len(passages):
+        return False
+    if not len(passages):
+        return True
+    serials = np.array([int(a.get("serial", -1)) for a in manifest["articles"]], np.int64)
+    last = int(passages["article"][-1])
+    ends = [passage_key(serials[0], 0), passage_key(serials[last], len(passages) - 1 - int(np.searchsorted(
+        passages["article"], last)))]
+    try:
+        store.vectors(np.array(ends, np.int64))
+    except KeyError:
+        return False
+    return True
 
 
 def _load_array(path: Path, dtype: type | tuple[type, ...], columns: int | None) -> np.ndarray:

@@ -41,9 +41,10 @@ def tokenize(texts: Sequence[str]) -> list[list[str]]:
 class LexicalIndex:
     """A BM25 index over passage texts plus document frequencies of its terms."""
 
-    def __init__(self, retriever: bm25s.BM25, n_docs: int) -> None:
+    def __init__(self, retriever: bm25s.BM25, n_docs: int, avgdl: float | None = None) -> None:
         self._retriever = retriever
         self.n_docs = n_docs
+        self.avgdl = avgdl  # mean terms a passage, as bm25s computed it (known at build; the manifest keeps it)
         indptr = np.asarray(retriever.scores["indptr"])
         # bm25s stores a CSC matrix whose columns are vocabulary terms: the column length is the
         # number of passages holding the term.
@@ -176,7 +177,7 @@ class LexicalBuilder:
         self._ids, self._lengths = [], []
         retriever = bm25s.BM25()
         retriever.index(_TermIds(ids, lengths, self._vocab), show_progress=False)
-        return LexicalIndex(retriever, len(lengths))
+        return LexicalIndex(retriever, len(lengths), float(lengths.mean()) if len(lengths) else 0.0)
 
 
 class _TermIds:

@@ -17,7 +17,6 @@ nothing searches.
 from __future__ import annotations
 
 import base64
-from collections import Counter
 from pathlib import Path
 
 import numpy as np
@@ -32,7 +31,7 @@ PART = 48_000  # packet bytes per row: 64,000 characters of base64, under Milvus
 PARTS = 1 << 8  # parts an article may take (a packet up to 12 MB)
 SUMMARY = -1  # the article number of the index-wide packet's rows
 COMPLETE = "qa_bot.packets"  # set, to the packet format, once every packet is written
-PACKET_FORMAT = "2"
+PACKET_FORMAT = "3"
 GET_ROWS = 256  # rows a fetch asks for: at most 16 MB an answer
 
 
@@ -46,6 +45,9 @@ def publish(data: IndexData) -> None:
     store = data.passage_vectors
     if not isinstance(store, MilvusVectorStore) or store.collection is None:
         raise ValueError("only an index whose passages are in Milvus is published there")
+    if not data.keyed:
+        raise IndexIncompatibleError(f"the index in {data.path} keeps its Milvus passages by row, as builds before "
+                                     f"2026-12-07 did; rebuild it with 'qa-bot build --store ...' to publish it")
     milvus = client(store.location.uri)
     name = data_collection(store.collection)
     if _packet_format(milvus, name) != PACKET_FORMAT:
@@ -53,11 +55,11 @@ def publish(data: IndexData) -> None:
             milvus.drop_collection(name)
         _create(milvus, name, store.location.lite)
         try:
-            terms = data.lexical.passage_terms()
             rows: list[dict] = []
             parts = np.zeros(len(data.articles), np.int64)
+            serials = data.serials()
             for pos in range(len(data.articles)):
-                packet = _rows(pos, pack_article(data, pos, terms))
+                packet = _rows(int(serials[pos]), pack_article(data, pos))
                 parts[pos] = len(packet)
                 rows += packet
                 if len(rows) >= 64:  # ~4 MB a call
@@ -148,25 +150,24 @@ class ServedIndex:
         self.round_trips += 1
         return self.store.hybrid(readings, terms, depth, k, expression, rrf_k)
 
-    def packets(self, positions: list[int]) -> dict[int, bytes]:
-        """The packets of the articles at ``positions``, got by their rows' keys (one round trip
-        per ``GET_ROWS`` rows)."""
+    def packets(self, serials: list[int]) -> dict[int, bytes]:
+        """The packets of the article versions ``serials``, got by their rows' keys (one round trip
+        per ``GET_ROWS`` rows; articles the summary does not list yet, by a query)."""
         milvus = client(self.location.uri)
-        wanted = sorted(set(positions))
-        parts = self.summary.parts
-        if parts is None or any(p < 0 or p >= len(parts) for p in wanted):
-            raise IndexCorruptError(f"{self.location.uri}: the summary does not list articles {wanted[:5]}; {REBUILD}")
-        keys = [(p + 1) * PARTS + i for p in wanted for i in range(int(parts[p]))]
+        wanted = sorted(set(serials))
+        summary = self.summary
+        listed = [s for s in wanted if s in summary.position and summary.parts is not None]
+        keys = [(s + 1) * PARTS + i for s in listed for i in range(int(summary.parts[summary.position[s]]))]
         rows: list[dict] = []
         for lo in range(0, len(keys), GET_ROWS):
             self.round_trips += 1
             rows += milvus.get(data_collection(self.collection), ids=keys[lo : lo + GET_ROWS],
                                output_fields=["article", "part", "packet"])
-        held = Counter(int(row["article"]) for row in rows)
-        missing = [p for p in wanted if held[p] != int(parts[p])]
-        if missing:
-            raise IndexCorruptError(
-                f"{self.location.uri}: the packets of articles {missing[:5]} are missing or cut short; {REBUILD}")
+        newer = [s for s in wanted if s not in set(listed)]
+        if newer:
+            self.round_trips += 1
+            rows += milvus.query(data_collection(self.collection), filter=f"article in {newer}",
+                                 output_fields=["article", "part", "packet"], limit=16_384)
         found = _joined(rows)
         self.fetched += sum(len(packet) for packet in found.values())
         return found
@@ -214,11 +215,17 @@ def _rows(article: int, packet: bytes) -> list[dict]:
 
 
 def _joined(rows: list[dict]) -> dict[int, bytes]:
-    """Each article's packet from its parts."""
+    """Each article's packet from its parts; an article whose parts are not all there (deleted by a
+    build while it was read) is left out."""
     by_article: dict[int, list[tuple[int, str]]] = {}
     for row in rows:
         by_article.setdefault(int(row["article"]), []).append((int(row["part"]), row["packet"]))
-    return {a: base64.b64decode("".join(p for _, p in sorted(parts))) for a, parts in by_article.items()}
+    out = {}
+    for article, parts in by_article.items():
+        parts.sort()
+        if [p for p, _ in parts] == list(range(len(parts))):
+            out[article] = base64.b64decode("".join(text for _, text in parts))
+    return out
 
 
 __all__ = ["ServedIndex", "discard", "publish", "publish_generation"]

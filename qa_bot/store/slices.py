@@ -5,22 +5,28 @@ This is what lets an engine that holds the index (Milvus, ``store/served.py``) s
 on a machine without the index directory: per question the engine finds the passages and
 returns the packets of their articles, and the answerer runs on the slice those make.
 
-An **article packet** holds everything the answerer reads of one article: its metadata and text,
-its sentences, paragraphs and passages (positions local to the article), its sentence vectors
-(int8 and a scale per row), its sentences' token states, each passage's BM25 term weights (the
-bm25s index's own float32 entries, so a slice scores BM25 to the bit), and the positions of the
-articles that copy it. The **summary packet** holds what is index-wide: the manifest, the
-acronyms, the BM25 vocabulary with each term's document frequency, the token vocabulary's
-frequencies and projection, the corpus's word counts (spelling), each article's metadata
-without its text, and the section headings that are questions (the chat's examples).
+An **article packet** holds everything the answerer reads of one version of an article, and
+nothing that depends on the rest of the index, so that it stays valid while other articles come
+and go: its serial (store.data) and metadata and text, its sentences, paragraphs and passages
+(positions local to the article), its sentence vectors (int8 and a scale per row), its sentences'
+token states, and the serials of the articles that copy it. The **summary packet** holds what is
+index-wide: the manifest, the acronyms, the BM25 vocabulary with each term's document frequency
+and the mean passage length, the token vocabulary's frequencies and projection, the corpus's word
+counts (spelling), each article's serial, metadata (without its text), first passage and packet
+size, and the section headings that are questions (the chat's examples).
 
-A packet is a JSON header and the bytes of its arrays (``_npz``; text as UTF-8 JSON in a uint8
+BM25, whose weights change with every article added, is scored from each candidate passage's
+terms (which the engine returns with it) and the summary's statistics, with bm25s's arithmetic,
+so a passage scores to the bit as in the whole index (``SlicedLexical``).
+
+A packet is a JSON header and the bytes of its arrays (``_packet``; text as UTF-8 JSON in a uint8
 array), nothing a reader could be made to execute.
 """
 
 from __future__ import annotations
 
 import json
+import math
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
@@ -30,13 +36,14 @@ import numpy as np
 from ..errors import IndexCorruptError
 from ..records import Article
 from ..retrieval.acronyms import Acronyms
-from .data import PARAGRAPH, PASSAGE, SENTENCE, IndexData, columns, rows
+from .data import PARAGRAPH, PASSAGE, PLACES, SENTENCE, IndexData, columns, rows
 from .lexical import LexicalIndex
 from .manifest import REBUILD
 from .quantised import quantise
 from .token_states import Projection, TokenStore, adapter_for
 
 _ARTICLE = ("id", "title", "text", "source", "url", "published", "author")
+K1, B = 1.5, 0.75  # bm25s's defaults, which the local index uses (store/lexical.py)
 
 
 # ---------------------------------------------------------------------------------------- packing
@@ -47,17 +54,24 @@ def pack_summary(data: IndexData, parts: np.ndarray | None = None) -> bytes:
     holds each article's packet (so that it fetches them by key)."""
     from ..retrieval.spelling import words
 
+    avgdl = data.manifest.get("bm25_avgdl")
+    if avgdl is None:
+        raise IndexCorruptError(f"the index{'' if data.path is None else ' in ' + str(data.path)} does not record "
+                                f"its mean passage length (it was built before 2026-12-07); {REBUILD}")
     vocab, df = data.lexical.vocabulary()
     counts: Counter[str] = Counter()
     for a in data.articles:
         counts.update(words(a.text))
     headings = list(dict.fromkeys(h for p in range(len(data.passages)) if (h := data.heading(p)).endswith("?")))
     manifest = {k: v for k, v in data.manifest.items() if k != "files"}
+    serials = data.serials()
+    first = np.searchsorted(data.passages["article"], np.arange(len(data.articles)), side="left")
     arrays = {
         "manifest": _json(manifest), "acronyms": _json(data.acronyms.forms), "vocabulary": _json(vocab),
         "df": df.astype(np.int64), "counts": np.array([len(data.passages), len(data.sentences)], np.int64),
-        "words": _json(counts), "headings": _json(headings),
+        "avgdl": np.array([avgdl], np.float64), "words": _json(counts), "headings": _json(headings),
         "catalogue": _json([{k: getattr(a, k) for k in _ARTICLE if k != "text"} for a in data.articles]),
+        "serials": serials, "first_passages": first.astype(np.int64),
     }
     if parts is not None:
         arrays["parts"] = np.asarray(parts, np.int64)
@@ -68,9 +82,10 @@ def pack_summary(data: IndexData, parts: np.ndarray | None = None) -> bytes:
     return _packet(arrays)
 
 
-def pack_article(data: IndexData, pos: int, terms: tuple[np.ndarray, np.ndarray, np.ndarray]) -> bytes:
-    """The packet of the article at ``pos``; ``terms`` is ``data.lexical.passage_terms()``."""
+def pack_article(data: IndexData, pos: int) -> bytes:
+    """The packet of the article at ``pos``."""
     article = data.articles[pos]
+    serials = data.serials()
     sent, para, pas = data.article_sentences(pos), data.article_paragraphs(pos), data.article_passages(pos)
     sentences = columns(data.sentences[sent.start : sent.stop]).copy()
     sentences[:, 0] = 0
@@ -81,16 +96,11 @@ def pack_article(data: IndexData, pos: int, terms: tuple[np.ndarray, np.ndarray,
     passages[:, 0] = 0
     passages[:, 1:3] -= sent.start
     vectors, scales = quantise(np.asarray(data.sentence_vectors[sent.start : sent.stop], np.float32))
-    bounds, ids, weights = terms
-    lo, hi = int(bounds[pas.start]), int(bounds[pas.stop])
     arrays = {
-        "article": _json({k: getattr(article, k) for k in _ARTICLE}),
+        "article": _json({k: getattr(article, k) for k in _ARTICLE}), "serial": serials[pos : pos + 1],
         "sentences": sentences, "paragraphs": paragraphs, "passages": passages,
-        "first_passage": np.array([pas.start], np.int64),
         "sentence_vectors": vectors, "sentence_scales": scales,
-        "term_counts": np.diff(bounds[pas.start : pas.stop + 1]).astype(np.int64),
-        "term_ids": ids[lo:hi].astype(np.int32), "term_weights": weights[lo:hi].astype(np.float32),
-        "copies": np.array(sorted([pos, *data.copies_of(pos)]), np.int64),
+        "copies": np.array(sorted(serials[[pos, *data.copies_of(pos)]].tolist()), np.int64),
     }
     if data.tokens is not None:
         spans = data.tokens.bounds[sent.start : sent.stop]
@@ -114,13 +124,20 @@ class Summary:
     df: np.ndarray
     passages: int
     sentences: int
+    avgdl: float
     words: Counter
     headings: list[str]
-    catalogue: list[Article]  # every article's metadata, its text left empty
-    parts: np.ndarray | None = None  # per article, the rows its packet takes in the engine
+    catalogue: list[Article]  # every article's metadata, its text left empty, in index order
+    serials: np.ndarray  # per article of the catalogue
+    first_passages: np.ndarray  # per article of the catalogue, its first passage's row
+    parts: np.ndarray | None = None  # per article of the catalogue, the rows its packet takes in the engine
     token_df: np.ndarray | None = None
     projection: Projection | None = None
     adapter: np.ndarray | None = field(default=None, repr=False)
+    position: dict[int, int] = field(default_factory=dict, repr=False)  # serial -> place in the catalogue
+
+    def __post_init__(self) -> None:
+        self.position = {int(s): i for i, s in enumerate(self.serials.tolist())}
 
     @classmethod
     def unpack(cls, packet: bytes) -> Summary:
@@ -131,17 +148,17 @@ class Summary:
             return cls(
                 manifest=_unjson(a["manifest"]), acronyms=Acronyms(_unjson(a["acronyms"])),
                 vocabulary={t: i for i, t in enumerate(vocabulary)}, df=a["df"],
-                passages=int(a["counts"][0]), sentences=int(a["counts"][1]), words=Counter(_unjson(a["words"])),
-                headings=_unjson(a["headings"]),
+                passages=int(a["counts"][0]), sentences=int(a["counts"][1]), avgdl=float(a["avgdl"][0]),
+                words=Counter(_unjson(a["words"])), headings=_unjson(a["headings"]),
                 catalogue=[Article(text="", **m) for m in _unjson(a["catalogue"])],
-                parts=a.get("parts"), token_df=a.get("token_df"), projection=projection,
-                adapter=adapter_for(projection),
+                serials=a["serials"], first_passages=a["first_passages"], parts=a.get("parts"),
+                token_df=a.get("token_df"), projection=projection, adapter=adapter_for(projection),
             )
         except (KeyError, TypeError, ValueError) as exc:
             raise IndexCorruptError(f"the index summary is malformed ({exc}); {REBUILD}") from None
 
-    def lexical(self, passages: list[tuple[np.ndarray, np.ndarray]] = ()) -> SlicedLexical:
-        return SlicedLexical(self.vocabulary, self.df, self.passages, passages)
+    def lexical(self, terms: dict[int, str] | None = None, size: int = 0) -> SlicedLexical:
+        return SlicedLexical(self, terms or {}, size)
 
     def shell(self) -> IndexData:
         """An ``IndexData`` with the index-wide parts only (no sentence, no passage): what reads
@@ -153,22 +170,31 @@ class Summary:
 
 
 class SlicedLexical(LexicalIndex):
-    """BM25 over the passages of a slice, with the whole index's vocabulary and document
-    frequencies: each passage scores as it does in the whole index (``LexicalIndex``), because
-    its term weights are the whole index's."""
+    """BM25 over some passages of a slice, with the whole index's statistics: each passage scores
+    as it does in the whole index (``LexicalIndex``), its term weights computed as bm25s computes
+    them (float32 IDF, float64 term-frequency part, float32 weight) from its terms."""
 
-    def __init__(self, vocab: dict[str, int], df: np.ndarray, total: int,
-                 passage_terms: list[tuple[np.ndarray, np.ndarray]]) -> None:
-        # (no bm25s retriever: the scores come from the term weights of the slice's passages)
-        self._vocab, self._df, self.n_docs = vocab, df, total
-        self._size = len(passage_terms)
+    def __init__(self, summary: Summary, terms: dict[int, str], size: int) -> None:
+        # (no bm25s retriever: the weights come from each passage's terms)
+        self._vocab, self._df, self.n_docs = summary.vocabulary, summary.df, summary.passages
+        self.avgdl = summary.avgdl
+        self._size = size
         postings: dict[int, tuple[list[int], list[float]]] = {}
-        for p, (ids, weights) in enumerate(passage_terms):
-            for t, w in zip(ids.tolist(), weights.tolist()):
+        for p, text in terms.items():
+            ids, weights = self._weights(text.split(" "))
+            for t, w in zip(ids, weights.tolist()):
                 entry = postings.setdefault(t, ([], []))
                 entry[0].append(p)
                 entry[1].append(w)
         self._postings = {t: (np.array(ps, np.int64), np.array(ws, np.float32)) for t, (ps, ws) in postings.items()}
+
+    def _weights(self, terms: list[str]) -> tuple[list[int], np.ndarray]:
+        counts = Counter(self._vocab[t] for t in terms if t in self._vocab)
+        ids = list(counts)
+        tf = np.array([counts[t] for t in ids], dtype=np.float32)
+        idf = np.array([_idf(int(self._df[t]), self.n_docs) for t in ids], dtype=np.float32)
+        tfc = tf / (K1 * ((1 - B) + B * len(terms) / np.float64(self.avgdl)) + tf)
+        return ids, (idf * tfc).astype(np.float32)
 
     def _scores(self, terms: list[str], mask: np.ndarray | None) -> np.ndarray:
         # As bm25s adds them: float32, term by term in the question's order.
@@ -181,49 +207,61 @@ class SlicedLexical(LexicalIndex):
         return scores if mask is None else scores * mask
 
 
+def _idf(df: int, n: int) -> float:
+    return math.log(1 + (n - df + 0.5) / (df + 0.5))
+
+
 @dataclass
 class Slice:
     """A few articles of an index as an ``IndexData``, and where its passages stand in the whole."""
 
     data: IndexData
-    first_passages: np.ndarray  # per article of the slice, its first passage's id in the whole index
-    positions: np.ndarray  # per article of the slice, its position in the whole index
+    serials: np.ndarray  # per article of the slice, its serial
+    starts: np.ndarray  # per article of the slice, its first passage in the slice
+    first_rows: np.ndarray  # per article of the slice, its first passage's row in the whole index (-1: unknown)
+    _article: dict[int, int] = field(default_factory=dict, repr=False)
 
-    def local(self, passages: np.ndarray) -> np.ndarray:
-        """The slice's ids of whole-index passage ids (each must be in the slice)."""
-        passages = np.asarray(passages, np.int64)
-        art = np.searchsorted(self.first_passages, passages, side="right") - 1
-        starts = self._starts()
-        return starts[art] + passages - self.first_passages[art]
+    def __post_init__(self) -> None:
+        self._article = {int(s): i for i, s in enumerate(self.serials.tolist())}
+
+    def local(self, keys: np.ndarray) -> np.ndarray:
+        """The slice's ids of passage keys (store.data; each must be in the slice)."""
+        keys = np.asarray(keys, np.int64)
+        art = np.array([self._article[int(k)] for k in (keys // PLACES).tolist()], np.int64)
+        return self.starts[art] + keys % PLACES if len(keys) else np.empty(0, np.int64)
+
+    def holds(self, keys: np.ndarray) -> np.ndarray:
+        """Which passage keys the slice holds (a mask)."""
+        return np.array([int(k) in self._article for k in (np.asarray(keys, np.int64) // PLACES).tolist()], bool)
 
     def whole(self, passages: np.ndarray) -> np.ndarray:
-        """The whole index's ids of slice passage ids."""
+        """The whole index's rows of slice passage ids (-1 for an article newer than the summary)."""
         passages = np.asarray(passages, np.int64)
         art = self.data.passages["article"][passages]
-        return self.first_passages[art] + passages - self._starts()[art]
-
-    def _starts(self) -> np.ndarray:
-        return np.searchsorted(self.data.passages["article"], np.arange(len(self.positions)), side="left")
+        first = self.first_rows[art]
+        return np.where(first >= 0, first + passages - self.starts[art], -1)
 
 
-def member_positions(packets) -> list[int]:
-    """The positions of every article the packets name as copies of theirs (themselves included)."""
+def member_serials(packets) -> list[int]:
+    """The serials of every article the packets name as copies of theirs (themselves included)."""
     found: set[int] = set()
     for packet in packets:
         found.update(_arrays(packet, "an article")["copies"].tolist())
     return sorted(found)
 
 
-def assemble(summary: Summary, packets: dict[int, bytes]) -> tuple[IndexData, Slice]:
-    """The slice made of article ``packets`` (by whole-index position), in position order."""
-    order = sorted(packets)
-    parts = [_arrays(packets[pos], f"article {pos}") for pos in order]
-    local = {pos: i for i, pos in enumerate(order)}
-    articles, sentences, paragraphs, passages, vectors, terms, copies = [], [], [], [], [], [], []
+def assemble(summary: Summary, packets: dict[int, bytes], terms: dict[int, str] | None = None
+             ) -> tuple[IndexData, Slice]:
+    """The slice made of article ``packets`` (by serial), in the whole index's order (articles
+    newer than the summary last). ``terms``: the BM25 terms of passages (by key) to score."""
+    order = sorted(packets, key=lambda s: (summary.position.get(s, len(summary.serials)), s))
+    parts = [_arrays(packets[serial], f"article {serial}") for serial in order]
+    local = {serial: i for i, serial in enumerate(order)}
+    articles, sentences, paragraphs, passages, vectors, copies, starts = [], [], [], [], [], [], []
     tokens: dict[str, list[np.ndarray]] = {"vectors": [], "scales": [], "ids": [], "counts": []}
-    n_sent = n_para = 0
+    n_sent = n_para = n_pas = 0
     dim = int(summary.manifest["model"]["dimension"])
-    for i, (pos, a) in enumerate(zip(order, parts)):
+    for i, (serial, a) in enumerate(zip(order, parts)):
         try:
             articles.append(Article(**_unjson(a["article"])))
             s, g, p = a["sentences"].copy(), a["paragraphs"].copy(), a["passages"].copy()
@@ -234,18 +272,17 @@ def assemble(summary: Summary, packets: dict[int, bytes]) -> tuple[IndexData, Sl
             paragraphs.append(g)
             passages.append(p)
             vectors.append(a["sentence_vectors"].astype(np.float32) * a["sentence_scales"][:, None])
-            bounds = np.r_[0, np.cumsum(a["term_counts"])]
-            terms += [(a["term_ids"][x:y], a["term_weights"][x:y]) for x, y in zip(bounds[:-1], bounds[1:])]
             held = [local[m] for m in a["copies"].tolist() if m in local]
             copies.append(min(held) if held else i)
             if summary.token_df is not None:
                 for key in tokens:
                     tokens[key].append(a[f"token_{key}"])
         except (KeyError, TypeError, ValueError, IndexError) as exc:
-            raise IndexCorruptError(f"the packet of article {pos} is malformed ({exc}); {REBUILD}") from None
+            raise IndexCorruptError(f"the packet of article {serial} is malformed ({exc}); {REBUILD}") from None
+        starts.append(n_pas)
         n_sent += len(s)
         n_para += len(g)
-    sentences_arr = rows(_stack(sentences, 4), SENTENCE)
+        n_pas += len(p)
     token_store = None
     if summary.token_df is not None:
         width = summary.projection.basis.shape[1] if summary.projection is not None else dim
@@ -255,15 +292,23 @@ def assemble(summary: Summary, packets: dict[int, bytes]) -> tuple[IndexData, Sl
             _cat(tokens["ids"], np.int32), TokenStore.bounds_of(counts), summary.token_df, summary.projection,
             summary.adapter, total=summary.sentences,
         )
+    serials = np.array(order, np.int64)
+    starts_arr = np.array(starts, np.int64)
+    at = [summary.position.get(serial) for serial in order]
+    first_rows = np.array([-1 if x is None else int(summary.first_passages[x]) for x in at], np.int64)
+    piece_terms = {}
+    if terms and order:
+        art = {serial: i for i, serial in enumerate(order)}
+        piece_terms = {int(starts_arr[art[k // PLACES]] + k % PLACES): text for k, text in terms.items()
+                       if k // PLACES in art}
     data = IndexData(
-        manifest=summary.manifest, articles=articles, sentences=sentences_arr,
+        manifest=summary.manifest, articles=articles, sentences=rows(_stack(sentences, 4), SENTENCE),
         paragraphs=rows(_stack(paragraphs, 3), PARAGRAPH), passages=rows(_stack(passages, 5), PASSAGE),
         sentence_vectors=_stack(vectors, dim, np.float32), passage_vectors=None,  # type: ignore[arg-type]
-        lexical=summary.lexical(terms), tokens=token_store, acronyms=summary.acronyms,
+        lexical=summary.lexical(piece_terms, n_pas), tokens=token_store, acronyms=summary.acronyms,
         copies=np.array(copies, np.int64) if order else None,
     )
-    first = np.array([int(a["first_passage"][0]) for a in parts], np.int64)
-    return data, Slice(data, first, np.array(order, np.int64))
+    return data, Slice(data, serials, starts_arr, first_rows)
 
 
 # ---------------------------------------------------------------------------------------- helpers

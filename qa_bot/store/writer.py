@@ -17,7 +17,7 @@ import numpy as np
 
 from ..records import Article
 from ..retrieval.acronyms import Acronyms
-from .data import PARAGRAPH, PASSAGE, SENTENCE, columns
+from .data import PARAGRAPH, PASSAGE, PLACES, SENTENCE, columns, passage_key
 from .generations import publish, staging_dir
 from .integrity import record_files
 from .lexical import LexicalIndex
@@ -174,11 +174,12 @@ class GenerationWriter:
 
     def finish(self, articles: list[Article], manifest: dict[str, Any], store: VectorStore,
                lexical: LexicalIndex, acronyms: Acronyms, copies: tuple[np.ndarray, np.ndarray],
-               terms=None) -> Path:
+               terms=None, serials: np.ndarray | None = None) -> Path:
         """Write what is left (rows, token tables, the vector store, BM25, articles, acronyms, the
         copies as ``(signatures, groups)`` and the manifest with every file's checksum) and make the
         generation live. ``terms`` (``LexicalBuilder.terms``) gives the passages' BM25 terms to a store
-        that searches text itself."""
+        that searches text itself. With ``serials`` (each article's, store.data) the store holds the
+        passages under their keys, each with its article's serial, and the manifest says so."""
         if len(articles) != self.articles or any(len(a) != self.articles for a in copies):
             raise ValueError(f"{len(articles)} articles and copies of {[len(a) for a in copies]} "
                              f"for the rows of {self.articles}")
@@ -188,7 +189,16 @@ class GenerationWriter:
         for fname, records in zip(("sentences.npy", "paragraphs.npy", "passages.npy"),
                                   (sentences, paragraphs, passages)):
             np.save(staging / fname, columns(records), allow_pickle=False)
-        fields = None if terms is None else _passage_fields(articles, passages["article"].copy(), terms)
+        article_of = passages["article"].copy()
+        ids = np.arange(self.passages, dtype=np.int64)
+        if serials is not None:
+            place = ids - np.searchsorted(article_of, article_of, side="left")
+            if len(place) and int(place.max()) >= PLACES:
+                raise ValueError(f"an article has more than {PLACES - 1:,} passages; a store keyed by passage "
+                                 "cannot hold it")
+            ids = passage_key(serials[article_of], place)
+            manifest = dict(manifest, passage_ids="keys")
+        fields = None if terms is None else _passage_fields(articles, article_of, terms, ids, serials)
         self._rows = {k: [] for k in self._rows}
         del sentences, paragraphs, passages
         np.save(staging / "sentence_scales.npy", _joined(self._sentence_scales, np.float32), allow_pickle=False)
@@ -201,7 +211,7 @@ class GenerationWriter:
             for key, array in arrays.items():
                 np.save(staging / f"token_{key}.npy", array, allow_pickle=False)
         try:
-            self._finish_files(articles, manifest, store, lexical, acronyms, copies, fields)
+            self._finish_files(articles, manifest, store, lexical, acronyms, copies, fields, ids)
         except BaseException:
             # A store that keeps its vectors outside the generation (a Milvus collection) drops
             # what this build wrote there; the live generation's store is another, untouched.
@@ -213,9 +223,9 @@ class GenerationWriter:
 
     def _finish_files(self, articles: list[Article], manifest: dict[str, Any], store: VectorStore,
                       lexical: LexicalIndex, acronyms: Acronyms, copies: tuple[np.ndarray, np.ndarray],
-                      fields) -> None:
+                      fields, ids: np.ndarray) -> None:
         staging = self.staging
-        store.build(np.arange(self.passages, dtype=np.int64), self._passage_vectors.blocks(), fields)
+        store.build(ids, self._passage_vectors.blocks(), fields)
         self._passage_vectors.path.unlink()
         record = getattr(store, "record", None)
         if record is not None:  # a store outside the generation (Milvus) records what it belongs to
@@ -255,12 +265,16 @@ class GenerationWriter:
         written.path.unlink()
 
 
-def _passage_fields(articles: list[Article], article_of: np.ndarray, terms):
-    """``Fields`` of the passages (store/vectors/base.py): their BM25 terms, article, outlet, day."""
+def _passage_fields(articles: list[Article], article_of: np.ndarray, terms, ids: np.ndarray,
+                    serials: np.ndarray | None):
+    """``Fields`` of the passages (store/vectors/base.py), by their ids in the store (``ids``, by
+    row): their BM25 terms, article (its serial, if given, else its position), outlet, day."""
+    order = np.argsort(ids, kind="stable")
 
-    def fields(ids: np.ndarray) -> dict[str, list]:
-        positions = article_of[ids].tolist()
-        return {"text": terms(ids), "article": positions,
+    def fields(asked: np.ndarray) -> dict[str, list]:
+        rows = order[np.searchsorted(ids, asked, sorter=order)]
+        positions = article_of[rows].tolist()
+        return {"text": terms(rows), "article": positions if serials is None else serials[positions].tolist(),
                 "source": [articles[a].source for a in positions],
                 "day": [articles[a].published[:10] for a in positions]}
 

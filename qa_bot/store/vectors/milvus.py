@@ -254,9 +254,9 @@ class MilvusVectorStore:
         return scores, out
 
     def hybrid(self, readings: np.ndarray, terms: str, depth: int, k: int, expression: str = "",
-               rrf_k: int = 60) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+               rrf_k: int = 60) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, list[str]]:
         """The ``k`` best passages for one question, fused in Milvus: (ids, RRF scores, their vectors,
-        their articles' positions).
+        their articles, their BM25 terms joined by spaces).
 
         ``readings`` holds the question's vectors (one per reading), each a dense request for the
         ``depth`` nearest; ``terms`` its BM25 terms joined by spaces, a BM25 request for the
@@ -264,7 +264,7 @@ class MilvusVectorStore:
         from pymilvus import AnnSearchRequest, RRFRanker
 
         empty = (np.empty(0, np.int64), np.empty(0, np.float64), np.empty((0, self._dimension), np.float32),
-                 np.empty(0, np.int64))
+                 np.empty(0, np.int64), [])
         if self.collection is None or depth < 1 or k < 1:
             return empty
         requests = [AnnSearchRequest([row.tolist()], "dense", {"metric_type": "IP"}, limit=depth, expr=expression)
@@ -273,14 +273,14 @@ class MilvusVectorStore:
             requests.append(AnnSearchRequest([terms], "sparse", {"metric_type": "BM25"}, limit=depth,
                                              expr=expression))
         hits = self._client.hybrid_search(self.collection, requests, RRFRanker(rrf_k), limit=min(k, 16_384),
-                                          output_fields=["dense", "article"])[0]
-        ranked = sorted(((float(h["distance"]), int(h["id"]), h["entity"]["dense"], int(h["entity"]["article"]))
-                         for h in hits), key=lambda h: (-round(h[0], 12), h[1]))  # ties to the smaller id, as rrf()
+                                          output_fields=["dense", "article", "text"])[0]
+        ranked = sorted(((float(h["distance"]), int(h["id"]), h["entity"]) for h in hits),
+                        key=lambda h: (-round(h[0], 12), h[1]))  # ties to the smaller id, as rrf()
         if not ranked:
             return empty
         return (np.array([h[1] for h in ranked], np.int64), np.array([h[0] for h in ranked], np.float64),
-                np.array([h[2] for h in ranked], np.float32).reshape(-1, self._dimension),
-                np.array([h[3] for h in ranked], np.int64))
+                np.array([h[2]["dense"] for h in ranked], np.float32).reshape(-1, self._dimension),
+                np.array([h[2]["article"] for h in ranked], np.int64), [h[2]["text"] for h in ranked])
 
     # ------------------------------------------------------------------ files
 
