@@ -91,7 +91,7 @@ def test_bm25_and_the_fusion_run_in_milvus_and_filters_are_its_expressions(tmp_p
         'source in ["Dawn", "The \\"Wire\\""] and day != "" and day >= "2026-01-01"'
 
 
-def test_each_build_writes_a_collection_and_drops_the_one_it_replaces(tmp_path):
+def test_a_build_updates_the_collection_in_place_and_moving_off_milvus_drops_it_a_build_later(tmp_path):
     corpus = make_corpus(tmp_path, SMALL_ARTICLES)
     db = tmp_path / "vectors.db"
     build_index(corpus, tmp_path / "index", FakeEncoder(), store=f"milvus-lite://{db}")
@@ -102,20 +102,21 @@ def test_each_build_writes_a_collection_and_drops_the_one_it_replaces(tmp_path):
     make_corpus(tmp_path, edited)
     encoder = FakeEncoder()
     build_index(corpus, tmp_path / "index", encoder)  # no --store: the index keeps its store
-    second = _collections(db)
-    assert len(second) == 2 and first < second, "the old collection kept a build longer, for chats still on it"
-    assert load_index(tmp_path / "index").passage_vectors.kind == "milvus"
+    assert _collections(db) == first, "the same collection, updated in place (tests/test_served.py)"
+    data = load_index(tmp_path / "index")
+    assert data.passage_vectors.kind == "milvus" and data.passage_vectors.ids().tolist() == sorted(
+        data.passage_keys().tolist()), "the old version's rows are gone"
     assert encoder.encoded < 20, "only the edited article was embedded"
     report = build_index(corpus, tmp_path / "index", FakeEncoder(), store=str(tmp_path / "index"))
     assert report.embedded_texts == 0, "moving the vectors back to FAISS reads them from Milvus"
     assert load_index(tmp_path / "index").passage_vectors.kind == "faiss"
-    assert _collections(db) == second - first, "the first dropped now; the second retired, dropped a build later"
+    assert _collections(db) == first, "retired: chats on it keep answering until the next build"
     make_corpus(tmp_path, SMALL_ARTICLES)
     build_index(corpus, tmp_path / "index", FakeEncoder())
     assert _collections(db) == set()
 
 
-def test_a_failed_build_leaves_the_live_collection_and_drops_its_own(tmp_path, monkeypatch):
+def test_a_failed_build_leaves_the_live_collection_and_deletes_the_rows_it_wrote(tmp_path, monkeypatch):
     corpus = make_corpus(tmp_path, SMALL_ARTICLES)
     db = tmp_path / "vectors.db"
     build_index(corpus, tmp_path / "index", FakeEncoder(), store=f"milvus-lite://{db}")
@@ -133,6 +134,8 @@ def test_a_failed_build_leaves_the_live_collection_and_drops_its_own(tmp_path, m
     with pytest.raises(OSError):
         build_index(corpus, tmp_path / "index", FakeEncoder())
     assert _collections(db) == live
+    data = load_index(tmp_path / "index")
+    assert data.passage_vectors.ids().tolist() == sorted(data.passage_keys().tolist()), "its new rows deleted"
     assert _answers(tmp_path / "index") == want
 
 

@@ -18,6 +18,7 @@ from conftest import BLA_BODY, SMALL_ARTICLES, FakeEncoder, SpanFakeEncoder
 import qa_bot.app.cli
 import qa_bot.app.live
 import qa_bot.bot
+import qa_bot.store.vectors.milvus
 from qa_bot.answer.candidates import score_candidates
 from qa_bot.answer.quotes import make_answer
 from qa_bot.app.live import LiveBot
@@ -28,6 +29,7 @@ from qa_bot.indexing.build import build_index
 from qa_bot.indexing.rows import embed_text
 from qa_bot.records import Article, ArticleFilter
 from qa_bot.retrieval.hybrid import Ranked, bm25_of
+from qa_bot.store.data import PLACES
 from qa_bot.store.files import load_index
 from qa_bot.store.lexical import LexicalBuilder, tokenize
 from qa_bot.store.slices import Summary, assemble, pack_article, pack_summary
@@ -183,32 +185,67 @@ def test_a_batch_of_questions_costs_a_search_each_and_one_fetch_of_articles(serv
 
 
 @needs_milvus
-def test_a_new_build_is_served_to_readers_and_to_a_running_chat_and_the_old_one_dropped_a_build_later(tmp_path, served,
-                                                                                         monkeypatch):
+def test_a_build_updates_milvus_in_place_writing_only_what_changed(tmp_path, served, monkeypatch):
+    """An edited, a removed, an added article and one whose outlet changed: only their rows and
+    packets are written (the others' vectors are not even read back), the old versions' go, and
+    readers, new and running, answer as the index directory does."""
     spec, _, before = served
-    old = before.served.collection
     live = LiveBot(before)
     monkeypatch.setattr(qa_bot.app.live, "SERVED_POLL", 0.0)
-    was = [a.to_dict() for a in before.ask_batch(QUESTIONS)]
-    assert any(a["answered"] for a in was)
     corpus = tmp_path / "corpus"
-    chess = SMALL_ARTICLES["kowalski-chess-title"]
-    save_articles(corpus, [Article(id="kowalski-chess-title", title=chess[0], source="Test Gazette",
-                                   published="2026-01-13",
-                                   text=chess[1] + "\n\nKowalski will defend her title in Warsaw in May.")],
-                  overwrite=True)
+    chess, solar = SMALL_ARTICLES["kowalski-chess-title"], SMALL_ARTICLES["dalton-solar-farm"]
+    (corpus / "riverton-floods.md").unlink()
+    save_articles(corpus, [
+        Article(id="kowalski-chess-title", title=chess[0], source="Test Gazette", published="2026-01-13",
+                text=chess[1] + "\n\nKowalski will defend her title in Warsaw in May."),
+        Article(id="dalton-solar-farm", title=solar[0], text=solar[1], source="Test Courier", published="2026-01-12"),
+        Article(id="harbour-dredging", title="Harbour to be dredged", source="Test Wire", published="2026-01-14",
+                text="The port authority will dredge the harbour in June. Ships wider than 40 metres wait outside."),
+    ], overwrite=True)
+    written, read = [], []
+    store_class = qa_bot.store.vectors.milvus.MilvusVectorStore
+    insert, vectors = store_class._insert, store_class.vectors
+    monkeypatch.setattr(store_class, "_insert", lambda self, ids, *a, **k: (written.extend(ids.tolist()),
+                                                                             insert(self, ids, *a, **k))[1])
+    monkeypatch.setattr(store_class, "vectors", lambda self, ids: (read.append(ids.tolist()), vectors(self, ids))[1])
     build_index(corpus, tmp_path / "index", FakeEncoder())
+    local = QABot.load(tmp_path / "index", encoder=FakeEncoder())
+    data = local.data
+    keys, serials = data.passage_keys(), dict(zip((a.id for a in data.articles), data.serials().tolist()))
+    fresh = {serials["kowalski-chess-title"], serials["harbour-dredging"], serials["dalton-solar-farm"]}
+    assert sorted(written) == sorted(k for k in keys.tolist() if k // PLACES in fresh)
+    moved_keys = keys[list(data.article_passages(data.article_position("dalton-solar-farm")))].tolist()
+    assert moved_keys in read, "the moved article's vectors were read back, to be written with its new outlet"
+    assert all(call == moved_keys or len(call) == 2 for call in read), \
+        "no kept article's vectors were read back (the loader checks two keys a load)"
+    assert data.passage_vectors.ids().tolist() == sorted(keys.tolist()), "the old versions' passages are gone"
+    milvus = client(str((tmp_path / "v.db").resolve()))
+    name = f"{data.passage_vectors.collection}_data"
+    held = {r["article"] for r in milvus.query(name, filter="article >= 0", output_fields=["article"])}
+    assert held == set(serials.values()), "one packet per article version there is"
     after = QABot.load(spec, encoder=FakeEncoder())
-    assert after.served.collection != old
-    answer = after.ask("Where will Kowalski defend her title?")
-    assert answer.answered and "Warsaw" in answer.quotes[0].text
-    assert [a.to_dict() for a in before.ask_batch(QUESTIONS)] == was, "a chat still on the old build answers"
+    assert after.served.collection == before.served.collection and after.served.version == before.served.version + 1
+    asked = [*QUESTIONS, "Where will Kowalski defend her title?", "When will the harbour be dredged?"]
+    assert _json(after.ask_batch(asked)) == _json(local.ask_batch(asked))
+    assert _json(after.ask_batch(asked, where=ArticleFilter(sources=frozenset({"Test Courier"})))) == \
+        _json(local.ask_batch(asked, where=ArticleFilter(sources=frozenset({"Test Courier"}))))
+    before.ask_batch(asked)  # a chat still on the old summary answers: the versions gone are left out
     chat = live.current()
-    assert chat is not before and chat.served.collection == after.served.collection
-    assert chat.ask("Where will Kowalski defend her title?").to_dict() == answer.to_dict()
-    assert old in client(str((tmp_path / "v.db").resolve())).list_collections()
-    build_index(corpus, tmp_path / "index", FakeEncoder(), store=f"milvus-lite://{tmp_path / 'other.db'}")
-    assert old not in client(str((tmp_path / "v.db").resolve())).list_collections(), "dropped a build later"
+    assert chat is not before and _json(chat.ask_batch(asked)) == _json(local.ask_batch(asked))
+
+
+@needs_milvus
+def test_another_model_rebuilds_into_a_new_collection_at_the_same_location(tmp_path, served):
+    spec, _, before = served
+    other = FakeEncoder("fake-hash-32", 32)
+    report = build_index(tmp_path / "corpus", tmp_path / "index", other)
+    assert report.full_rebuild_reason and load_index(tmp_path / "index").passage_vectors.kind == "milvus"
+    after = QABot.load(spec, encoder=other)
+    assert after.served.collection != before.served.collection
+    assert after.served.summary.manifest["model"] == {"name": "fake-hash-32", "dimension": 32}
+    assert _json(after.ask_batch(QUESTIONS)) == _json(QABot.load(tmp_path / "index", encoder=other).ask_batch(QUESTIONS))
+    assert before.served.collection in client(str((tmp_path / "v.db").resolve())).list_collections(), \
+        "the old collection stays a build longer, for chats still on it"
 
 
 @needs_milvus

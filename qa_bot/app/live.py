@@ -26,16 +26,16 @@ class LiveBot:
     replaces atomically as its last step, and when the pointer names another generation it loads
     that one with the same encoder (the model is not reloaded). One thread loads while the others
     keep answering from the old bot; a generation that fails to load is remembered and skipped.
-    For an index served from Milvus the pointer is the location's alias (``store/served.py``),
-    read at most every ``SERVED_POLL`` seconds since each read is a round trip.
+    For an index served from Milvus the pointer is the location's alias and its current summary
+    (``store/served.py``), read at most every ``SERVED_POLL`` seconds since each read costs round trips.
     """
 
     def __init__(self, bot: QABot):
         self._bot = bot
         self._index_dir = bot.data.path.parent if bot.data.path is not None else None
         self._loaded = bot.data.path.name if bot.data.path is not None else ""
-        if bot.served is not None:  # a served index: its alias, read at most every SERVED_POLL seconds
-            self._loaded = bot.served.collection
+        if bot.served is not None:  # a served index: its pointer, read at most every SERVED_POLL seconds
+            self._loaded = f"{bot.served.collection}#{bot.served.version}"
         self._polled = time.monotonic()
         self._failed: set[str] = set()
         self._lock = threading.Lock()
@@ -58,7 +58,7 @@ class LiveBot:
                 return ""
             self._polled = time.monotonic()
             try:
-                return served.live(served.location)
+                return served.pointer(served.location)
             except QABotError:
                 return ""
         return live_name(self._index_dir) if self._index_dir is not None else ""
@@ -68,8 +68,8 @@ class LiveBot:
             if self._bot.served is not None:
                 from ..store.served import ServedIndex
 
-                served = ServedIndex.open_collection(self._bot.served.location, name)
-                fresh, loaded = self._bot.with_served(served), name
+                served = ServedIndex.open_collection(self._bot.served.location, name.split("#")[0])
+                fresh, loaded = self._bot.with_served(served), f"{served.collection}#{served.version}"
             else:
                 data = load_index(self._index_dir)
                 fresh, loaded = self._bot.with_data(data), data.path.name

@@ -29,6 +29,7 @@ from ..store.generations import build_lock, current_generation, new_generation_n
 from ..store.lexical import LexicalBuilder
 from ..store.manifest import new_manifest, read_manifest
 from ..store.vectors import discard_store, make_vector_store, store_kind
+from ..store.vectors.base import RowState
 from ..store.writer import GenerationWriter
 from . import copies, embed
 from .chunking import ChunkParams
@@ -161,7 +162,9 @@ def build_index(
     """
     started = time.perf_counter()
     corpus_dir, index_dir = Path(corpus_dir), Path(index_dir)
-    wanted = store_kind(store) if store is not None else None  # a malformed location is refused first
+    # A malformed location is refused first; without one the live index's store is kept, even
+    # through a full rebuild (another model), which cannot reuse the rest of the index.
+    wanted = store_kind(store) if store is not None else _held_store(index_dir)
     loaded = load_corpus(corpus_dir)
     if loaded.errors:
         lines = "\n".join(f"  {e}" for e in loaded.errors)
@@ -227,6 +230,9 @@ def _write(
     units = {i: windows(rows, params) if single else None
              for i, rows in enumerate(plan.rows) if not isinstance(rows, int)}
     total, done = sum(_texts(plan.rows[i], mode, units[i]) for i in units), 0
+    held = prev.passage_vectors if prev is not None else None
+    kind, location = wanted or (held.kind if held is not None else VECTOR_STORE, None)
+    states = _row_states(articles, plan, prev, wanted) if kind == "milvus" else None
     writer = GenerationWriter(index_dir, name, dim, token_dimension=tokens.dimension if tokens else None,
                               projection=tokens.projection if tokens else None)
     lexical = LexicalBuilder()
@@ -256,7 +262,9 @@ def _write(
             texts: list[str] = []
             for i in group:
                 rows = plan.rows[i]
-                part = reuse(prev, rows) if isinstance(rows, int) else rows
+                # An article kept in place keeps its passage vectors there: they are not read back.
+                part = (reuse(prev, rows, passage_vectors=states is None or states[i] != RowState.KEPT)
+                        if isinstance(rows, int) else rows)
                 writer.add(part.sentences, part.paragraphs, part.passages, part.passage_vectors,
                            part.sentence_vectors, part.tokens)
                 texts += _passage_index_texts(articles[i].text, part.sentences, part.passages)
@@ -265,9 +273,8 @@ def _write(
         entries = [{"id": a.id, "hash": digest, "serial": serial, "passages": n_passages, "sentences": n_sentences}
                    for a, digest, serial, (n_passages, n_sentences)
                    in zip(articles, plan.hashes, plan.serials, plan.counts)]
-        held = prev.passage_vectors if prev is not None else None
-        kind, location = wanted or (held.kind if held is not None else VECTOR_STORE, None)
-        store = make_vector_store(kind, dim, previous=held, location=location)
+        store = held.in_place() if states is not None else make_vector_store(kind, dim, previous=held,
+                                                                             location=location)
         manifest = new_manifest(encoder.name, dim, dataclasses.asdict(params), entries,
                                 dt.datetime.now(dt.UTC).isoformat(timespec="seconds"), vector_store=store.kind)
         manifest.update(
@@ -284,8 +291,41 @@ def _write(
         serials = np.array(plan.serials, np.int64) if store.kind == "milvus" else None
         bm25 = lexical.finish()
         manifest["bm25_avgdl"] = bm25.avgdl  # what a served index scores BM25 with (store/slices.py)
-        writer.finish(articles, manifest, store, bm25, acronyms, (signed, copies.groups(signed)), terms, serials)
+        per_passage = None if states is None else np.repeat(states, [n for n, _ in plan.counts])
+        writer.finish(articles, manifest, store, bm25, acronyms, (signed, copies.groups(signed)), terms, serials,
+                      per_passage)
     return done
+
+
+def _held_store(index_dir: Path) -> tuple[str, str | None] | None:
+    """``(kind, location)`` of the live index's vector store when it is not the local default
+    (a Milvus collection), else None."""
+    try:
+        gen = current_generation(index_dir)
+        if read_manifest(gen).get("vector_store") != "milvus":
+            return None
+        from ..store.vectors.milvus import MilvusVectorStore
+
+        return "milvus", MilvusVectorStore.recorded_location(gen)
+    except (IndexMissingError, IndexCorruptError, IndexIncompatibleError, ValueError):
+        return None
+
+
+def _row_states(articles: list[Article], plan: _Plan, prev: IndexData | None,
+                wanted: tuple[str, str | None] | None) -> np.ndarray | None:
+    """Per article, what a build into the live Milvus collection does with its passages
+    (``RowState``), or None when the build writes a new collection: the first build into Milvus,
+    one that moves there, or one over an index whose Milvus rows are not keyed by passage."""
+    if prev is None or not prev.keyed or prev.passage_vectors.kind != "milvus" or not _same_store(prev, wanted):
+        return None
+    held = set(prev.serials().tolist())
+    states = np.full(len(articles), RowState.NEW, np.int8)
+    for i, (article, serial, rows) in enumerate(zip(articles, plan.serials, plan.rows)):
+        if serial in held and isinstance(rows, int):
+            before = prev.articles[rows]
+            same = (before.source, before.published[:10]) == (article.source, article.published[:10])
+            states[i] = RowState.KEPT if same else RowState.CHANGED
+    return states
 
 
 def _signatures(group: list[int], articles: list[Article], rows: list, held: np.ndarray | None) -> np.ndarray:

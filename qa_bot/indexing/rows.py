@@ -41,8 +41,9 @@ class ArticleRows:
     tokens: PackedTokens | None = None
 
 
-def reuse(prev: IndexData, pos: int) -> ArticleRows:
-    """The rows and vectors of the article at position ``pos`` of the previous index."""
+def reuse(prev: IndexData, pos: int, *, passage_vectors: bool = True) -> ArticleRows:
+    """The rows and vectors of the article at position ``pos`` of the previous index (its passage
+    vectors zeros without ``passage_vectors``: a store that keeps them in place has them)."""
     s_rows, p_rows, g_rows = prev.article_sentences(pos), prev.article_passages(pos), prev.article_paragraphs(pos)
     sentences = prev.sentences[s_rows.start : s_rows.stop].copy()
     sentences["article"] = 0
@@ -59,7 +60,8 @@ def reuse(prev: IndexData, pos: int) -> ArticleRows:
         lo, hi = (int(bounds[0, 0]), int(bounds[-1, 1])) if len(s_rows) else (0, 0)
         tokens = PackedTokens(np.array(prev.tokens.vectors[lo:hi]), prev.tokens.scales[lo:hi],
                               prev.tokens.ids[lo:hi], bounds[:, 1] - bounds[:, 0])
-    vectors = prev.passage_vectors.vectors(prev.store_ids(np.arange(p_rows.start, p_rows.stop)))
+    vectors = (prev.passage_vectors.vectors(prev.store_ids(np.arange(p_rows.start, p_rows.stop))) if passage_vectors
+               else np.zeros((len(p_rows), prev.dimension), np.float32))
     return ArticleRows(
         sentences, paragraphs, passages, vectors,
         prev.sentence_vectors[s_rows.start : s_rows.stop], tokens,

@@ -153,9 +153,10 @@ class Retriever:
             if depth == 0:
                 ids, fused, vectors = np.empty(0, np.int64), np.empty(0), np.empty((0, readings.shape[1]), np.float32)
             else:
-                ids, fused, vectors, _, _ = store.hybrid(readings, " ".join(terms), depth, k, expression,
-                                                         self.rrf_k)
-                ids = self.data.rows_of(ids)
+                keys, fused, vectors, _, _ = store.hybrid(readings, " ".join(terms), depth, k, expression,
+                                                          self.rrf_k)
+                ids, known = self.data.find_rows(keys)  # a build updating the store in place may add others
+                ids, fused, vectors = ids[known], fused[known], vectors[known]
             out.append(Ranked(ids, fused, (vectors @ readings.T).max(axis=1).astype(np.float32) if len(ids)
                               else np.empty(0, np.float32), bm25_of(self.data, ids, tokens, pairs)))
         return out

@@ -171,18 +171,24 @@ class IndexData:
 
     def rows_of(self, ids: np.ndarray) -> np.ndarray:
         """The passage rows of vector-store ids (KeyError for an id of no passage)."""
+        rows, known = self.find_rows(ids)
+        if not known.all():
+            raise KeyError(int(np.asarray(ids)[~known][0]))
+        return rows
+
+    def find_rows(self, ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The passage rows of vector-store ids, and which ids are of a passage of this index (a
+        store kept in place may hold a newer or an older build's too, for a moment)."""
         ids = np.asarray(ids, np.int64)
-        if not self.keyed or not len(ids):
-            return ids
+        if not self.keyed:
+            return ids, (ids >= 0) & (ids < len(self.passages))
         keys = self.passage_keys()
+        if not len(keys) or not len(ids):
+            return np.zeros(len(ids), np.int64), np.zeros(len(ids), bool)
         if self._key_order is None:
             self._key_order = np.argsort(keys, kind="stable")
-        at = np.minimum(np.searchsorted(keys, ids, sorter=self._key_order), len(keys) - 1)
-        rows = self._key_order[at]
-        wrong = keys[rows] != ids
-        if np.any(wrong):
-            raise KeyError(int(ids[wrong][0]))
-        return rows
+        rows = self._key_order[np.minimum(np.searchsorted(keys, ids, sorter=self._key_order), len(keys) - 1)]
+        return rows, keys[rows] == ids
 
 
 PLACES = 1 << 16  # passages an article may have under keys

@@ -72,7 +72,9 @@ def load_index(index_dir: Path) -> IndexData:
         store = load_vector_store(kind, gen_dir, dim)
     except ValueError as exc:
         raise IndexCorruptError(f"{gen_dir}: the {kind} passage vectors are unreadable ({exc}); {REBUILD}") from None
-    if len(store) != len(passages) or len(vectors) != len(sentences):
+    # A store kept in place (Milvus, keyed by passage) may hold other builds' rows for a moment.
+    keyed = manifest.get("passage_ids") == "keys"
+    if (len(store) < len(passages) if keyed else len(store) != len(passages)) or len(vectors) != len(sentences):
         raise IndexCorruptError(f"{gen_dir}: files disagree on the number of passages or sentences; {REBUILD}")
     recorded = store.recorded() if hasattr(store, "recorded") else {}
     if recorded and (recorded.get("model"), recorded.get("dimension")) != (manifest["model"]["name"], dim):
@@ -80,8 +82,7 @@ def load_index(index_dir: Path) -> IndexData:
             f"{gen_dir}: its {kind} collection holds vectors of model {recorded.get('model')!r} "
             f"({recorded.get('dimension')} dimensions), the index {manifest['model']['name']!r} ({dim}); {REBUILD}"
         )
-    if not (_holds_keys(store, manifest, passages) if manifest.get("passage_ids") == "keys"
-            else store.holds_rows(len(passages))):
+    if not (_holds_keys(store, manifest, passages) if keyed else store.holds_rows(len(passages))):
         raise IndexCorruptError(f"{gen_dir}: the passage vectors are not stored under the passages' ids; {REBUILD}")
     try:
         lexical = LexicalIndex.load(gen_dir / "bm25", len(passages))
@@ -95,10 +96,8 @@ def load_index(index_dir: Path) -> IndexData:
 
 
 def _holds_keys(store, manifest: dict[str, Any], passages: np.ndarray) -> bool:
-    """True if a store keyed by passage (store.data) holds as many vectors as there are passages,
-    the first and the last passage's among them."""
-    if len(store) != len(passages):
-        return False
+    """True if a store keyed by passage (store.data) holds the first and the last passage's vectors
+    (and at least as many as there are passages: checked by the caller)."""
     if not len(passages):
         return True
     serials = np.array([int(a.get("serial", -1)) for a in manifest["articles"]], np.int64)

@@ -22,14 +22,15 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import IndexCorruptError, IndexIncompatibleError, IndexMissingError, StoreUnavailableError
-from .data import IndexData
+from .data import IndexData, passage_key
 from .manifest import REBUILD
-from .slices import Summary, pack_article, pack_summary
+from .slices import Summary, group_hashes, pack_article, pack_summary
 from .vectors.milvus import MilvusLocation, MilvusVectorStore, client
 
 PART = 48_000  # packet bytes per row: 64,000 characters of base64, under Milvus's 65,535-byte VARCHAR
 PARTS = 1 << 8  # parts an article may take (a packet up to 12 MB)
-SUMMARY = -1  # the article number of the index-wide packet's rows
+SUMMARY_IDS = 1 << 62  # the ids of summary version v's rows start at SUMMARY_IDS + v * PARTS
+SUMMARY_VERSION = "qa_bot.summary"  # the data collection's current summary version (its rows: article -1 - v)
 COMPLETE = "qa_bot.packets"  # set, to the packet format, once every packet is written
 PACKET_FORMAT = "3"
 GET_ROWS = 256  # rows a fetch asks for: at most 16 MB an answer
@@ -41,7 +42,12 @@ def data_collection(passages: str) -> str:
 
 def publish(data: IndexData) -> None:
     """Write the packets of ``data`` (an index whose passages are in Milvus) beside its passage
-    collection, unless they are there already, then point the location's alias at it."""
+    collection and point the location's alias at it.
+
+    Into a new collection every packet is written. Into one a previous generation published (an
+    in-place build) only the packets of articles that are new, or whose metadata or copies changed,
+    are written; a new summary is written and made current; then the packets and passages of the
+    article versions that are gone are deleted. Publishing a generation again does nothing."""
     store = data.passage_vectors
     if not isinstance(store, MilvusVectorStore) or store.collection is None:
         raise ValueError("only an index whose passages are in Milvus is published there")
@@ -50,27 +56,22 @@ def publish(data: IndexData) -> None:
                                      f"2026-12-07 did; rebuild it with 'qa-bot build --store ...' to publish it")
     milvus = client(store.location.uri)
     name = data_collection(store.collection)
+    generation = data.path.name if data.path is not None else ""
     if _packet_format(milvus, name) != PACKET_FORMAT:
         if milvus.has_collection(name):
             milvus.drop_collection(name)
         _create(milvus, name, store.location.lite)
         try:
-            rows: list[dict] = []
-            parts = np.zeros(len(data.articles), np.int64)
-            serials = data.serials()
-            for pos in range(len(data.articles)):
-                packet = _rows(int(serials[pos]), pack_article(data, pos))
-                parts[pos] = len(packet)
-                rows += packet
-                if len(rows) >= 64:  # ~4 MB a call
-                    milvus.insert(name, rows)
-                    rows = []
-            milvus.insert(name, rows + _rows(SUMMARY, pack_summary(data, parts)))
-            milvus.flush(name)
+            _write_packets(milvus, name, data, range(len(data.articles)), None, 0)
             milvus.alter_collection_properties(name, properties={COMPLETE: PACKET_FORMAT})
         except BaseException:
             milvus.drop_collection(name)
             raise
+    else:
+        version = _summary_version(milvus, name)
+        previous = _read_summary(milvus, name, version, store.location.uri)
+        if previous.manifest.get("generation") != generation:
+            _update_packets(milvus, name, data, previous, version, store)
     alias, live = store.location.collection, ServedIndex.live(store.location)
     if live == store.collection:
         return
@@ -80,11 +81,61 @@ def publish(data: IndexData) -> None:
         milvus.create_alias(store.collection, alias)
 
 
-def discard(passages: str, uri: str) -> None:
-    """Drop the packets written beside collection ``passages`` (its generation is removed)."""
-    milvus = client(uri)
-    if milvus.has_collection(data_collection(passages)):
-        milvus.drop_collection(data_collection(passages))
+def _write_packets(milvus, name: str, data: IndexData, positions, previous: Summary | None, version: int) -> None:
+    """Write the packets of the articles at ``positions`` (replacing any of the same serial) and,
+    as summary ``version``, the summary (sizes of the others from ``previous``); make it current."""
+    serials = data.serials()
+    parts = np.zeros(len(data.articles), np.int64)
+    if previous is not None:
+        for pos, serial in enumerate(serials.tolist()):
+            at = previous.position.get(serial)
+            if at is not None and previous.parts is not None:
+                parts[pos] = previous.parts[at]
+    rows: list[dict] = []
+    for pos in positions:
+        serial = int(serials[pos])
+        if previous is not None and serial in previous.position:
+            milvus.delete(name, filter=f"article == {serial}")  # its parts may be fewer now
+        packet = _rows(serial, pack_article(data, pos))
+        parts[pos] = len(packet)
+        rows += packet
+        if len(rows) >= 64:  # ~4 MB a call
+            milvus.insert(name, rows)
+            rows = []
+    summary = pack_summary(data, parts, generation=data.path.name if data.path is not None else "")
+    milvus.insert(name, rows + _rows(-1 - version, summary, first_id=SUMMARY_IDS + version * PARTS))
+    milvus.flush(name)
+    milvus.alter_collection_properties(name, properties={SUMMARY_VERSION: str(version)})
+
+
+def _update_packets(milvus, name: str, data: IndexData, previous: Summary, version: int,
+                    store: MilvusVectorStore) -> None:
+    """Publish ``data`` over the generation ``previous`` describes, in place (see ``publish``)."""
+    serials = data.serials().tolist()
+    groups = group_hashes(data)
+    changed = []
+    for pos, serial in enumerate(serials):
+        at = previous.position.get(serial)
+        if at is None:
+            changed.append(pos)
+            continue
+        before, now = previous.catalogue[at], data.articles[pos]
+        if (any(getattr(before, k) != getattr(now, k) for k in ("id", "title", "source", "url", "published", "author"))
+                or int(previous.groups[at]) != int(groups[pos])):
+            changed.append(pos)
+    _write_packets(milvus, name, data, changed, previous, version + 1)
+    # Readers move to the new summary at their next look (a chat: within seconds); the old one's
+    # rows go now, and with them the article versions only it had.
+    milvus.delete(name, filter=f"article == {-1 - version}")
+    gone = sorted(set(previous.serials.tolist()) - set(serials))
+    if gone:
+        ends = np.r_[previous.first_passages[1:], previous.passages]
+        keys = [passage_key(s, place) for s in gone
+                for place in range(int(ends[previous.position[s]] - previous.first_passages[previous.position[s]]))]
+        store.delete(np.array(keys, np.int64))
+        for lo in range(0, len(gone), 1_000):
+            milvus.delete(name, filter=f"article in {gone[lo : lo + 1_000]}")
+    milvus.flush(name)
 
 
 class ServedIndex:
@@ -94,6 +145,7 @@ class ServedIndex:
     def __init__(self, location: MilvusLocation, collection: str, summary: Summary) -> None:
         self.location, self.collection, self.summary = location, collection, summary
         self.store = MilvusVectorStore(int(summary.manifest["model"]["dimension"]), location, collection)
+        self.version = 0  # of the summary (an in-place build makes a new one current)
         self.round_trips = 0  # Milvus calls made for questions
         self.fetched = 0  # bytes of article packets fetched (benchmarks/milvus.py reads it)
 
@@ -121,18 +173,29 @@ class ServedIndex:
                 + "; run 'qa-bot build --store …' again on the machine that builds it to publish it again")
         for name in (collection, data):
             milvus.load_collection(name)
-        rows = milvus.query(data, filter=f"article == {SUMMARY}", output_fields=["article", "part", "packet"],
-                            limit=PARTS)
-        if not rows:
-            raise IndexCorruptError(f"{where}: the index summary is missing from {data!r}; {REBUILD}")
-        summary = Summary.unpack(_joined(rows)[SUMMARY])
+        try:
+            version = _summary_version(milvus, data)
+            summary = _read_summary(milvus, data, version, where)
+        except IndexCorruptError:  # a build made another summary current and deleted this one meanwhile
+            version = _summary_version(milvus, data)
+            summary = _read_summary(milvus, data, version, where)
         served = cls(location, collection, summary)
+        served.version = version
         recorded = served.store.recorded()
         model = summary.manifest["model"]
         if recorded and (recorded.get("model"), recorded.get("dimension")) != (model["name"], model["dimension"]):
             raise IndexCorruptError(f"{where}: the passages hold vectors of model {recorded.get('model')!r}, the "
                                     f"summary says {model['name']!r}; {REBUILD}")
         return served
+
+    @staticmethod
+    def pointer(location: MilvusLocation) -> str:
+        """What names the served index now, ``collection#version`` ("" when nothing is published):
+        it changes with every build (``app.live``)."""
+        collection = ServedIndex.live(location)
+        if not collection:
+            return ""
+        return f"{collection}#{_summary_version(client(location.uri), data_collection(collection))}"
 
     @staticmethod
     def live(location: MilvusLocation) -> str:
@@ -180,6 +243,20 @@ def publish_generation(index_dir: Path) -> None:
     publish(load_index(index_dir))
 
 
+def _summary_version(milvus, name: str) -> int:
+    properties = milvus.describe_collection(name).get("properties") or {}
+    return int(properties.get(SUMMARY_VERSION, 0))
+
+
+def _read_summary(milvus, name: str, version: int, where: str) -> Summary:
+    rows = milvus.query(name, filter=f"article == {-1 - version}", output_fields=["article", "part", "packet"],
+                        limit=PARTS)
+    packet = _joined(rows).get(-1 - version)
+    if packet is None:
+        raise IndexCorruptError(f"{where}: the index summary is missing from {name!r}; {REBUILD}")
+    return Summary.unpack(packet)
+
+
 def _packet_format(milvus, name: str) -> str | None:
     """The packet format a data collection was completed in (None: missing, or not complete)."""
     if not milvus.has_collection(name):
@@ -203,13 +280,14 @@ def _create(milvus, name: str, lite: bool) -> None:
     milvus.create_collection(name, schema=schema, index_params=index, consistency_level="Strong")
 
 
-def _rows(article: int, packet: bytes) -> list[dict]:
+def _rows(article: int, packet: bytes, first_id: int | None = None) -> list[dict]:
+    """The rows of an article's packet (a summary's: ``article`` -1 - version, ids from ``first_id``)."""
     text = base64.b64encode(packet).decode("ascii")
     step = PART * 4 // 3
     parts = [text[i : i + step] for i in range(0, len(text), step)] or [""]
     if len(parts) > PARTS:
         raise ValueError(f"article {article} is too large to publish ({len(packet):,} bytes packed)")
-    base = (article + 1) * PARTS  # the summary's rows take ids 0 to PARTS - 1
+    base = (article + 1) * PARTS if first_id is None else first_id
     return [{"id": base + i, "article": article, "part": i, "packet": part, "unused": [0.0, 0.0]}
             for i, part in enumerate(parts)]
 
@@ -228,4 +306,4 @@ def _joined(rows: list[dict]) -> dict[int, bytes]:
     return out
 
 
-__all__ = ["ServedIndex", "discard", "publish", "publish_generation"]
+__all__ = ["ServedIndex", "publish", "publish_generation"]

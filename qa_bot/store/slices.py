@@ -25,6 +25,7 @@ array), nothing a reader could be made to execute.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 from collections import Counter
@@ -49,9 +50,9 @@ K1, B = 1.5, 0.75  # bm25s's defaults, which the local index uses (store/lexical
 # ---------------------------------------------------------------------------------------- packing
 
 
-def pack_summary(data: IndexData, parts: np.ndarray | None = None) -> bytes:
-    """The index-wide packet of ``data``; ``parts``, if given, says in how many rows an engine
-    holds each article's packet (so that it fetches them by key)."""
+def pack_summary(data: IndexData, parts: np.ndarray | None = None, generation: str = "") -> bytes:
+    """The index-wide packet of ``data`` (generation ``generation``); ``parts``, if given, says in
+    how many rows an engine holds each article's packet (so that it fetches them by key)."""
     from ..retrieval.spelling import words
 
     avgdl = data.manifest.get("bm25_avgdl")
@@ -63,7 +64,7 @@ def pack_summary(data: IndexData, parts: np.ndarray | None = None) -> bytes:
     for a in data.articles:
         counts.update(words(a.text))
     headings = list(dict.fromkeys(h for p in range(len(data.passages)) if (h := data.heading(p)).endswith("?")))
-    manifest = {k: v for k, v in data.manifest.items() if k != "files"}
+    manifest = {k: v for k, v in data.manifest.items() if k != "files"} | {"generation": generation}
     serials = data.serials()
     first = np.searchsorted(data.passages["article"], np.arange(len(data.articles)), side="left")
     arrays = {
@@ -71,7 +72,7 @@ def pack_summary(data: IndexData, parts: np.ndarray | None = None) -> bytes:
         "df": df.astype(np.int64), "counts": np.array([len(data.passages), len(data.sentences)], np.int64),
         "avgdl": np.array([avgdl], np.float64), "words": _json(counts), "headings": _json(headings),
         "catalogue": _json([{k: getattr(a, k) for k in _ARTICLE if k != "text"} for a in data.articles]),
-        "serials": serials, "first_passages": first.astype(np.int64),
+        "serials": serials, "first_passages": first.astype(np.int64), "groups": group_hashes(data),
     }
     if parts is not None:
         arrays["parts"] = np.asarray(parts, np.int64)
@@ -130,6 +131,7 @@ class Summary:
     catalogue: list[Article]  # every article's metadata, its text left empty, in index order
     serials: np.ndarray  # per article of the catalogue
     first_passages: np.ndarray  # per article of the catalogue, its first passage's row
+    groups: np.ndarray  # per article of the catalogue, a hash of its copies' serials (group_hashes)
     parts: np.ndarray | None = None  # per article of the catalogue, the rows its packet takes in the engine
     token_df: np.ndarray | None = None
     projection: Projection | None = None
@@ -151,7 +153,8 @@ class Summary:
                 passages=int(a["counts"][0]), sentences=int(a["counts"][1]), avgdl=float(a["avgdl"][0]),
                 words=Counter(_unjson(a["words"])), headings=_unjson(a["headings"]),
                 catalogue=[Article(text="", **m) for m in _unjson(a["catalogue"])],
-                serials=a["serials"], first_passages=a["first_passages"], parts=a.get("parts"),
+                serials=a["serials"], first_passages=a["first_passages"], groups=a["groups"],
+                parts=a.get("parts"),
                 token_df=a.get("token_df"), projection=projection, adapter=adapter_for(projection),
             )
         except (KeyError, TypeError, ValueError) as exc:
@@ -205,6 +208,18 @@ class SlicedLexical(LexicalIndex):
                 ps, ws = self._postings[t]
                 np.add.at(scores, ps, ws)
         return scores if mask is None else scores * mask
+
+
+def group_hashes(data: IndexData) -> np.ndarray:
+    """Per article, a hash of the serials of its group of copies (itself included): an article
+    whose hash changes between builds needs its packet written again."""
+    serials = data.serials()
+    out = np.zeros(len(data.articles), np.int64)
+    for pos in range(len(data.articles)):
+        members = sorted(serials[[pos, *data.copies_of(pos)]].tolist())
+        digest = hashlib.blake2b(json.dumps(members).encode(), digest_size=8).digest()
+        out[pos] = int.from_bytes(digest, "little") >> 1
+    return out
 
 
 def _idf(df: int, n: int) -> float:

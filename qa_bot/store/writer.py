@@ -174,12 +174,14 @@ class GenerationWriter:
 
     def finish(self, articles: list[Article], manifest: dict[str, Any], store: VectorStore,
                lexical: LexicalIndex, acronyms: Acronyms, copies: tuple[np.ndarray, np.ndarray],
-               terms=None, serials: np.ndarray | None = None) -> Path:
+               terms=None, serials: np.ndarray | None = None, states: np.ndarray | None = None) -> Path:
         """Write what is left (rows, token tables, the vector store, BM25, articles, acronyms, the
         copies as ``(signatures, groups)`` and the manifest with every file's checksum) and make the
         generation live. ``terms`` (``LexicalBuilder.terms``) gives the passages' BM25 terms to a store
         that searches text itself. With ``serials`` (each article's, store.data) the store holds the
-        passages under their keys, each with its article's serial, and the manifest says so."""
+        passages under their keys, each with its article's serial, and the manifest says so. With
+        ``states`` (a ``RowState`` per passage) the store is one that keeps rows across builds,
+        updated in place (``MilvusVectorStore.update``)."""
         if len(articles) != self.articles or any(len(a) != self.articles for a in copies):
             raise ValueError(f"{len(articles)} articles and copies of {[len(a) for a in copies]} "
                              f"for the rows of {self.articles}")
@@ -211,7 +213,7 @@ class GenerationWriter:
             for key, array in arrays.items():
                 np.save(staging / f"token_{key}.npy", array, allow_pickle=False)
         try:
-            self._finish_files(articles, manifest, store, lexical, acronyms, copies, fields, ids)
+            self._finish_files(articles, manifest, store, lexical, acronyms, copies, fields, ids, states)
         except BaseException:
             # A store that keeps its vectors outside the generation (a Milvus collection) drops
             # what this build wrote there; the live generation's store is another, untouched.
@@ -223,9 +225,12 @@ class GenerationWriter:
 
     def _finish_files(self, articles: list[Article], manifest: dict[str, Any], store: VectorStore,
                       lexical: LexicalIndex, acronyms: Acronyms, copies: tuple[np.ndarray, np.ndarray],
-                      fields, ids: np.ndarray) -> None:
+                      fields, ids: np.ndarray, states: np.ndarray | None) -> None:
         staging = self.staging
-        store.build(ids, self._passage_vectors.blocks(), fields)
+        if states is not None:
+            store.update(ids, self._passage_vectors.blocks(), fields, states)
+        else:
+            store.build(ids, self._passage_vectors.blocks(), fields)
         self._passage_vectors.path.unlink()
         record = getattr(store, "record", None)
         if record is not None:  # a store outside the generation (Milvus) records what it belongs to

@@ -8,6 +8,7 @@ backend is one module implementing ``VectorStore`` plus one entry in ``make_vect
 
 from __future__ import annotations
 
+import enum
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Protocol
@@ -21,6 +22,14 @@ Fields = Callable[[np.ndarray], dict[str, list]]
 """What a store that searches more than vectors (Milvus: BM25, filters) keeps beside each passage,
 given its ids: {"text": its BM25 terms joined by spaces, "article": its article's position,
 "source": the outlet, "day": the published date (YYYY-MM-DD or "")}, one list entry per id."""
+
+
+class RowState(enum.IntEnum):
+    """What an in-place build (a store that keeps rows across builds, Milvus) does with a row."""
+
+    KEPT = 0  # held already, unchanged: not written
+    NEW = 1  # not held: written (and removed again if the build fails)
+    CHANGED = 2  # held, its fields changed: written over
 
 
 class VectorStore(Protocol):

@@ -37,7 +37,7 @@ import numpy as np
 
 from ...errors import StoreUnavailableError
 from ..generations import live_name
-from .base import Blocks, Fields, as_blocks, check_rows
+from .base import Blocks, Fields, RowState, as_blocks, check_rows
 
 FILE = "milvus.json"
 RETIRED = "milvus-retired.json"  # in the index directory: collections of removed generations, dropped a build later
@@ -74,6 +74,13 @@ class MilvusLocation:
             raise ValueError(f"{collection!r} is not a Milvus collection name: letters, digits and underscores, "
                              "not starting with a digit")
         return cls(f"http://{m.group(1)}:{m.group(2) or 19530}", collection, False)
+
+    @property
+    def spec(self) -> str:
+        """The location as ``parse`` reads it."""
+        if self.lite:
+            return f"milvus-lite://{self.uri}"
+        return f"milvus://{self.uri.removeprefix('http://')}/{self.collection}"
 
 
 _CLIENTS: dict[str, Any] = {}
@@ -127,6 +134,42 @@ class MilvusVectorStore:
         self.location = location
         self.collection = collection  # None until the first build
         self._count = 0 if collection is None else None
+        self._in_place = False  # a build writes into ``collection`` (``update``) rather than a new one
+        self._written: list[np.ndarray] = []  # the new rows an in-place build wrote (deleted if it fails)
+
+    def in_place(self) -> MilvusVectorStore:
+        """A store writing into this one's collection: a build that keeps the rows it does not
+        change (``update``), instead of writing every row into a new collection (``build``)."""
+        store = MilvusVectorStore(self._dimension, self.location, self.collection)
+        store._in_place = True
+        return store
+
+    def update(self, ids: np.ndarray, vectors: np.ndarray | Blocks, fields: Fields | None,
+               states: np.ndarray) -> None:
+        """Write the rows whose state is ``NEW`` or ``CHANGED`` (``base.RowState``) into the collection
+        held, each replacing any row of its id; ``KEPT`` rows are left as they are, and their vectors,
+        which are not read, may be anything. Run on an ``in_place`` store; a failure removes the new
+        rows written."""
+        ids = np.asarray(ids, dtype=np.int64).reshape(-1)
+        states = np.asarray(states).reshape(-1)
+        if not self._in_place or self.collection is None or len(states) != len(ids):
+            raise ValueError("update needs an in_place store and a state per id")
+        done = 0
+        try:
+            for block in as_blocks(vectors)():
+                block_ids, block = check_rows(ids[done : done + len(block)], block, self._dimension)
+                write = states[done : done + len(block)] != RowState.KEPT
+                if write.any():
+                    self._written.append(block_ids[write & (states[done : done + len(block)] == RowState.NEW)])
+                    self._insert(block_ids[write], block[write], fields, upsert=True)
+                done += len(block)
+            if done != len(ids):
+                raise ValueError(f"got {len(ids)} ids for {done} vectors")
+            self._seal()
+        except BaseException:
+            self.discard()
+            raise
+        self._count = None
 
     # ------------------------------------------------------------------ contents
 
@@ -291,6 +334,15 @@ class MilvusVectorStore:
                   "base": self.location.collection, "dimension": self._dimension}
         (Path(directory) / FILE).write_text(json.dumps(record, indent=1), encoding="utf-8")
 
+    @staticmethod
+    def recorded_location(directory: Path) -> str:
+        """The location (``MilvusLocation.spec``) a generation's store was written to; ValueError if unreadable."""
+        try:
+            record = json.loads((Path(directory) / FILE).read_text(encoding="utf-8"))
+            return MilvusLocation(record["uri"], record["base"], bool(record["lite"])).spec
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            raise ValueError(f"{FILE} is unreadable ({exc})") from None
+
     @classmethod
     def load(cls, directory: Path, dimension: int) -> MilvusVectorStore:
         """The store a generation recorded; ValueError if the record or its collection is missing."""
@@ -322,9 +374,12 @@ class MilvusVectorStore:
         return {k[len("qa_bot."):]: json.loads(v) for k, v in properties.items() if k.startswith("qa_bot.")}
 
     def discard(self) -> None:
-        """Drop this store's collection and the packets published beside it (``store/served.py``):
-        a generation removed, or a build that failed."""
-        if self.collection is not None:
+        """Undo a build that failed: drop the collection it wrote and the packets published beside
+        it (``store/served.py``), or, in place, delete the new rows it wrote."""
+        if self._in_place:
+            self.delete(np.concatenate(self._written) if self._written else np.empty(0, np.int64))
+            self._written = []
+        elif self.collection is not None:
             _drop(self._client, self.collection)
 
     # ------------------------------------------------------------------ internals
@@ -355,7 +410,8 @@ class MilvusVectorStore:
         self._client.create_collection(name, schema=schema, index_params=index, consistency_level="Strong")
         return name
 
-    def _insert(self, ids: np.ndarray, vectors: np.ndarray, fields: Fields | None = None) -> None:
+    def _insert(self, ids: np.ndarray, vectors: np.ndarray, fields: Fields | None = None, *,
+                upsert: bool = False) -> None:
         for lo in range(0, len(ids), BATCH):
             chunk = ids[lo : lo + BATCH]
             given = fields(chunk) if fields is not None else {}
@@ -365,7 +421,7 @@ class MilvusVectorStore:
                     for i, v, t, a, src, day in zip(chunk.tolist(), vectors[lo : lo + BATCH].tolist(), text,
                                                     given.get("article", [-1] * n), given.get("source", [""] * n),
                                                     given.get("day", [""] * n))]
-            self._client.insert(self.collection, rows)
+            (self._client.upsert if upsert else self._client.insert)(self.collection, rows)
 
     def _seal(self) -> None:
         """Seal what was written (``flush``) so that Milvus indexes it: a search over growing,
@@ -417,15 +473,24 @@ def discard(directory: Path) -> None:
             _drop(client(entry["uri"]), entry["collection"])
     try:
         record = json.loads((Path(directory) / FILE).read_text(encoding="utf-8"))
+        with contextlib.suppress(OSError, ValueError, KeyError):
+            if json.loads((index_dir / live / FILE).read_text(encoding="utf-8"))["collection"] == record["collection"]:
+                raise _Shared  # the live generation writes into the same collection (in place): it stays
         milvus = client(record["uri"])
         for alias in milvus.list_aliases(record["collection"]).get("aliases", []):
             milvus.drop_alias(alias)
         kept.append({"uri": record["uri"], "collection": record["collection"], "retired_by": live})
+    except _Shared:
+        pass
     except Exception:  # noqa: BLE001 (no record: a FAISS generation; or a collection already gone)
         pass
     temporary = ledger.with_suffix(".tmp")
     temporary.write_text(json.dumps(kept, indent=1), encoding="utf-8")
     os.replace(temporary, ledger)
+
+
+class _Shared(Exception):
+    """A removed generation's collection is the live one's."""
 
 
 def _drop(milvus, collection: str) -> None:
