@@ -9,6 +9,8 @@
   and the number of Milvus round trips a question costs; "served" is the Milvus Lite index
   answered from Milvus alone (``QABot.load("milvus-lite://…")``, no index directory), with the
   article packets it fetches a question (store/served.py).
+- incremental build: 1% of the articles edited, each index built again (FAISS: a new generation;
+  Milvus Lite: the collection updated in place, only the edited articles' rows written).
 - accuracy: XQuAD English and the dev questions on the seed article, each corpus embedded once
   with the real model and its index then moved to Milvus Lite (nothing embedded again), through
   ``evaluation.run_eval`` as ``qa-bot eval`` does.
@@ -31,7 +33,7 @@ import numpy as np
 from benchmarks import corpora, perf
 from qa_bot.answer.config import AnswerConfig
 from qa_bot.bot import QABot
-from qa_bot.corpus.files import save_articles
+from qa_bot.corpus.files import load_corpus, save_articles
 from qa_bot.encoders.factory import make_encoder
 from qa_bot.evaluation.baselines import FullSystem
 from qa_bot.evaluation.datasets import questions_to_score
@@ -64,6 +66,8 @@ def bench_size(work: Path, size: int, n: int) -> list:
     corpus = work / "scale" / f"n{size}" / "corpus"
     rows = []
     questions = perf.questions(n + 20)
+    for leftover in work.glob(f"milvus-{size}.db*"):  # a run's collections start from an empty file
+        shutil.rmtree(leftover) if leftover.is_dir() else leftover.unlink()
     for store in ("faiss", "milvus-lite", "milvus-lite, served"):
         location = f"milvus-lite://{work / f'milvus-{size}.db'}" if store != "faiss" else None
         if store == "milvus-lite, served":  # the index just built, answered from Milvus alone
@@ -93,6 +97,28 @@ def bench_size(work: Path, size: int, n: int) -> list:
     return rows
 
 
+def bench_incremental(work: Path, size: int, share: float = 0.01) -> list:
+    """Each index of ``bench_size`` built again after editing ``share`` of the articles (a
+    paragraph appended): FAISS writes a new generation, Milvus Lite updates its collection in
+    place. The articles are put back afterwards."""
+    encoder = corpora.CachingEncoder(make_encoder(), work / "scale" / "vectors")
+    corpus = work / "scale" / f"n{size}" / "corpus"
+    articles = load_corpus(corpus).articles
+    chosen = articles[:: max(1, round(1 / share))]
+    save_articles(corpus, [replace(a, text=a.text + "\n\nThis paragraph was added by an update.") for a in chosen],
+                  overwrite=True)
+    rows = []
+    try:
+        for store in ("faiss", "milvus-lite"):
+            started = time.perf_counter()
+            report = build_index(corpus, work / f"{store}-{size}", encoder)
+            rows.append([store, f"{len(report.changed):,} of {report.articles:,}", f"{time.perf_counter() - started:.1f}",
+                         f"{report.embedded_texts:,}"])
+    finally:
+        save_articles(corpus, chosen, overwrite=True)
+    return rows
+
+
 def bench_accuracy(work: Path) -> list:
     rows = []
     sets = [("XQuAD English", SHARED / "xquad.en.json"), ("dev questions", SHARED / "dev_questions.jsonl")]
@@ -107,6 +133,7 @@ def bench_accuracy(work: Path) -> list:
         else:
             corpus = corpora.ROOT / "corpus"
         faiss_index, milvus_index = base / "faiss", base / "milvus"
+        shutil.rmtree(work / f"accuracy-{path.stem}.db", ignore_errors=True)
         build_index(corpus, faiss_index, make_encoder())
         shutil.rmtree(milvus_index, ignore_errors=True)
         shutil.copytree(faiss_index, milvus_index)
@@ -135,6 +162,9 @@ def main() -> None:
         rows += bench_size(args.work, size, args.questions)
         print(perf.table(["store", "passages", "build s (vectors cached)", "ask p50 ms", "ask p95 ms",
                           "Milvus round trips / question", "KB fetched / question"], rows), flush=True)  # again after each size
+        print()
+        print(perf.table(["store (incremental build)", "articles edited", "build s", "texts embedded"],
+                         bench_incremental(args.work, size)), flush=True)
     if not args.skip_accuracy:
         print()
         print(perf.table(["questions", "store", "acc@1", "acc@5", "p50 ms", "p95 ms"], bench_accuracy(args.work)),

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -232,6 +234,29 @@ def test_a_build_updates_milvus_in_place_writing_only_what_changed(tmp_path, ser
     before.ask_batch(asked)  # a chat still on the old summary answers: the versions gone are left out
     chat = live.current()
     assert chat is not before and _json(chat.ask_batch(asked)) == _json(local.ask_batch(asked))
+
+
+@needs_milvus
+def test_builds_in_other_processes_publish_and_update_in_place(tmp_path):
+    """Each build a process of its own, as from cron: the second updates in place the collections
+    the first wrote and another process holds released (Milvus Lite: one process at a time)."""
+    corpus = _corpus(tmp_path)
+    spec = f"milvus-lite://{tmp_path / 'v.db'}"
+    command = [sys.executable, str(Path(__file__).with_name("fake_cli.py")), "build", "--corpus", str(corpus),
+               "--index", str(tmp_path / "index")]
+    done = subprocess.run([*command, "--store", spec], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    chess = SMALL_ARTICLES["kowalski-chess-title"]
+    save_articles(corpus, [Article(id="kowalski-chess-title", title=chess[0], source="Test Gazette",
+                                   published="2026-01-13",
+                                   text=chess[1] + "\n\nKowalski will defend her title in Warsaw in May.")],
+                  overwrite=True)
+    done = subprocess.run(command, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    remote, local = QABot.load(spec, encoder=FakeEncoder()), QABot.load(tmp_path / "index", encoder=FakeEncoder())
+    assert remote.served.version == 1
+    asked = [*QUESTIONS, "Where will Kowalski defend her title?"]
+    assert _json(remote.ask_batch(asked)) == _json(local.ask_batch(asked))
 
 
 @needs_milvus

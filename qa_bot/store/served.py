@@ -68,6 +68,7 @@ def publish(data: IndexData) -> None:
             milvus.drop_collection(name)
             raise
     else:
+        milvus.load_collection(name)  # written by another process, it is held released until loaded
         version = _summary_version(milvus, name)
         previous = _read_summary(milvus, name, version, store.location.uri)
         if previous.manifest.get("generation") != generation:

@@ -9,15 +9,17 @@ scalar fields. A question is then one ``hybrid_search``: a dense request per rea
 question and a BM25 request, fused by Milvus's ``RRFRanker`` (k = 60, as the local fusion), under a
 filter expression over the outlet and day fields (``filter_expression``), one round trip.
 
-Each index generation writes its own collection, named after the location's collection and a
-random suffix, and records it in the generation's ``milvus.json``; a generation that is removed
-retires its collection, which the next build that replaces a generation drops (``discard``:
-chats reading from Milvus alone may still be on it). A failed build leaves the live collection as it was,
-as a failed build leaves the live FAISS file. Vectors are stored as float32 exactly (FLAT
-inner-product index in Milvus Lite; AUTOINDEX on a server) under their passage ids, read with
-Strong consistency, so a search sees every vector written before it.
+A first build (or one with another model) writes a new collection, named after the location's
+collection and a random suffix, and records it in the generation's ``milvus.json``; later builds
+write into it in place (``in_place``, ``update``: the rows of what changed, under passage keys,
+store.data), a failed one deleting the rows it wrote. A generation removed whose collection is not
+the live one retires it, and the next build that replaces a generation drops it (``discard``:
+chats reading from Milvus alone may still be on it). Vectors are stored as float32 exactly (FLAT
+inner-product index in Milvus Lite; AUTOINDEX on a server) under their ids, read with Strong
+consistency, so a search sees every vector written before it.
 
-pymilvus is an extra (``pip install 'qa-bot[milvus]'``); this is the only module that imports it.
+pymilvus is an extra (``pip install 'qa-bot[milvus]'``), imported here and in ``store/served.py``
+only, and only when a Milvus store is used.
 """
 
 from __future__ import annotations
