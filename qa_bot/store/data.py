@@ -70,6 +70,7 @@ class IndexData:
     _article_pos: dict[str, int] = field(default_factory=dict, repr=False)
     _members: dict[int, list[int]] | None = field(default=None, repr=False)
     _keys: np.ndarray | None = field(default=None, repr=False)
+    _serials: np.ndarray | None = field(default=None, repr=False)
     _key_order: np.ndarray | None = field(default=None, repr=False)
 
     @property
@@ -154,7 +155,9 @@ class IndexData:
 
     def serials(self) -> np.ndarray:
         """Each article's serial (see the module; -1 in an index written before serials)."""
-        return np.array([int(a.get("serial", -1)) for a in self.manifest["articles"]], np.int64)
+        if self._serials is None:
+            self._serials = np.array([int(a.get("serial", -1)) for a in self.manifest["articles"]], np.int64)
+        return self._serials
 
     def passage_keys(self) -> np.ndarray:
         """Each passage's key: its article's serial times 65,536 plus its place in the article."""

@@ -93,10 +93,12 @@ def _write_packets(milvus, name: str, data: IndexData, positions, previous: Summ
             if at is not None and previous.parts is not None:
                 parts[pos] = previous.parts[at]
     rows: list[dict] = []
+    positions = list(positions)
+    again = [int(serials[pos]) for pos in positions if previous is not None and int(serials[pos]) in previous.position]
+    for lo in range(0, len(again), 1_000):  # written again: their parts may be fewer now
+        milvus.delete(name, filter=f"article in {again[lo : lo + 1_000]}")
     for pos in positions:
         serial = int(serials[pos])
-        if previous is not None and serial in previous.position:
-            milvus.delete(name, filter=f"article == {serial}")  # its parts may be fewer now
         packet = _rows(serial, pack_article(data, pos))
         parts[pos] = len(packet)
         rows += packet
