@@ -21,6 +21,7 @@ class Article:
     url: str = ""
     published: str = ""
     author: str = ""
+    license: str = ""  # the terms the text may be quoted under ("CC BY 2.5"), if the source states them
 
     def citation(self) -> Citation:
         return Citation(

@@ -212,6 +212,25 @@ def test_jsonl_with_bad_lines(tmp_path: Path) -> None:
     assert not (tmp_path / "etc").exists()
 
 
+def test_a_licence_given_with_an_article_is_kept_in_its_file_and_its_index(tmp_path: Path) -> None:
+    from conftest import FakeEncoder
+
+    from qa_bot.indexing.build import build_index
+    from qa_bot.store.files import load_index
+
+    src = write(tmp_path / "batch.jsonl", json.dumps({
+        "id": "crane", "title": "Crane falls", "text": "A crane fell in Mecca on Friday.", "date": "2015-09-12",
+        "source": "Wikinews", "license": "CC BY 2.5"}) + "\n")
+    add_sources(tmp_path / "corpus", [src])
+    front = (tmp_path / "corpus" / "crane.md").read_text(encoding="utf-8")
+    assert "license: CC BY 2.5\n" in front
+    assert read_article(tmp_path / "corpus" / "crane.md").license == "CC BY 2.5"
+    build_index(tmp_path / "corpus", tmp_path / "index", FakeEncoder())
+    assert load_index(tmp_path / "index").articles[0].license == "CC BY 2.5"
+    add_sources(tmp_path / "other", [write(tmp_path / "plain.jsonl", json.dumps({"title": "T", "text": "X."}) + "\n")])
+    assert "license" not in (tmp_path / "other" / "t.md").read_text(encoding="utf-8"), "no licence, no field"
+
+
 def test_jsonl_without_title(tmp_path: Path) -> None:
     src = write(tmp_path / "a.jsonl", json.dumps({"text": "Body."}) + "\n")
     [], [error] = read_sources([src])

@@ -42,7 +42,7 @@ SUFFIX = ".md"
 # matters when a build reads a hundred thousand article files.
 _YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
-FIELDS = ("id", "title", "source", "url", "published", "author")
+FIELDS = ("id", "title", "source", "url", "published", "author", "license")
 REQUIRED = ("id", "title")
 _ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
 _FRONT_RE = re.compile(r"\A---[ \t]*\n(.*?\n)---[ \t]*\n", re.DOTALL)
@@ -109,8 +109,9 @@ def normalise_date(value: object, where: str) -> str:
 def render(article: Article) -> str:
     """The corpus file text for ``article``."""
     meta = {name: getattr(article, name) for name in FIELDS}
-    if not meta["author"]:
-        del meta["author"]
+    for optional in ("author", "license"):
+        if not meta[optional]:
+            del meta[optional]
     front = yaml.safe_dump(meta, allow_unicode=True, sort_keys=False, width=1000)
     return f"---\n{front}---\n\n{article.text}\n"
 
@@ -145,6 +146,7 @@ def parse(content: str, where: str) -> Article:
         url=str(meta.get("url") or "").strip(),
         published=normalise_date(meta.get("published"), where),
         author=str(meta.get("author") or "").strip(),
+        license=str(meta.get("license") or "").strip(),
     )
 
 

@@ -146,6 +146,7 @@ def _jsonl_drafts(content: str, where: str) -> Iterator[Draft | ArticleError]:
             "url": str(record.get("url") or "").strip(),
             "source": str(record.get("source") or "").strip(),
             "author": str(record.get("author") or "").strip(),
+            "license": str(record.get("license") or "").strip(),
             "published": record.get("published") or record.get("date") or "",
         }
         yield Draft(here, fields, [], given_id="" if given in (None, "") else str(given))

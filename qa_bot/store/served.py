@@ -17,6 +17,7 @@ nothing searches.
 from __future__ import annotations
 
 import base64
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -123,8 +124,7 @@ def _update_packets(milvus, name: str, data: IndexData, previous: Summary, versi
             changed.append(pos)
             continue
         before, now = previous.catalogue[at], data.articles[pos]
-        if (any(getattr(before, k) != getattr(now, k) for k in ("id", "title", "source", "url", "published", "author"))
-                or int(previous.groups[at]) != int(groups[pos])):
+        if before != replace(now, text="") or int(previous.groups[at]) != int(groups[pos]):
             changed.append(pos)
     _write_packets(milvus, name, data, changed, previous, version + 1)
     # Readers move to the new summary at their next look (a chat: within seconds); the old one's

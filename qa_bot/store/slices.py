@@ -43,7 +43,7 @@ from .manifest import REBUILD
 from .quantised import quantise
 from .token_states import Projection, TokenStore, adapter_for
 
-_ARTICLE = ("id", "title", "text", "source", "url", "published", "author")
+_ARTICLE = ("id", "title", "text", "source", "url", "published", "author", "license")
 K1, B = 1.5, 0.75  # bm25s's defaults, which the local index uses (store/lexical.py)
 
 

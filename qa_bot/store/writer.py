@@ -26,7 +26,7 @@ from .quantised import quantise
 from .token_states import PackedTokens, Projection, TokenStore
 from .vectors import VectorStore
 
-_ARTICLE_FIELDS = ("id", "title", "source", "url", "published", "author", "text")
+_ARTICLE_FIELDS = ("id", "title", "source", "url", "published", "author", "license", "text")
 
 
 class _NpyStream:
