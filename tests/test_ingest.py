@@ -231,6 +231,32 @@ def test_a_licence_given_with_an_article_is_kept_in_its_file_and_its_index(tmp_p
     assert "license" not in (tmp_path / "other" / "t.md").read_text(encoding="utf-8"), "no licence, no field"
 
 
+def test_a_site_s_headline_dateline_and_photo_credits_are_dropped_from_jsonl_text(tmp_path: Path) -> None:
+    """As Wikinews text comes (../shared/data/gum_wikinews.jsonl): the headline and dateline
+    opening it, photo captions ending with their credit; each reported, the article kept whole."""
+    lines = [
+        {"id": "ants", "title": "Biologist tells Wikinews about ants",
+         "text": "Biologist tells Wikinews about ants Tuesday, September 1, 2015\n\nFormica fusca, from file. "
+                 "Image: Mathias Krumbholz.\n\nNick Bos studies ants. He works in Helsinki."},
+        {"id": "bar", "title": "Wikinews interviews a bar owner",
+         "text": "Thursday, March 15, 2012 Wikinews interviewed a bar owner.\n\nThe drink is popular."},
+        {"id": "chomsky", "title": "Interview with Noam Chomsky",
+         "text": "Saturday, April 4, 2009\n\nNoam Chomsky is a professor.\n\nHe said the image: of peace is near."},
+        {"id": "kept", "title": "Storm hits coast",
+         "text": "Storm hits coast and leaves thousands without power.\n\nCrews worked overnight."},
+    ]
+    src = write(tmp_path / "wiki.jsonl", "\n".join(json.dumps(r) for r in lines) + "\n")
+    report = add_sources(tmp_path / "corpus", [src])
+    added = {i.article.id: i for i, _ in report.added}
+    assert added["ants"].article.text == "Nick Bos studies ants. He works in Helsinki."
+    assert [d.reason for d in added["ants"].dropped] == ["repeated headline", "photo caption"]
+    assert added["bar"].article.text == "Wikinews interviewed a bar owner.\n\nThe drink is popular."
+    assert added["chomsky"].article.text == "Noam Chomsky is a professor.\n\nHe said the image: of peace is near."
+    assert [d.reason for d in added["chomsky"].dropped] == ["dateline"]
+    assert added["kept"].article.text.startswith("Storm hits coast and leaves"), "a first sentence is not a headline"
+    assert not added["kept"].dropped
+
+
 def test_jsonl_without_title(tmp_path: Path) -> None:
     src = write(tmp_path / "a.jsonl", json.dumps({"text": "Body."}) + "\n")
     [], [error] = read_sources([src])

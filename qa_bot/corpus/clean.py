@@ -267,6 +267,53 @@ def clean_pasted(text: str) -> Cleaned:
     return Cleaned(title, filt.author, published or filt.published, body, dropped)
 
 
+_WEEKDAY_DATELINE = re.compile(
+    r"^(?:Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday),\s+[A-Z][a-z]+\s+\d{1,2},\s+\d{4}\b\s*")
+_PHOTO_CREDIT = re.compile(r"\b[Ii]mage:\s*[A-Z][^.\n]{0,79}\.?\s*$")  # "... Image: NASA." (a name: capitalised)
+
+
+def drop_furniture(title: str, text: str) -> tuple[str, list[Dropped]]:
+    """``text`` (paragraphs) without what a site's text around an article often keeps: a first
+    paragraph repeating the headline (alone or with its dateline), a dateline alone or opening the
+    first paragraph ("Thursday, March 15, 2012 Wikinews interviewed ..."), and photo captions that
+    end with their credit ("... Image: NASA."). Each is reported as dropped."""
+    paragraphs = text.split("\n\n")
+    dropped: list[Dropped] = []
+    wanted = " ".join(title.split()).casefold()
+    kept = []
+    for number, paragraph in enumerate(paragraphs, start=1):
+        flat = " ".join(paragraph.split())
+        early = not kept  # nothing of the article kept yet: headline and dateline stand here
+        if early and wanted and flat.casefold().startswith(wanted) and _is_date(flat[len(wanted):]):
+            dropped.append(Dropped(number, _shorten(paragraph), "repeated headline"))
+        elif early and _is_date(flat) and flat.strip(" ,.-–—|"):
+            dropped.append(Dropped(number, _shorten(paragraph), "dateline"))
+        elif _PHOTO_CREDIT.search(flat) and len(paragraphs) > 1:
+            dropped.append(Dropped(number, _shorten(paragraph), "photo caption"))
+        elif early and (line := _WEEKDAY_DATELINE.match(flat)) and flat[line.end():]:
+            dropped.append(Dropped(number, _shorten(line.group()), "dateline"))
+            kept.append(flat[line.end():])
+        else:
+            kept.append(paragraph)
+    if not kept:  # never drop a whole article
+        return text, []
+    return "\n\n".join(kept), dropped
+
+
+def _is_date(text: str) -> bool:
+    """True for "" and for a date alone ("Tuesday, September 1, 2015")."""
+    text = text.strip(" ,.-–—|")
+    if not text:
+        return True
+    if len(text) > 40:
+        return False
+    try:
+        normalise_date(text, "")
+    except ArticleError:
+        return False
+    return True
+
+
 def clean_lines_of_extracted(text: str, *, author: str = "") -> tuple[str, list[Dropped]]:
     """Apply the line-level clutter and tail rules to text already extracted from HTML.
 

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import ArticleError
-from .clean import Dropped, clean_lines_of_extracted, clean_pasted, paragraphs_to_body
+from .clean import Dropped, clean_lines_of_extracted, clean_pasted, drop_furniture, paragraphs_to_body
 from .fetch import MAX_PAGE_BYTES, META_CHARSET_RE, URL_SCHEME_RE, check_scheme
 
 _BLOCK_TAGS = frozenset({"p", "head", "list", "item", "quote", "table", "div", "code", "graphic"})
@@ -140,16 +140,18 @@ def _jsonl_drafts(content: str, where: str) -> Iterator[Draft | ArticleError]:
             yield exc
             continue
         given = record.get("id")
+        title = str(record["title"]).strip()
+        text, dropped = drop_furniture(title, _jsonl_text(str(record["text"])))
         fields = {
-            "title": str(record["title"]).strip(),
-            "text": _jsonl_text(str(record["text"])),
+            "title": title,
+            "text": text,
             "url": str(record.get("url") or "").strip(),
             "source": str(record.get("source") or "").strip(),
             "author": str(record.get("author") or "").strip(),
             "license": str(record.get("license") or "").strip(),
             "published": record.get("published") or record.get("date") or "",
         }
-        yield Draft(here, fields, [], given_id="" if given in (None, "") else str(given))
+        yield Draft(here, fields, dropped, given_id="" if given in (None, "") else str(given))
 
 
 def _inline_text(element: Any) -> list[str]:
