@@ -177,6 +177,11 @@ class QABot:
         """The articles of the index (of a served index, their metadata: ``text`` is empty)."""
         return list(self.data.articles)
 
+    def examples(self) -> list[str]:
+        """Questions a first-time reader can click: the corpus's own (its QUESTIONS.md, kept in the
+        index), then its section headings that are questions."""
+        return list(dict.fromkeys([*self.data.manifest.get("examples", []), *self.headings()]))
+
     def headings(self) -> list[str]:
         """The section headings of the articles that are questions, in index order, each once."""
         if self.served is not None:

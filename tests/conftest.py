@@ -18,6 +18,17 @@ import pytest
 from qa_bot.corpus.files import save_articles
 from qa_bot.records import Article
 
+SEED_FILE = Path(__file__).resolve().parents[1] / "corpus" / "pakistan-what-is-baloch-liberation-army-what-fuelled.md"
+"""The article the project began from, in the shipped demo collection (corpus/ATTRIBUTION.md)."""
+
+
+def seed_corpus(directory: Path) -> Path:
+    """A corpus of the seed article alone at ``directory``, for tests about what it says."""
+    directory = Path(directory)
+    directory.mkdir(parents=True, exist_ok=True)
+    (directory / SEED_FILE.name).write_bytes(SEED_FILE.read_bytes())
+    return directory
+
 _WORD_RE = re.compile(r"\w+")
 
 

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from conftest import seed_corpus
 
 from qa_bot.app.cli import main
 
@@ -108,9 +109,9 @@ def test_adding_the_same_article_again_is_reported_and_skipped(tmp_path):
 
 @pytest.mark.e2e
 def test_ask_with_build_builds_the_index_then_answers_json(tmp_path):
-    index = tmp_path / "index"
+    index, corpus = tmp_path / "index", seed_corpus(tmp_path / "corpus")
     result = run("ask", "What does the BLA want?", "--json", "--build", "--index", str(index), "--corpus",
-                 str(ROOT / "corpus"))
+                 str(corpus))
     assert result.returncode == 0, result.stderr
     assert "building the index" in result.stderr
     payload = json.loads(result.stdout)  # exactly one JSON object on stdout
@@ -144,7 +145,7 @@ def test_ask_with_build_builds_the_index_then_answers_json(tmp_path):
     assert bad_date.returncode == 2 and "--as-of" in bad_date.stderr and "%Y-%m-%d" in bad_date.stderr
 
     # A no-op build re-embeds nothing.
-    build = run("build", "--corpus", str(ROOT / "corpus"), "--index", str(index))
+    build = run("build", "--corpus", str(corpus), "--index", str(index))
     assert build.returncode == 0, build.stderr
     assert "embedded 0 texts" in build.stderr and "unchanged 1" in build.stderr
 
@@ -157,7 +158,8 @@ def test_ask_with_build_builds_the_index_then_answers_json(tmp_path):
 def test_ask_strict_and_min_confidence_reach_the_answerer(tmp_path):
     """--strict declines what the default answers: the article names no leader of the BLA."""
     index = tmp_path / "index"
-    args = ("ask", "Who leads the BLA?", "--json", "--index", str(index), "--corpus", str(ROOT / "corpus"))
+    args = ("ask", "Who leads the BLA?", "--json", "--index", str(index), "--corpus",
+            str(seed_corpus(tmp_path / "corpus")))
     assert json.loads(run(*args, "--build").stdout)["answered"] is True
     strict = run(*args, "--strict")
     assert strict.returncode == 0, strict.stderr

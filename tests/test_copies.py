@@ -5,16 +5,15 @@ from __future__ import annotations
 
 import json
 from dataclasses import replace
-from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import BLA_BODY, FakeEncoder
+from conftest import BLA_BODY, SEED_FILE, FakeEncoder
 from test_answer import answering_bot
 
 from qa_bot.app.render import answer_markdown, escape
 from qa_bot.app.terminal import format_answer
-from qa_bot.corpus.files import load_corpus, save_articles
+from qa_bot.corpus.files import read_article, save_articles
 from qa_bot.errors import IndexCorruptError
 from qa_bot.indexing import copies
 from qa_bot.indexing.build import build_index
@@ -23,7 +22,7 @@ from qa_bot.store.files import load_index
 from qa_bot.store.generations import current_generation
 from qa_bot.store.integrity import record_files
 
-SEED = load_corpus(Path(__file__).parents[1] / "corpus").articles[0]  # the real article the project began from
+SEED = read_article(SEED_FILE)  # the real article the project began from
 MINISTER = "“Our security forces, personnel and officers have fought bravely,” Al Jazeera quoted"
 
 

@@ -9,6 +9,7 @@ import json
 from pathlib import Path
 
 import pytest
+from conftest import SEED_FILE, seed_corpus
 
 from qa_bot import QABot
 from qa_bot.answer.config import AnswerConfig
@@ -26,8 +27,8 @@ CLUTTER = [
 
 @pytest.fixture(scope="session")
 def bot(tmp_path_factory) -> QABot:
-    index = tmp_path_factory.mktemp("e2e") / "index"
-    return QABot.from_corpus(ROOT / "corpus", index)
+    work = tmp_path_factory.mktemp("e2e")
+    return QABot.from_corpus(seed_corpus(work / "corpus"), work / "index")
 
 
 def _dev_questions(shared: Path) -> list[dict]:
@@ -108,7 +109,7 @@ def test_strict_passes_the_dev_questions(strict_bot, shared_dir):
 
 
 def test_quotes_are_verbatim_and_cited(bot):
-    articles = {a.id: a for a in load_corpus(ROOT / "corpus").articles}
+    articles = {a.id: a for a in load_corpus(SEED_FILE.parent).articles}
     questions = [
         "What does the BLA want?", "How has the BLA escalated?", "What did Jaiswal say?",
         "What is CPEC?", "What did a former chief minister say?", "Who is the Baloch Liberation Army?",

@@ -18,6 +18,7 @@ from conftest import SMALL_ARTICLES, FakeEncoder, SpanFakeEncoder, make_corpus
 import qa_bot
 from qa_bot.bot import QABot
 from qa_bot.corpus.files import load_corpus
+from qa_bot.corpus.ingest import Overrides, add_sources
 from qa_bot.errors import (
     BuildInProgressError,
     CorpusError,
@@ -735,3 +736,25 @@ def test_switching_between_late_and_separate_sentence_vectors_rebuilds_everythin
     assert "sentence vectors" in report.full_rebuild_reason
     data = load_index(index_dir)
     assert separate.encoded == len(data.passages) + len(data.sentences)
+
+
+def test_files_in_capitals_are_about_the_corpus_and_its_questions_are_the_chat_s_examples(tmp_path):
+    """corpus/ATTRIBUTION.md is no article; corpus/QUESTIONS.md gives the chat's example
+    questions, kept in the index, and an edit of it alone writes a new generation, embedding nothing."""
+    corpus = make_corpus(tmp_path, SMALL_ARTICLES)
+    (corpus / "ATTRIBUTION.md").write_text("# Where the articles come from\n\nTest Gazette.\n", encoding="utf-8")
+    (corpus / "QUESTIONS.md").write_text("# Examples\n\n- Who won the chess title?\n- What does the BLA want?\n"
+                                         "not a question line\n- Who won the chess title?\n", encoding="utf-8")
+    first = build_index(corpus, tmp_path / "index", FakeEncoder())
+    assert first.articles == len(SMALL_ARTICLES) and load_corpus(corpus).errors == []
+    bot = QABot.load(tmp_path / "index", encoder=FakeEncoder())
+    assert bot.examples()[:2] == ["Who won the chess title?", "What does the BLA want?"]
+    assert len(bot.examples()) == len(set(bot.examples())), "a heading that is also an example is offered once"
+    (corpus / "QUESTIONS.md").write_text("- How did the city respond?\n", encoding="utf-8")
+    encoder = FakeEncoder()
+    again = build_index(corpus, tmp_path / "index", encoder)
+    assert again.generation != first.generation and encoder.encoded == 0
+    assert QABot.load(tmp_path / "index", encoder=FakeEncoder()).examples()[0] == "How did the city respond?"
+    (tmp_path / "x.txt").write_text("Shuttle on show\n\nThe shuttle goes on show in May.\n", encoding="utf-8")
+    report = add_sources(tmp_path / "other", [str(tmp_path / "x.txt")], Overrides(id="NASA-2015"))
+    assert not report.added and "an id in capitals names a file about the corpus" in report.errors[0].problem

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 import sys
 import time
@@ -17,6 +16,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from conftest import seed_corpus
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from test_hostile import INJECTIONS, QUESTIONS
@@ -30,7 +30,7 @@ ROOT = Path(__file__).resolve().parents[1]
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
     work = tmp_path_factory.mktemp("load")
-    shutil.copytree(ROOT / "corpus", work / "corpus")
+    seed_corpus(work / "corpus")
     proc, base = load_test.serve(work / "index", work / "corpus", work)  # builds the index first
     yield base, work
     load_test.stop(proc)

@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from click.testing import CliRunner
-from conftest import SMALL_ARTICLES, FakeEncoder, make_corpus
+from conftest import SEED_FILE, SMALL_ARTICLES, FakeEncoder, make_corpus
 
 from qa_bot.app.cli import main
 from qa_bot.bot import QABot
@@ -154,7 +154,7 @@ def test_the_seed_and_wikinews_in_milvus_lite_give_the_faiss_first_quotes(tmp_pa
     """The real model over the seed and the 43 Wikinews articles: on the dev questions, the first
     quote (or the decline) is the FAISS index's, from the index directory and from Milvus alone."""
     corpus = tmp_path / "corpus"
-    add_sources(corpus, [str(p) for p in (ROOT / "corpus").glob("*.md")])
+    add_sources(corpus, [str(SEED_FILE)])
     add_sources(corpus, [str(shared_dir / "data" / "gum_wikinews.jsonl")])
     QABot.build(corpus, tmp_path / "faiss")
     spec = f"milvus-lite://{tmp_path / 'vectors.db'}"

@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from click.testing import CliRunner
-from conftest import SMALL_ARTICLES, FakeEncoder, SpanFakeEncoder, make_corpus
+from conftest import SMALL_ARTICLES, FakeEncoder, SpanFakeEncoder, make_corpus, seed_corpus
 
 from benchmarks.load_test import free_port
 from qa_bot.app.cli import main
@@ -104,10 +104,10 @@ def test_without_ray_installed_the_build_names_the_install_command(tmp_path, mon
 
 @pytest.mark.e2e
 def test_the_real_model_travels_by_name_and_embeds_on_the_cluster_as_here(tmp_path, cluster):
-    """The shipped corpus with the default model: each actor loads the model itself (the encoder
+    """The seed article with the default model: each actor loads the model itself (the encoder
     is sent as its name) and the vectors are the local build's, to float rounding (the actors'
     forward passes are batched differently)."""
-    corpus = ROOT / "corpus"
+    corpus = seed_corpus(tmp_path / "corpus")
     QABot.build(corpus, tmp_path / "local")
     QABot.build(corpus, tmp_path / "ray", ray=cluster)
     a, b = load_index(tmp_path / "local"), load_index(tmp_path / "ray")

@@ -55,9 +55,9 @@ ON_ITS_OWN = "Ask the last question on its own"
 
 
 def example_questions(bot: QABot, limit: int = MAX_EXAMPLES) -> list[str]:
-    """Questions a first-time reader can click: the corpus's own question headings ("What does the
-    BLA want?") that stand on their own and that the bot answers."""
-    seen = [heading for heading in bot.headings() if not needs_context(heading)]
+    """Questions a first-time reader can click: the corpus's example questions (QUESTIONS.md) and
+    question headings ("What does the BLA want?") that stand on their own and that the bot answers."""
+    seen = [question for question in bot.examples() if not needs_context(question)]
     answered = [q for q, a in zip(seen, bot.ask_batch(seen)) if a.answered] if seen else []
     return answered[:limit]
 

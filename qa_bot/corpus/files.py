@@ -64,6 +64,9 @@ def validate_id(article_id: str, where: str) -> str:
             f"invalid article id {article_id!r}: use 1-128 letters, digits, '.', '_' or '-', "
             "starting with a letter or digit (no slashes, no '..')",
         )
+    if article_id.isupper():
+        raise ArticleError(where, f"invalid article id {article_id!r}: an id in capitals names a file about the "
+                                  "corpus (ATTRIBUTION.md), not an article; use some lower-case letters")
     return article_id
 
 
@@ -166,15 +169,33 @@ def read_article(path: Path) -> Article:
     return article
 
 
+EXAMPLES = "QUESTIONS.md"  # in a corpus: questions for a first-time reader to click, one "- " line each
+
+
+def load_examples(corpus_dir: Path) -> list[str]:
+    """The example questions of a corpus (``QUESTIONS.md``, its "- " lines; none if it has no such file)."""
+    path = Path(corpus_dir) / EXAMPLES
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return []
+    except (OSError, UnicodeDecodeError) as exc:
+        raise CorpusError(f"{path} is unreadable ({exc}); save it as UTF-8 text, one '- question' a line") from None
+    questions = (line[2:].strip() for line in text.splitlines() if line.startswith("- "))
+    return list(dict.fromkeys(q for q in questions if q))
+
+
 def article_files(corpus_dir: Path) -> list[Path]:
-    """The article files of a corpus directory, in name order."""
+    """The article files of a corpus directory, in name order: every ``.md`` file but hidden ones
+    and those named in capitals, which are about the corpus (``ATTRIBUTION.md``, ``README.md``)."""
     corpus_dir = Path(corpus_dir)
     if not corpus_dir.is_dir():
         raise CorpusError(
             f"corpus directory {str(corpus_dir)!r} does not exist; create it with "
             "'qa-bot add SOURCE --corpus DIR' or pass --corpus"
         )
-    return sorted(p for p in corpus_dir.iterdir() if p.suffix == SUFFIX and not p.name.startswith("."))
+    return sorted(p for p in corpus_dir.iterdir()
+                  if p.suffix == SUFFIX and not p.name.startswith(".") and not p.stem.isupper())
 
 
 def load_corpus(corpus_dir: Path) -> CorpusLoad:

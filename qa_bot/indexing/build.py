@@ -18,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..corpus.files import load_corpus
+from ..corpus.files import load_corpus, load_examples
 from ..encoders.base import Encoder, pools_spans
 from ..errors import CorpusError, IndexCorruptError, IndexIncompatibleError, IndexMissingError
 from ..records import Article
@@ -193,8 +193,9 @@ def build_index(
         report.added, report.changed, report.unchanged = plan.added, plan.changed, plan.unchanged
         report.removed = plan.removed
         report.articles = len(loaded.articles)
+        examples = load_examples(corpus_dir)
         if (prev is not None and prev.articles == loaded.articles and prev.manifest.get("copies") == copies.RECIPE
-                and _same_store(prev, wanted)):
+                and _same_store(prev, wanted) and prev.manifest.get("examples", []) == examples):
             # Nothing changed, not even metadata: the live index is up to date (an index from
             # before copies were kept is written again, its rows and vectors reused).
             name = prev.path.name
@@ -202,7 +203,7 @@ def build_index(
         else:
             name = new_generation_name()
             report.embedded_texts = _write(loaded.articles, plan, prev, encoder, params, mode, tokens, want, name,
-                                           index_dir, progress, batch_size, report, wanted, ray)
+                                           index_dir, progress, batch_size, report, wanted, ray, examples)
         if (index_dir / name / "milvus.json").exists():
             # The whole index goes to Milvus as well, for machines that answer without this
             # directory (store/served.py); a generation published already is not written again.
@@ -220,6 +221,7 @@ def _write(
     articles: list[Article], plan: _Plan, prev: IndexData | None, encoder: Encoder, params: ChunkParams, mode: str,
     tokens: TokenPlan | None, want: bool, name: str, index_dir: Path, progress: Progress | None, batch_size: int,
     report: BuildReport, wanted: tuple[str, str | None] | None = None, ray: str | None = None,
+    examples: list[str] | None = None,
 ) -> int:
     """Write generation ``name``: the articles a group at a time (the new and edited ones embedded,
     the others' rows and vectors read from ``prev``), then BM25, the vector store and the manifest.
@@ -281,7 +283,7 @@ def _write(
             sentence_vectors=mode, token_states=want, embed_recipe=_recipe(), copies=copies.RECIPE,
             token_vectors=dict(tokens.spec, tokens=writer.tokens) if tokens is not None else None,
             counts={"articles": len(articles), "passages": writer.passages, "sentences": writer.sentences},
-            next_serial=plan.next_serial,
+            next_serial=plan.next_serial, examples=examples or [],
         )
         acronyms = Acronyms.learn(text for a in articles for text in (a.title, a.text))
         report.passages, report.sentences = writer.passages, writer.sentences
