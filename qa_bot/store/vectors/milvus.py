@@ -156,18 +156,8 @@ class MilvusVectorStore:
         states = np.asarray(states).reshape(-1)
         if not self._in_place or self.collection is None or len(states) != len(ids):
             raise ValueError("update needs an in_place store and a state per id")
-        done = 0
         try:
-            for block in as_blocks(vectors)():
-                block_ids, block = check_rows(ids[done : done + len(block)], block, self._dimension)
-                write = states[done : done + len(block)] != RowState.KEPT
-                if write.any():
-                    self._written.append(block_ids[write & (states[done : done + len(block)] == RowState.NEW)])
-                    self._insert(block_ids[write], block[write], fields, upsert=True)
-                done += len(block)
-            if done != len(ids):
-                raise ValueError(f"got {len(ids)} ids for {done} vectors")
-            self._seal()
+            self._write(ids, vectors, fields, states)
         except BaseException:
             self.discard()
             raise
@@ -200,15 +190,8 @@ class MilvusVectorStore:
         if len(np.unique(ids)) != len(ids):
             raise ValueError("ids must be unique")
         old, self.collection = self.collection, self._create()
-        added = 0
         try:
-            for block in as_blocks(vectors)():
-                block_ids, block = check_rows(ids[added : added + len(block)], block, self._dimension)
-                self._insert(block_ids, block, fields)
-                added += len(block)
-            if added != len(ids):
-                raise ValueError(f"got {len(ids)} ids for {added} vectors")
-            self._seal()
+            added = self._write(ids, vectors, fields)
         except BaseException:
             self.discard()
             self.collection = old
@@ -411,6 +394,27 @@ class MilvusVectorStore:
                         params={"bm25_k1": 1.5, "bm25_b": 0.75})
         self._client.create_collection(name, schema=schema, index_params=index, consistency_level="Strong")
         return name
+
+    def _write(self, ids: np.ndarray, vectors: np.ndarray | Blocks, fields: Fields | None,
+               states: np.ndarray | None = None) -> int:
+        """Write ``vectors`` a block at a time under ``ids`` and seal them; with ``states``
+        (``update``) only the rows not ``KEPT``, each replacing any row of its id. Returns the rows given."""
+        done = 0
+        for block in as_blocks(vectors)():
+            block_ids, block = check_rows(ids[done : done + len(block)], block, self._dimension)
+            if states is None:
+                self._insert(block_ids, block, fields)
+            else:
+                part = states[done : done + len(block)]
+                write = part != RowState.KEPT
+                if write.any():
+                    self._written.append(block_ids[part == RowState.NEW])
+                    self._insert(block_ids[write], block[write], fields, upsert=True)
+            done += len(block)
+        if done != len(ids):
+            raise ValueError(f"got {len(ids)} ids for {done} vectors")
+        self._seal()
+        return done
 
     def _insert(self, ids: np.ndarray, vectors: np.ndarray, fields: Fields | None = None, *,
                 upsert: bool = False) -> None:
