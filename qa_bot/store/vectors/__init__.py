@@ -54,7 +54,7 @@ def discard_store(directory: Path) -> None:
     """Release what a generation's store holds outside its directory (a Milvus collection), as the
     generation is removed (and drop the Milvus collections an earlier build retired)."""
     if (Path(directory) / "milvus.json").exists() or (Path(directory).parent / "milvus-retired.json").exists():
-        from .milvus import discard
+        from .milvus_retired import discard
 
         discard(directory)
 

@@ -12,11 +12,11 @@ filter expression over the outlet and day fields (``filter_expression``), one ro
 A first build (or one with another model) writes a new collection, named after the location's
 collection and a random suffix, and records it in the generation's ``milvus.json``; later builds
 write into it in place (``in_place``, ``update``: the rows of what changed, under passage keys,
-store.data), a failed one deleting the rows it wrote. A generation removed whose collection is not
-the live one retires it, and the next build that replaces a generation drops it (``discard``:
-chats reading from Milvus alone may still be on it). Vectors are stored as float32 exactly (FLAT
-inner-product index in Milvus Lite; AUTOINDEX on a server) under their ids, read with Strong
-consistency, so a search sees every vector written before it.
+store.data), a failed one deleting the rows it wrote. A removed generation's collection that is
+not the live one is retired and dropped a build later (``milvus_retired``: chats reading from
+Milvus alone may still be on it). Vectors are stored as float32 exactly (FLAT inner-product index
+in Milvus Lite; AUTOINDEX on a server) under their ids, read with Strong consistency, so a search
+sees every vector written before it.
 
 pymilvus is an extra (``pip install 'qa-bot[milvus]'``), imported here and in ``store/served.py``
 only, and only when a Milvus store is used.
@@ -24,7 +24,6 @@ only, and only when a Milvus store is used.
 
 from __future__ import annotations
 
-import contextlib
 import json
 import logging
 import os
@@ -38,11 +37,9 @@ from typing import Any
 import numpy as np
 
 from ...errors import StoreUnavailableError
-from ..generations import live_name
 from .base import Blocks, Fields, RowState, as_blocks, check_rows
 
 FILE = "milvus.json"
-RETIRED = "milvus-retired.json"  # in the index directory: collections of removed generations, dropped a build later
 TEXT_BYTES = 65_535  # Milvus's longest VARCHAR
 INSTALL = "pip install 'qa-bot[milvus]'"
 BATCH = 2_000  # rows per insert or read (a gRPC message stays far below its 64 MB limit)
@@ -365,7 +362,7 @@ class MilvusVectorStore:
             self.delete(np.concatenate(self._written) if self._written else np.empty(0, np.int64))
             self._written = []
         elif self.collection is not None:
-            _drop(self._client, self.collection)
+            drop(self._client, self.collection)
 
     # ------------------------------------------------------------------ internals
 
@@ -457,49 +454,7 @@ def filter_expression(sources: list[str] | None, start: str | None, end: str | N
     return " and ".join(parts)
 
 
-def discard(directory: Path) -> None:
-    """Retire the collections a generation directory records (it is being removed): they are kept
-    until the next build retires another, because chats serving the index from Milvus alone
-    (store/served.py) may still be reading them, and dropped then. Collections that an earlier
-    build retired are dropped now. An alias still naming a retired collection (the index moved off
-    Milvus) is dropped at once, so no new reader opens it."""
-    index_dir = Path(directory).parent
-    live = live_name(index_dir)
-    ledger = index_dir / RETIRED
-    try:
-        entries = json.loads(ledger.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        entries = []
-    kept = []
-    for entry in entries if isinstance(entries, list) else []:
-        if entry.get("retired_by") == live:
-            kept.append(entry)
-            continue
-        with contextlib.suppress(Exception):  # a collection already gone, or a server away: nothing to undo
-            _drop(client(entry["uri"]), entry["collection"])
-    try:
-        record = json.loads((Path(directory) / FILE).read_text(encoding="utf-8"))
-        with contextlib.suppress(OSError, ValueError, KeyError):
-            if json.loads((index_dir / live / FILE).read_text(encoding="utf-8"))["collection"] == record["collection"]:
-                raise _Shared  # the live generation writes into the same collection (in place): it stays
-        milvus = client(record["uri"])
-        for alias in milvus.list_aliases(record["collection"]).get("aliases", []):
-            milvus.drop_alias(alias)
-        kept.append({"uri": record["uri"], "collection": record["collection"], "retired_by": live})
-    except _Shared:
-        pass
-    except Exception:  # noqa: BLE001 (no record: a FAISS generation; or a collection already gone)
-        pass
-    temporary = ledger.with_suffix(".tmp")
-    temporary.write_text(json.dumps(kept, indent=1), encoding="utf-8")
-    os.replace(temporary, ledger)
-
-
-class _Shared(Exception):
-    """A removed generation's collection is the live one's."""
-
-
-def _drop(milvus, collection: str) -> None:
+def drop(milvus, collection: str) -> None:
     """Drop a generation's passage collection and its packets (``{collection}_data``, served.py)."""
     for name in (f"{collection}_data", collection):
         if milvus.has_collection(name):
