@@ -14,6 +14,9 @@ from click.testing import CliRunner
 from conftest import seed_corpus
 
 from qa_bot.app.cli import main
+from qa_bot.app.render import source_line
+from qa_bot.app.terminal import format_answer
+from qa_bot.records import Answer, Citation, Quote
 
 ROOT = Path(__file__).resolve().parents[1]
 QA_BOT = [sys.executable, "-m", "qa_bot.app.cli"]
@@ -77,6 +80,20 @@ def test_add_list_and_reject_bad_sources(tmp_path):
     assert "source: Example Times" in text and "2026-03-04" in text
     assert "Advertisement" not in text and "Thousands of homes lost power." in text
     assert "removed" in result.output  # cleaning reports what it dropped
+
+
+def test_an_article_without_a_date_is_reported_at_add_time_and_shown_as_date_unknown(tmp_path):
+    page = tmp_path / "page.txt"
+    page.write_text("Storm hits the coast\n\nA storm hit the coast, officials said.\n", encoding="utf-8")
+    result = CliRunner().invoke(main, ["add", str(page), "--corpus", str(tmp_path / "corpus")])
+    assert result.exit_code == 0, result.output
+    assert "no published date found: give it with --published YYYY-MM-DD" in result.output
+    [path] = (tmp_path / "corpus").glob("*.md")
+    assert "published: ''" in path.read_text(encoding="utf-8"), "never today's date"
+    undated = Citation(id="storm", title="Storm hits the coast", source="Example Times", url="", published="")
+    quote = Quote("A storm hit the coast, officials said.", 0.9, 0, 38, "A storm hit the coast.", undated)
+    assert format_answer(Answer("Q?", True, None, [quote])).count("(Example Times, date unknown)") == 1
+    assert source_line(undated) == "Storm hits the coast — Example Times · date unknown"
 
 
 def test_adding_the_same_article_again_is_reported_and_skipped(tmp_path):

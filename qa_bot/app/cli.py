@@ -123,6 +123,9 @@ def add(sources, corpus_dir, title, outlet, published, url, author, article_id, 
     for ingested, path in report.added:
         article = ingested.article
         click.echo(f"added {path}  ({article.title!r}, {len(article.text):,} characters)")
+        if not article.published:
+            click.echo(f"  no published date found: give it with --published YYYY-MM-DD (or in {path.name}'s "
+                       "front matter); until then it shows as 'date unknown' and time words never select it")
         if ingested.page_chars > len(article.text) and not quiet:
             click.echo(f"  kept {len(article.text):,} of the {ingested.page_chars:,} characters of text on the page: "
                        "menus, links, ads, comments and other page furniture left out")

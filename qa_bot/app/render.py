@@ -23,6 +23,7 @@ from .wording import (
     also_in_words,
     by_article,
     confidence_words,
+    day,
     earlier_words,
     position_words,
 )
@@ -45,7 +46,7 @@ def _link(title: str, url: str) -> str:
 
 def source_line(citation: Citation) -> str:
     """Headline (linked when there is a URL), outlet and date, escaped HTML."""
-    meta = " · ".join(html.escape(x) for x in (citation.source, citation.published) if x)
+    meta = " · ".join(html.escape(x) for x in (citation.source, day(citation.published)) if x)
     return _link(citation.title, citation.url) + (f" — {meta}" if meta else "")
 
 
@@ -186,7 +187,7 @@ def corpus_html(articles: Sequence[Article]) -> str:
     """The articles of the corpus, newest first, with their full headlines."""
     rows = sorted(articles, key=lambda a: a.published or "", reverse=True)
     items = "".join(
-        f'<li><span class="qa-article-meta">{html.escape(a.published or "date unknown")} · '
+        f'<li><span class="qa-article-meta">{html.escape(day(a.published))} · '
         f'{html.escape(a.source or "outlet unknown")}</span><br>{_link(a.title, a.url)}</li>'
         for a in rows
     )

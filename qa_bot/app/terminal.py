@@ -8,7 +8,7 @@ import textwrap
 from typing import TYPE_CHECKING
 
 from ..answer.dates import annotate
-from .wording import also_in_words, by_article, confidence_words, earlier_words, position_words
+from .wording import also_in_words, by_article, confidence_words, day, earlier_words, position_words
 
 if TYPE_CHECKING:
     from ..records import Answer, Citation, Quote, SearchHit
@@ -81,7 +81,7 @@ def _quote_lines(marker: str, quote: Quote) -> list[str]:
 
 
 def _source_lines(citation: Citation) -> list[str]:
-    meta = ", ".join(x for x in (citation.source, citation.published) if x)
+    meta = ", ".join(x for x in (citation.source, day(citation.published)) if x)
     line = f"    — {citation.title}" + (f" ({meta})" if meta else "")
     return [line, f"      {citation.url}"] if citation.url else [line]
 
@@ -92,7 +92,7 @@ def format_hits(hits: list[SearchHit]) -> str:
     lines = []
     for n, hit in enumerate(hits, 1):
         head = f", section “{hit.heading}”" if hit.heading else ""
-        meta = ", ".join(x for x in (hit.article.source, hit.article.published) if x)
+        meta = ", ".join(x for x in (hit.article.source, day(hit.article.published)) if x)
         lines.append(f"{n}. {hit.article.title}" + (f" ({meta})" if meta else "") + head)
         lines.append(textwrap.indent(textwrap.fill(hit.text, 96), "   "))
     return "\n".join(lines)

@@ -15,6 +15,14 @@ CONFIDENCE_MEANING = (
 )
 
 
+NO_DATE = "date unknown"
+
+
+def day(published: str) -> str:
+    """An article's published date as a reader sees it: the date, or "date unknown" (never today's)."""
+    return published[:10] if published else NO_DATE
+
+
 def confidence_words(score: float) -> str:
     """'high', 'medium' or 'low' confidence."""
     level = "high" if score >= HIGH else "medium" if score >= MEDIUM else "low"
