@@ -96,8 +96,12 @@ def main() -> None:
 
 
 @main.command()
-@click.argument("sources", nargs=-1, required=True)
+@click.argument("sources", nargs=-1)
 @corpus_option
+@click.option("--feed", "feed_url", metavar="URL",
+              help="An RSS or Atom feed: add the articles its items link to, and remember the feed in the corpus.")
+@click.option("--limit", type=click.IntRange(1), default=None, metavar="N",
+              help="With --feed: read at most N new items.")
 @click.option("--title", help="Headline (overrides what the source says).")
 @click.option("--source", "outlet", help="Outlet, e.g. 'The Indian Express'.")
 @click.option("--published", help="Publication date, YYYY-MM-DD.")
@@ -107,7 +111,8 @@ def main() -> None:
 @click.option("--replace", is_flag=True,
               help="Overwrite articles whose id already exists, or whose text is already in the corpus.")
 @click.option("--quiet", "-q", is_flag=True, help="Do not list what cleaning removed.")
-def add(sources, corpus_dir, title, outlet, published, url, author, article_id, replace, quiet) -> None:
+def add(sources, corpus_dir, feed_url, limit, title, outlet, published, url, author, article_id, replace,
+        quiet) -> None:
     """Add articles to the corpus.
 
     SOURCE is a .txt/.md file pasted from a web page, an .html file, an http(s) URL, or a .jsonl
@@ -116,10 +121,21 @@ def add(sources, corpus_dir, title, outlet, published, url, author, article_id, 
     whose text is already in the corpus is reported and skipped (--replace overwrites it). Invalid
     sources are reported; the valid ones in the same call are still added.
     """
-    from ..corpus.ingest import Overrides, add_sources
+    from ..corpus.ingest import AddReport, Overrides, add_feed, add_sources
 
+    if not sources and not feed_url:
+        raise click.UsageError("give a SOURCE to add (a file or a URL) or --feed URL")
+    if limit is not None and not feed_url:
+        raise click.BadParameter("--limit counts the items of a feed: give it with --feed URL", param_hint="--limit")
     overrides = Overrides(title=title, source=outlet, published=published, url=url, author=author, id=article_id)
-    report = add_sources(corpus_dir, list(sources), overrides, replace=replace)
+    report = add_sources(corpus_dir, list(sources), overrides, replace=replace) if sources else AddReport([], [])
+    if feed_url:
+        from_feed, feed = add_feed(corpus_dir, feed_url, overrides, limit=limit, replace=replace)
+        report = AddReport(report.added + from_feed.added, report.errors + from_feed.errors,
+                           report.skipped + from_feed.skipped)
+        if feed is not None:
+            click.echo(f"feed {feed.title or feed.url!r}: {len(feed.items)} item(s); "
+                       f"followed in {Path(corpus_dir) / 'feeds.yaml'}")
     for ingested, path in report.added:
         article = ingested.article
         click.echo(f"added {path}  ({article.title!r}, {len(article.text):,} characters)")

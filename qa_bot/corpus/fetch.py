@@ -21,10 +21,14 @@ MAX_PAGE_BYTES = 5_000_000
 URL_SCHEME_RE = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*)://")
 META_CHARSET_RE = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_.:-]+)""", re.IGNORECASE)
 _HTML_TYPES = ("text/html", "application/xhtml+xml")
+FEED_TYPES = ("application/rss+xml", "application/atom+xml", "application/rdf+xml", "application/xml", "text/xml",
+              *_HTML_TYPES)  # what servers send feeds as (some as HTML)
 
 
-def fetch_url(url: str, *, timeout: float = 20.0, max_bytes: int = MAX_PAGE_BYTES) -> tuple[str, str]:
-    """Download an HTML page, following redirects only to http(s) and refusing large bodies.
+def fetch_url(url: str, *, timeout: float = 20.0, max_bytes: int = MAX_PAGE_BYTES,
+              accept: tuple[str, ...] = _HTML_TYPES) -> tuple[str, str]:
+    """Download an HTML page (or another of the content types ``accept`` lists), following
+    redirects only to http(s) and refusing large bodies.
 
     Args:
         url: an ``http://`` or ``https://`` address.
@@ -50,7 +54,7 @@ def fetch_url(url: str, *, timeout: float = 20.0, max_bytes: int = MAX_PAGE_BYTE
                         current = str(response.url.join(response.headers["location"]))
                         check_scheme(current, url, redirect=True)
                         continue
-                    return current, _read_page(response, url, max_bytes, deadline)
+                    return current, _read_page(response, url, max_bytes, deadline, accept)
     except httpx.TimeoutException:
         raise ArticleError(url, f"timed out after {timeout:g} s; try again later or save the page as .html") from None
     except httpx.HTTPError as exc:
@@ -67,12 +71,15 @@ def check_scheme(target: str, where: str, *, redirect: bool = False) -> None:
         raise ArticleError(where, f"{via} not an http(s) URL; only http:// and https:// pages can be fetched")
 
 
-def _read_page(response: Any, where: str, max_bytes: int, deadline: float) -> str:
+def _read_page(response: Any, where: str, max_bytes: int, deadline: float,
+               accept: tuple[str, ...] = _HTML_TYPES) -> str:
     if response.status_code >= 400:
         raise ArticleError(where, f"HTTP {response.status_code} {response.reason_phrase}; check the URL, "
                                   "or save the page from your browser and add the .html file")
     kind = response.headers.get("content-type", "").split(";")[0].strip().lower()
-    if kind and kind not in _HTML_TYPES:
+    if kind and kind not in accept:
+        if accept != _HTML_TYPES:
+            raise ArticleError(where, f"content type {kind!r} is not an RSS or Atom feed; check the URL")
         raise ArticleError(where, f"content type {kind!r} is not an HTML page; give the address of the article page")
     too_big = ArticleError(where, f"the page is larger than {max_bytes:,} bytes; refusing to download it")
     declared = response.headers.get("content-length", "")

@@ -14,12 +14,14 @@ import hashlib
 import re
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 
 from ..errors import ArticleError
 from ..records import Article
 from .clean import Dropped
-from .fetch import fetch_url
+from .feeds import Feed, follow, read_feed, seen
+from .fetch import FEED_TYPES, check_scheme, fetch_url
 from .files import SUFFIX, load_corpus, normalise_date, save_articles, slugify, validate_id
 from .sources import CONTROL_RE, Draft, Fetcher, read_drafts
 
@@ -127,6 +129,12 @@ def read_sources(
                 (errors if isinstance(item, ArticleError) else drafts).append(item)
         except ArticleError as exc:
             errors.append(exc)
+    return _articles(drafts, errors, overrides, existing_ids, replace)
+
+
+def _articles(drafts: list[Draft], errors: list[ArticleError], overrides: Overrides, existing_ids: Collection[str],
+              replace: bool) -> tuple[list[Ingested], list[ArticleError]]:
+    """The articles of ``drafts``, overrides applied and ids assigned; their errors added to ``errors``."""
     finished = []
     for draft in drafts:
         try:
@@ -189,6 +197,63 @@ def add_sources(
     corpus_dir = Path(corpus_dir)
     existing = {p.stem for p in corpus_dir.glob(f"*{SUFFIX}")} if corpus_dir.is_dir() else set()
     ingested, errors = read_sources(sources, overrides, fetch=fetch, existing_ids=existing, replace=replace)
+    return _save(corpus_dir, ingested, errors, replace)
+
+
+def add_feed(
+    corpus_dir: Path,
+    url: str,
+    overrides: Overrides = Overrides(),
+    *,
+    limit: int | None = None,
+    replace: bool = False,
+    fetch: Fetcher | None = None,
+    fetch_feed: Fetcher | None = None,
+) -> tuple[AddReport, Feed | None]:
+    """Add the articles an RSS or Atom feed links to, and remember the feed in the corpus.
+
+    Each item's page is read as ``add_sources`` reads a URL; the item's headline, published date and
+    author replace the page's, the feed's title is the outlet, and ``overrides`` replace all of
+    them. Items whose link an article of the corpus already has are not fetched. ``limit`` caps
+    the items read (the feed's first). A bad item is reported by its link and the others are
+    still added; a feed that cannot be read is the one error of the report. ``fetch`` reads the
+    pages, ``fetch_feed`` the feed (default: ``fetch_url`` taking feed content types).
+    """
+    corpus_dir = Path(corpus_dir)
+    fetch = fetch or fetch_url
+    try:
+        check_scheme(url, url)
+        feed = read_feed(url, fetch_feed or partial(fetch_url, accept=FEED_TYPES))
+    except ArticleError as exc:
+        return AddReport([], [exc]), None
+    articles = load_corpus(corpus_dir).articles if corpus_dir.is_dir() else []
+    known = {a.url for a in articles if a.url} | set(seen(corpus_dir, url))
+    items = [item for item in feed.items if item.link not in known][:limit]
+    drafts: list[Draft] = []
+    errors: list[ArticleError] = []
+    for item in items:
+        try:
+            for draft in read_drafts(item.link, fetch):
+                if isinstance(draft, ArticleError):
+                    errors.append(draft)
+                    continue
+                draft.fields |= {k: v for k, v in (("title", item.title), ("published", item.published),
+                                                   ("author", item.author), ("source", feed.title)) if v}
+                drafts.append(draft)
+        except ArticleError as exc:
+            errors.append(exc)
+    existing = {a.id for a in articles}
+    ingested, errors = _articles(drafts, errors, overrides, existing, replace)
+    report = _save(corpus_dir, ingested, errors, replace)
+    read = {i.source: i.article.id for i, _ in report.added} | {d.source: d.article_id for d in report.skipped}
+    follow(corpus_dir, feed, url, read)
+    return report, feed
+
+
+def _save(corpus_dir: Path, ingested: list[Ingested], errors: list[ArticleError], replace: bool) -> AddReport:
+    """Write ``ingested`` into the corpus, skipping (or, with ``replace``, overwriting) articles whose
+    text is there already."""
+    existing = {p.stem for p in corpus_dir.glob(f"*{SUFFIX}")} if corpus_dir.is_dir() else set()
     in_corpus = {_text_key(a.text): (a.id, str(corpus_dir / f"{a.id}{SUFFIX}"))
                  for a in (load_corpus(corpus_dir).articles if existing else [])}
     in_call: dict[str, tuple[str, str]] = {}

@@ -191,6 +191,8 @@ def _html_draft(html: str, where: str, *, url: str = "") -> Draft:
     doc = trafilatura.bare_extraction(
         html, url=url or None, with_metadata=True, include_formatting=True,
         include_comments=False, include_images=False, include_links=False,
+        # A date from the page's markup only: a free-text search takes "© 2026" for 1 January 2026.
+        date_extraction_params={"extensive_search": False, "original_date": True},
     )
     if doc is None or doc.body is None:
         raise ArticleError(where, "no article text found in the page; save the page text as .txt instead")

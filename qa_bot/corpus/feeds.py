@@ -1,0 +1,101 @@
+"""News feeds: reading an RSS or Atom feed (feedparser) into the items it links to, and the list
+of feeds a corpus follows (``feeds.yaml`` beside the articles, readable and editable by hand).
+
+An item gives its link and, when the feed has them, its headline, published date and author;
+the article itself is read from the page the link points to (``sources``), as ``qa-bot add URL``
+reads it, and the feed's values take precedence over what the page says.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+
+from ..errors import ArticleError, CorpusError
+
+FEEDS = "feeds.yaml"  # in a corpus directory: the feeds it follows
+
+
+@dataclass(frozen=True)
+class FeedItem:
+    """One entry of a feed: the page it links to and what the feed says of it."""
+
+    link: str
+    title: str = ""
+    published: str = ""  # YYYY-MM-DD, or "" when the feed gives no date
+    author: str = ""
+
+
+@dataclass(frozen=True)
+class Feed:
+    url: str
+    title: str
+    items: list[FeedItem]
+
+
+def read_feed(url: str, fetch: Callable[[str], tuple[str, str]]) -> Feed:
+    """The feed at ``url`` (``fetch`` returns the final URL and the text); ArticleError naming the
+    URL if it cannot be fetched or is not an RSS or Atom feed."""
+    import feedparser
+
+    final_url, text = fetch(url)
+    parsed = feedparser.parse(text)
+    if not parsed.entries and (parsed.bozo or not parsed.get("version")):
+        raise ArticleError(url, "not an RSS or Atom feed (nothing a feed reader can read there); check the URL")
+    items = []
+    for entry in parsed.entries:
+        link = str(entry.get("link") or "").strip()
+        if not link:
+            continue
+        stamp = entry.get("published_parsed") or entry.get("updated_parsed")
+        published = dt.date(*stamp[:3]).isoformat() if stamp else ""
+        items.append(FeedItem(link, " ".join(str(entry.get("title") or "").split()), published,
+                              str(entry.get("author") or "").strip()))
+    return Feed(final_url, " ".join(str(parsed.feed.get("title") or "").split()), items)
+
+
+def followed(corpus_dir: Path) -> list[dict]:
+    """The feeds a corpus follows (``feeds.yaml``: a list of ``url``, ``title``, ``added`` and
+    ``items``, each item link read and the article it gave)."""
+    path = Path(corpus_dir) / FEEDS
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or []
+    except FileNotFoundError:
+        return []
+    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
+        raise CorpusError(f"{path} is unreadable ({exc}); fix it or remove it") from None
+    if not isinstance(data, list) or not all(isinstance(f, dict) and f.get("url") for f in data):
+        raise CorpusError(f"{path} must be a list of feeds, each with a url; fix it or remove it")
+    return data
+
+
+def seen(corpus_dir: Path, url: str) -> dict[str, str]:
+    """The item links of the feed at ``url`` the corpus has read, with the article each gave."""
+    for entry in followed(corpus_dir):
+        if entry["url"] == url:
+            return dict(entry.get("items") or {})
+    return {}
+
+
+def follow(corpus_dir: Path, feed: Feed, asked: str, items: dict[str, str]) -> bool:
+    """Remember ``feed`` (asked for as ``asked``) in the corpus with the item links read now and
+    the articles they gave (a link redirects: the article keeps the final URL); False if the feed
+    was followed already."""
+    feeds = followed(corpus_dir)
+    entry = next((f for f in feeds if f["url"] in (asked, feed.url)), None)
+    new = entry is None
+    if new:
+        entry = {"url": asked, "title": feed.title, "added": dt.date.today().isoformat(), "items": {}}
+        feeds.append(entry)
+    entry["items"] = dict(entry.get("items") or {}) | items
+    path = Path(corpus_dir) / FEEDS
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_suffix(".tmp")
+    temporary.write_text("# The feeds this corpus follows ('qa-bot add --feed URL' adds one).\n"
+                         + yaml.safe_dump(feeds, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    temporary.replace(path)
+    return new

@@ -1,0 +1,155 @@
+"""``qa-bot add --feed``: an RSS and an Atom feed served on loopback with their pages (clutter, a
+redirect, a missing page, an oversize one), what is added with the feed's metadata, what is
+reported, and that a feed read again fetches no page it has."""
+
+from __future__ import annotations
+
+import threading
+from collections import Counter
+from collections.abc import Iterator
+from functools import partial
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import pytest
+import yaml
+from click.testing import CliRunner
+
+from qa_bot.app.cli import main
+from qa_bot.corpus.feeds import followed
+from qa_bot.corpus.fetch import fetch_url
+from qa_bot.corpus.files import load_corpus
+from qa_bot.corpus.ingest import add_feed
+
+
+def page(title: str, body: str) -> bytes:
+    return f"""<!DOCTYPE html><html><head><meta charset="utf-8"><title>{title} | Loopback News</title>
+<meta property="og:site_name" content="Loopback News"></head><body>
+<nav><a href="/">Home</a> <a href="/world">World</a></nav>
+<main><article><h1>{title}</h1>{body}<div class="ad">Advertisement</div></article></main>
+<footer>© 2026 Loopback News</footer></body></html>""".encode()
+
+
+PAGES = {
+    "/harbour": page("Harbour to be dredged", "<p>The port authority will dredge the harbour in June, it said on "
+                     "Monday.</p><p>Ships wider than 40 metres will wait outside until the work is done.</p>"),
+    "/bridge": page("Bridge reopens", "<p>The old river bridge reopened on Tuesday after eighteen months of "
+                    "repairs.</p><p>Engineers replaced the deck and strengthened the piers.</p>"),
+    "/tram": page("Tram line approved", "<p>The council approved a new tram line to the northern districts on "
+                  "Wednesday.</p><p>Construction starts next spring and takes three years.</p>"),
+    "/huge": page("Too long", "<p>" + "word " * 10_000 + "</p>"),
+}
+
+RSS = """<?xml version="1.0"?><rss version="2.0"><channel><title>Loopback News</title>
+<link>http://127.0.0.1/</link><description>Test feed</description>
+<item><title>Harbour to be dredged in June</title><link>{base}/harbour</link>
+<pubDate>Mon, 02 Mar 2026 09:00:00 GMT</pubDate><author>desk@loopback.test (Port Desk)</author></item>
+<item><title>Bridge reopens after repairs</title><link>{base}/go-bridge</link></item>
+<item><title>A story that is gone</title><link>{base}/gone</link><pubDate>Tue, 03 Mar 2026 09:00:00 GMT</pubDate></item>
+<item><title>Too long to keep</title><link>{base}/huge</link></item>
+</channel></rss>"""
+
+ATOM = """<?xml version="1.0" encoding="utf-8"?><feed xmlns="http://www.w3.org/2005/Atom">
+<title>Loopback Atom</title><id>urn:loopback</id><updated>2026-03-04T00:00:00Z</updated>
+<entry><title>Tram line approved for the north</title><link href="{base}/tram"/><id>urn:tram</id>
+<updated>2026-03-04T08:00:00Z</updated><author><name>City Desk</name></author></entry>
+</feed>"""
+
+
+class _Server(ThreadingHTTPServer):
+    def handle_error(self, request: object, client_address: object) -> None:
+        pass  # a client that stops reading an oversize page is expected
+
+
+class _Handler(BaseHTTPRequestHandler):
+    hits: Counter = Counter()
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+    def do_GET(self) -> None:  # noqa: N802 (http.server's name)
+        _Handler.hits[self.path] += 1
+        base = f"http://127.0.0.1:{self.server.server_address[1]}"
+        if self.path == "/rss.xml":
+            self._send(200, RSS.format(base=base).encode(), "application/rss+xml")
+        elif self.path == "/atom.xml":
+            self._send(200, ATOM.format(base=base).encode(), "application/atom+xml")
+        elif self.path == "/go-bridge":
+            self.send_response(301)
+            self.send_header("Location", "/bridge")
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+        elif self.path in PAGES:
+            self._send(200, PAGES[self.path], "text/html; charset=utf-8")
+        elif self.path == "/not-a-feed":
+            self._send(200, b"<html><body><p>Just a page.</p></body></html>", "text/html")
+        else:
+            self._send(404, b"not found", "text/plain")
+
+    def _send(self, status: int, body: bytes, kind: str) -> None:
+        self.send_response(status)
+        self.send_header("Content-Type", kind)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+
+@pytest.fixture
+def site() -> Iterator[str]:
+    httpd = _Server(("127.0.0.1", 0), _Handler)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    _Handler.hits.clear()
+    yield f"http://127.0.0.1:{httpd.server_address[1]}"
+    httpd.shutdown()
+    httpd.server_close()
+
+
+FETCH = partial(fetch_url, timeout=10, max_bytes=30_000)  # the oversize page is over this cap
+
+
+def test_a_feed_s_items_are_added_with_its_metadata_and_bad_ones_reported(tmp_path: Path, site: str) -> None:
+    report, feed = add_feed(tmp_path / "corpus", f"{site}/rss.xml", fetch=FETCH)
+    assert feed is not None and feed.title == "Loopback News" and len(feed.items) == 4
+    added = {i.article.title: i.article for i, _ in report.added}
+    assert set(added) == {"Harbour to be dredged in June", "Bridge reopens after repairs"}
+    harbour = added["Harbour to be dredged in June"]
+    assert (harbour.source, harbour.published, harbour.url) == ("Loopback News", "2026-03-02", f"{site}/harbour")
+    assert "Port Desk" in harbour.author
+    assert "dredge the harbour in June" in harbour.text and "Advertisement" not in harbour.text
+    assert added["Bridge reopens after repairs"].url == f"{site}/bridge", "the redirect's final URL"
+    assert added["Bridge reopens after repairs"].published == "", "no date in the feed or the page: none given"
+    problems = {e.source: e.problem for e in report.errors}
+    assert set(problems) == {f"{site}/gone", f"{site}/huge"}, problems
+    assert "404" in problems[f"{site}/gone"]
+    [entry] = followed(tmp_path / "corpus")
+    assert (entry["url"], entry["title"]) == (f"{site}/rss.xml", "Loopback News")
+    assert entry["items"] == {f"{site}/harbour": harbour.id, f"{site}/go-bridge": added["Bridge reopens after repairs"].id}
+
+
+def test_a_feed_read_again_fetches_no_page_the_corpus_has_and_limit_caps_new_items(tmp_path: Path,
+                                                                                   site: str) -> None:
+    add_feed(tmp_path / "corpus", f"{site}/rss.xml", fetch=FETCH)
+    pages = sum(_Handler.hits[p] for p in ("/harbour", "/bridge"))
+    report, _ = add_feed(tmp_path / "corpus", f"{site}/rss.xml", fetch=FETCH)
+    assert not report.added and sum(_Handler.hits[p] for p in ("/harbour", "/bridge")) == pages
+    assert len(followed(tmp_path / "corpus")) == 1, "a feed is remembered once"
+    atom, feed = add_feed(tmp_path / "corpus", f"{site}/atom.xml", fetch=FETCH, limit=1)
+    [(item, _)] = atom.added
+    assert (item.article.title, item.article.published, item.article.author, item.article.source) == (
+        "Tram line approved for the north", "2026-03-04", "City Desk", "Loopback Atom")
+    assert [f["title"] for f in followed(tmp_path / "corpus")] == ["Loopback News", "Loopback Atom"]
+    assert len(load_corpus(tmp_path / "corpus").articles) == 3
+
+
+def test_the_command_line_adds_a_feed_and_refuses_what_is_not_one(tmp_path: Path, site: str) -> None:
+    corpus = tmp_path / "corpus"
+    result = CliRunner().invoke(main, ["add", "--feed", f"{site}/atom.xml", "--corpus", str(corpus)])
+    assert result.exit_code == 0, result.output
+    assert "feed 'Loopback Atom': 1 item(s); followed in" in result.output
+    assert yaml.safe_load((corpus / "feeds.yaml").read_text(encoding="utf-8"))[0]["url"] == f"{site}/atom.xml"
+    bad = CliRunner().invoke(main, ["add", "--feed", f"{site}/not-a-feed", "--corpus", str(corpus)])
+    assert bad.exit_code == 1 and "not an RSS or Atom feed" in bad.output
+    assert CliRunner().invoke(main, ["add", "--corpus", str(corpus)]).exit_code == 2
+    limited = CliRunner().invoke(main, ["add", "x.txt", "--limit", "2", "--corpus", str(corpus)])
+    assert limited.exit_code == 2 and "--limit counts the items of a feed" in limited.output
