@@ -124,7 +124,8 @@ def test_a_feed_s_items_are_added_with_its_metadata_and_bad_ones_reported(tmp_pa
     assert "404" in problems[f"{site}/gone"]
     [entry] = followed(tmp_path / "corpus")
     assert (entry["url"], entry["title"]) == (f"{site}/rss.xml", "Loopback News")
-    assert entry["items"] == {f"{site}/harbour": harbour.id, f"{site}/go-bridge": added["Bridge reopens after repairs"].id}
+    assert entry["items"] == {f"{site}/harbour": {"id": harbour.id, "updated": "2026-03-02T09:00:00"},
+                              f"{site}/go-bridge": {"id": added["Bridge reopens after repairs"].id, "updated": ""}}
 
 
 def test_a_feed_read_again_fetches_no_page_the_corpus_has_and_limit_caps_new_items(tmp_path: Path,
@@ -153,3 +154,107 @@ def test_the_command_line_adds_a_feed_and_refuses_what_is_not_one(tmp_path: Path
     assert CliRunner().invoke(main, ["add", "--corpus", str(corpus)]).exit_code == 2
     limited = CliRunner().invoke(main, ["add", "x.txt", "--limit", "2", "--corpus", str(corpus)])
     assert limited.exit_code == 2 and "--limit counts the items of a feed" in limited.output
+
+
+class _Versioned(_Handler):
+    """The RSS feed with an ETag; ``version`` 2 adds an item and updates the harbour story."""
+
+    version = 1
+
+    def do_GET(self) -> None:  # noqa: N802 (http.server's name)
+        base = f"http://127.0.0.1:{self.server.server_address[1]}"
+        if self.path == "/rss.xml":
+            _Handler.hits[self.path] += 1
+            tag = f'"v{_Versioned.version}"'
+            if self.headers.get("If-None-Match") == tag:
+                self.send_response(304)
+                self.send_header("ETag", tag)
+                self.end_headers()
+                return
+            body = RSS.format(base=base)
+            if _Versioned.version == 2:
+                body = body.replace("<pubDate>Mon, 02 Mar 2026 09:00:00 GMT</pubDate>",
+                                    "<pubDate>Mon, 02 Mar 2026 09:00:00 GMT</pubDate>"
+                                    "<atom:updated xmlns:atom='http://www.w3.org/2005/Atom'>2026-03-05T12:00:00Z"
+                                    "</atom:updated>")
+                body = body.replace("</channel>", f"<item><title>Tram line approved</title><link>{base}/tram</link>"
+                                                  "<pubDate>Wed, 04 Mar 2026 08:00:00 GMT</pubDate></item></channel>")
+            data = body.encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "application/rss+xml")
+            self.send_header("ETag", tag)
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+            return
+        if self.path == "/harbour" and _Versioned.version == 2:
+            _Handler.hits[self.path] += 1
+            self._send(200, page("Harbour to be dredged", "<p>The port authority will dredge the harbour in July, "
+                                 "a month later than planned, it said on Thursday.</p><p>Ships wider than 40 metres "
+                                 "will wait outside until the work is done.</p>"), "text/html; charset=utf-8")
+            return
+        super().do_GET()
+
+
+@pytest.fixture
+def versioned() -> Iterator[str]:
+    httpd = _Server(("127.0.0.1", 0), _Versioned)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    _Handler.hits.clear()
+    _Versioned.version = 1
+    yield f"http://127.0.0.1:{httpd.server_address[1]}"
+    httpd.shutdown()
+    httpd.server_close()
+
+
+def test_sync_asks_conditionally_adds_new_items_and_replaces_changed_ones_keeping_the_old(tmp_path: Path,
+                                                                                       versioned: str) -> None:
+    from qa_bot.corpus.feeds import write_followed
+    from qa_bot.corpus.sync import HISTORY, sync
+
+    corpus = tmp_path / "corpus"
+    add_feed(corpus, f"{versioned}/rss.xml", fetch=FETCH)
+    before = {a.id: a for a in load_corpus(corpus).articles}
+    # a feed that does not answer, followed too: reported, the other synced all the same
+    write_followed(corpus, [*followed(corpus), {"url": "http://127.0.0.1:9/feed.xml", "title": "Gone"}])
+    first = sync(corpus, fetch=FETCH)
+    pages = sum(n for path, n in _Handler.hits.items() if path != "/rss.xml")
+    [news, gone] = first
+    assert news.url == f"{versioned}/rss.xml" and not news.unchanged, "no ETag was known before this sync"
+    assert gone.errors and "cannot reach the URL" in str(gone.errors[0])
+    second = sync(corpus, fetch=FETCH)
+    assert second[0].unchanged and not second[0].added and not second[0].replaced
+    assert sum(n for path, n in _Handler.hits.items() if path != "/rss.xml") == pages, "no page fetched"
+    assert {a.id: a for a in load_corpus(corpus).articles} == before, "nothing written"
+
+    _Versioned.version = 2
+    third = sync(corpus, fetch=FETCH)[0]
+    assert [p.name for p in third.added] == ["tram-line-approved.md"]
+    [replaced] = third.replaced
+    harbour = load_corpus(corpus).articles
+    text = {a.id: a.text for a in harbour}[replaced.stem]
+    assert "dredge the harbour in July" in text
+    [old] = (corpus / HISTORY / replaced.stem).glob("*.md")
+    assert "dredge the harbour in June" in old.read_text(encoding="utf-8"), "the old text kept, not lost"
+    assert len(load_corpus(corpus).articles) == len(before) + 1, "the history is no article"
+
+
+def test_the_command_line_syncs_and_says_what_it_did(tmp_path: Path, versioned: str, monkeypatch) -> None:
+    from conftest import FakeEncoder
+
+    import qa_bot.bot
+
+    monkeypatch.setattr(qa_bot.bot, "make_encoder", lambda model=None, **kwargs: FakeEncoder())
+    corpus = tmp_path / "corpus"
+    empty = CliRunner().invoke(main, ["sync", "--corpus", str(corpus)])
+    assert empty.exit_code == 1 and "follows no feed; add one with 'qa-bot add --feed URL" in empty.output
+    CliRunner().invoke(main, ["add", "--feed", f"{versioned}/rss.xml", "--corpus", str(corpus)])
+    first = CliRunner().invoke(main, ["sync", "--corpus", str(corpus)])
+    assert first.exit_code == 1 and f"{versioned}/gone: HTTP 404" in first.output, "a missing item is reported"
+    again = CliRunner().invoke(main, ["sync", "--corpus", str(corpus)])
+    assert again.exit_code == 0 and again.output.strip() == f"{versioned}/rss.xml: unchanged"
+    _Versioned.version = 2
+    built = CliRunner().invoke(main, ["sync", "--build", "--corpus", str(corpus), "--index", str(tmp_path / "index")])
+    assert "1 added, 1 replaced" in built.output and "index gen-" in built.output, built.output
+    assert (tmp_path / "index" / "CURRENT").exists()

@@ -159,6 +159,38 @@ def add(sources, corpus_dir, feed_url, limit, title, outlet, published, url, aut
         raise click.exceptions.Exit(1)
 
 
+@main.command()
+@corpus_option
+@index_option
+@click.option("--limit", type=click.IntRange(1), default=None, metavar="N", help="Read at most N new items a feed.")
+@click.option("--build", "build_after", is_flag=True,
+              help="Update the index (--index) when articles were added or replaced.")
+def sync(corpus_dir, index_dir, limit, build_after) -> None:
+    """Poll the feeds the corpus follows (qa-bot add --feed): add new items, replace articles whose
+    page changed (the old text kept in the corpus's .history), report a feed or item that fails."""
+    from ..corpus.sync import sync as sync_feeds
+
+    results = sync_feeds(corpus_dir, limit=limit)
+    if not results:
+        raise click.ClickException(f"{corpus_dir} follows no feed; add one with 'qa-bot add --feed URL --corpus "
+                                   f"{corpus_dir}'")
+    changed = 0
+    for result in results:
+        if result.unchanged:
+            click.echo(f"{result.url}: unchanged")
+            continue
+        changed += len(result.added) + len(result.replaced)
+        click.echo(f"{result.url}: {len(result.added)} added, {len(result.replaced)} replaced")
+        for path in [*result.added, *result.replaced]:
+            click.echo(f"  {path}")
+        for error in result.errors:
+            click.echo(f"error: {error}", err=True)
+    if build_after and changed:
+        run_build(corpus_dir, index_dir, None)
+    if any(result.errors for result in results):
+        raise click.exceptions.Exit(1)
+
+
 # ---------------------------------------------------------------------------- build
 
 

@@ -28,6 +28,7 @@ class FeedItem:
     title: str = ""
     published: str = ""  # YYYY-MM-DD, or "" when the feed gives no date
     author: str = ""
+    updated: str = ""  # when the feed says the item last changed (ISO), "" if it does not say
 
 
 @dataclass(frozen=True)
@@ -40,9 +41,14 @@ class Feed:
 def read_feed(url: str, fetch: Callable[[str], tuple[str, str]]) -> Feed:
     """The feed at ``url`` (``fetch`` returns the final URL and the text); ArticleError naming the
     URL if it cannot be fetched or is not an RSS or Atom feed."""
+    final_url, text = fetch(url)
+    return parse_feed(url, final_url, text)
+
+
+def parse_feed(url: str, final_url: str, text: str) -> Feed:
+    """The feed in ``text`` (fetched from ``url``, last at ``final_url``); ArticleError if it is none."""
     import feedparser
 
-    final_url, text = fetch(url)
     parsed = feedparser.parse(text)
     if not parsed.entries and (parsed.bozo or not parsed.get("version")):
         raise ArticleError(url, "not an RSS or Atom feed (nothing a feed reader can read there); check the URL")
@@ -53,8 +59,10 @@ def read_feed(url: str, fetch: Callable[[str], tuple[str, str]]) -> Feed:
             continue
         stamp = entry.get("published_parsed") or entry.get("updated_parsed")
         published = dt.date(*stamp[:3]).isoformat() if stamp else ""
+        changed = entry.get("updated_parsed")
+        updated = dt.datetime(*changed[:6]).isoformat() if changed else ""
         items.append(FeedItem(link, " ".join(str(entry.get("title") or "").split()), published,
-                              str(entry.get("author") or "").strip()))
+                              str(entry.get("author") or "").strip(), updated))
     return Feed(final_url, " ".join(str(parsed.feed.get("title") or "").split()), items)
 
 
@@ -73,18 +81,21 @@ def followed(corpus_dir: Path) -> list[dict]:
     return data
 
 
-def seen(corpus_dir: Path, url: str) -> dict[str, str]:
-    """The item links of the feed at ``url`` the corpus has read, with the article each gave."""
+def seen(corpus_dir: Path, url: str) -> dict[str, dict[str, str]]:
+    """The item links of the feed at ``url`` the corpus has read: for each, the article it gave
+    (``id``) and when the feed said it last changed (``updated``)."""
     for entry in followed(corpus_dir):
         if entry["url"] == url:
-            return dict(entry.get("items") or {})
+            return {link: dict(item) for link, item in (entry.get("items") or {}).items() if isinstance(item, dict)}
     return {}
 
 
-def follow(corpus_dir: Path, feed: Feed, asked: str, items: dict[str, str]) -> bool:
-    """Remember ``feed`` (asked for as ``asked``) in the corpus with the item links read now and
-    the articles they gave (a link redirects: the article keeps the final URL); False if the feed
-    was followed already."""
+def follow(corpus_dir: Path, feed: Feed, asked: str, items: dict[str, dict[str, str]], *, etag: str = "",
+           last_modified: str = "") -> bool:
+    """Remember ``feed`` (asked for as ``asked``) in the corpus with the item links read now (the
+    article each gave, and when it last changed: a link may redirect, the article keeps the final
+    URL) and what the server said of the feed (``etag``, ``last_modified``, for a conditional
+    request next time); False if the feed was followed already."""
     feeds = followed(corpus_dir)
     entry = next((f for f in feeds if f["url"] in (asked, feed.url)), None)
     new = entry is None
@@ -92,10 +103,18 @@ def follow(corpus_dir: Path, feed: Feed, asked: str, items: dict[str, str]) -> b
         entry = {"url": asked, "title": feed.title, "added": dt.date.today().isoformat(), "items": {}}
         feeds.append(entry)
     entry["items"] = dict(entry.get("items") or {}) | items
+    for key, value in (("etag", etag), ("last_modified", last_modified)):
+        if value:
+            entry[key] = value
+    write_followed(corpus_dir, feeds)
+    return new
+
+
+def write_followed(corpus_dir: Path, feeds: list[dict]) -> None:
+    """Write ``feeds.yaml`` (atomically)."""
     path = Path(corpus_dir) / FEEDS
     path.parent.mkdir(parents=True, exist_ok=True)
     temporary = path.with_suffix(".tmp")
     temporary.write_text("# The feeds this corpus follows ('qa-bot add --feed URL' adds one).\n"
                          + yaml.safe_dump(feeds, allow_unicode=True, sort_keys=False), encoding="utf-8")
     temporary.replace(path)
-    return new

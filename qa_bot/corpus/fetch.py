@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import time
+from dataclasses import dataclass
 from typing import Any
 
 from ..errors import ArticleError
@@ -42,19 +43,46 @@ def fetch_url(url: str, *, timeout: float = 20.0, max_bytes: int = MAX_PAGE_BYTE
     Raises:
         ArticleError: bad scheme, unreachable host, HTTP status >= 400, non-HTML or too large.
     """
+    got = fetch_if_changed(url, timeout=timeout, max_bytes=max_bytes, accept=accept)
+    return got.url, got.text
+
+
+@dataclass(frozen=True)
+class Fetched:
+    """What ``fetch_if_changed`` got: the body, or ``unchanged`` (HTTP 304) and no body."""
+
+    url: str
+    text: str
+    unchanged: bool = False
+    etag: str = ""
+    last_modified: str = ""
+
+
+def fetch_if_changed(url: str, *, etag: str = "", last_modified: str = "", timeout: float = 20.0,
+                     max_bytes: int = MAX_PAGE_BYTES, accept: tuple[str, ...] = _HTML_TYPES) -> Fetched:
+    """``fetch_url`` as a conditional request: with the ``etag`` and ``last_modified`` a previous
+    answer gave, a server whose resource has not changed answers 304 and sends no body."""
     import httpx  # lazy: only needed for URLs
 
     check_scheme(url, url)
+    headers = {"User-Agent": USER_AGENT}
+    if etag:
+        headers["If-None-Match"] = etag
+    if last_modified:
+        headers["If-Modified-Since"] = last_modified
     current, deadline = url, time.monotonic() + 3 * timeout
     try:
-        with httpx.Client(timeout=timeout, follow_redirects=False, headers={"User-Agent": USER_AGENT}) as client:
+        with httpx.Client(timeout=timeout, follow_redirects=False, headers=headers) as client:
             for _ in range(MAX_REDIRECTS + 1):
                 with client.stream("GET", current) as response:
                     if response.is_redirect and "location" in response.headers:
                         current = str(response.url.join(response.headers["location"]))
                         check_scheme(current, url, redirect=True)
                         continue
-                    return current, _read_page(response, url, max_bytes, deadline, accept)
+                    tags = (response.headers.get("etag", ""), response.headers.get("last-modified", ""))
+                    if response.status_code == 304:
+                        return Fetched(current, "", True, tags[0] or etag, tags[1] or last_modified)
+                    return Fetched(current, _read_page(response, url, max_bytes, deadline, accept), False, *tags)
     except httpx.TimeoutException:
         raise ArticleError(url, f"timed out after {timeout:g} s; try again later or save the page as .html") from None
     except httpx.HTTPError as exc:

@@ -20,7 +20,7 @@ from pathlib import Path
 from ..errors import ArticleError
 from ..records import Article
 from .clean import Dropped
-from .feeds import Feed, follow, read_feed, seen
+from .feeds import Feed, FeedItem, follow, read_feed, seen
 from .fetch import FEED_TYPES, check_scheme, fetch_url
 from .files import SUFFIX, load_corpus, normalise_date, save_articles, slugify, validate_id
 from .sources import CONTROL_RE, Draft, Fetcher, read_drafts
@@ -129,10 +129,10 @@ def read_sources(
                 (errors if isinstance(item, ArticleError) else drafts).append(item)
         except ArticleError as exc:
             errors.append(exc)
-    return _articles(drafts, errors, overrides, existing_ids, replace)
+    return finish_drafts(drafts, errors, overrides, existing_ids, replace)
 
 
-def _articles(drafts: list[Draft], errors: list[ArticleError], overrides: Overrides, existing_ids: Collection[str],
+def finish_drafts(drafts: list[Draft], errors: list[ArticleError], overrides: Overrides, existing_ids: Collection[str],
               replace: bool) -> tuple[list[Ingested], list[ArticleError]]:
     """The articles of ``drafts``, overrides applied and ids assigned; their errors added to ``errors``."""
     finished = []
@@ -209,6 +209,8 @@ def add_feed(
     replace: bool = False,
     fetch: Fetcher | None = None,
     fetch_feed: Fetcher | None = None,
+    feed: Feed | None = None,
+    conditional: tuple[str, str] = ("", ""),
 ) -> tuple[AddReport, Feed | None]:
     """Add the articles an RSS or Atom feed links to, and remember the feed in the corpus.
 
@@ -217,15 +219,18 @@ def add_feed(
     them. Items whose link an article of the corpus already has are not fetched. ``limit`` caps
     the items read (the feed's first). A bad item is reported by its link and the others are
     still added; a feed that cannot be read is the one error of the report. ``fetch`` reads the
-    pages, ``fetch_feed`` the feed (default: ``fetch_url`` taking feed content types).
+    pages, ``fetch_feed`` the feed (default: ``fetch_url`` taking feed content types); ``feed``,
+    if given, is the feed read already, and ``conditional`` the ETag and Last-Modified its server
+    sent, remembered for the next conditional request (``sync``).
     """
     corpus_dir = Path(corpus_dir)
     fetch = fetch or fetch_url
-    try:
-        check_scheme(url, url)
-        feed = read_feed(url, fetch_feed or partial(fetch_url, accept=FEED_TYPES))
-    except ArticleError as exc:
-        return AddReport([], [exc]), None
+    if feed is None:
+        try:
+            check_scheme(url, url)
+            feed = read_feed(url, fetch_feed or partial(fetch_url, accept=FEED_TYPES))
+        except ArticleError as exc:
+            return AddReport([], [exc]), None
     articles = load_corpus(corpus_dir).articles if corpus_dir.is_dir() else []
     known = {a.url for a in articles if a.url} | set(seen(corpus_dir, url))
     items = [item for item in feed.items if item.link not in known][:limit]
@@ -237,17 +242,26 @@ def add_feed(
                 if isinstance(draft, ArticleError):
                     errors.append(draft)
                     continue
-                draft.fields |= {k: v for k, v in (("title", item.title), ("published", item.published),
-                                                   ("author", item.author), ("source", feed.title)) if v}
-                drafts.append(draft)
+                drafts.append(with_item(draft, item, feed.title))
         except ArticleError as exc:
             errors.append(exc)
     existing = {a.id for a in articles}
-    ingested, errors = _articles(drafts, errors, overrides, existing, replace)
+    ingested, errors = finish_drafts(drafts, errors, overrides, existing, replace)
     report = _save(corpus_dir, ingested, errors, replace)
-    read = {i.source: i.article.id for i, _ in report.added} | {d.source: d.article_id for d in report.skipped}
-    follow(corpus_dir, feed, url, read)
+    changed = {item.link: item.updated for item in items}
+    read = ({i.source: i.article.id for i, _ in report.added} | {d.source: d.article_id for d in report.skipped})
+    follow(corpus_dir, feed, url, {link: {"id": article_id, "updated": changed.get(link, "")}
+                                   for link, article_id in read.items()}, etag=conditional[0],
+           last_modified=conditional[1])
     return report, feed
+
+
+def with_item(draft: Draft, item: FeedItem, outlet: str) -> Draft:
+    """``draft`` (an item's page) with what the feed says of the item over what the page says, and
+    the feed's title as the outlet."""
+    draft.fields |= {k: v for k, v in (("title", item.title), ("published", item.published),
+                                       ("author", item.author), ("source", outlet)) if v}
+    return draft
 
 
 def _save(corpus_dir: Path, ingested: list[Ingested], errors: list[ArticleError], replace: bool) -> AddReport:
