@@ -94,15 +94,19 @@ class _Handler(BaseHTTPRequestHandler):
         self.wfile.write(body)
 
 
-@pytest.fixture
-def site() -> Iterator[str]:
-    httpd = _Server(("127.0.0.1", 0), _Handler)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
+def _serve(handler: type[BaseHTTPRequestHandler]) -> Iterator[str]:
+    """Serve ``handler`` on a free loopback port for one test; its base URL."""
+    httpd = _Server(("127.0.0.1", 0), handler)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
     _Handler.hits.clear()
     yield f"http://127.0.0.1:{httpd.server_address[1]}"
     httpd.shutdown()
     httpd.server_close()
+
+
+@pytest.fixture
+def site() -> Iterator[str]:
+    yield from _serve(_Handler)
 
 
 FETCH = partial(fetch_url, timeout=10, max_bytes=30_000)  # the oversize page is over this cap
@@ -198,14 +202,8 @@ class _Versioned(_Handler):
 
 @pytest.fixture
 def versioned() -> Iterator[str]:
-    httpd = _Server(("127.0.0.1", 0), _Versioned)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    _Handler.hits.clear()
     _Versioned.version = 1
-    yield f"http://127.0.0.1:{httpd.server_address[1]}"
-    httpd.shutdown()
-    httpd.server_close()
+    yield from _serve(_Versioned)
 
 
 def test_sync_asks_conditionally_adds_new_items_and_replaces_changed_ones_keeping_the_old(tmp_path: Path,
