@@ -186,8 +186,7 @@ class QABot:
         """The section headings of the articles that are questions, in index order, each once."""
         if self.served is not None:
             return list(self.served.summary.headings)
-        data = self.data
-        return list(dict.fromkeys(h for p in range(len(data.passages)) if (h := data.heading(p)).endswith("?")))
+        return self.data.question_headings()
 
     # ------------------------------------------------------------------ questions
 

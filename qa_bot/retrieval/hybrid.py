@@ -137,11 +137,10 @@ class Retriever:
 
     def _in_engine(self, query_vectors, query_tokens, k, allowed, alternatives, synonyms, where) -> list[Ranked]:
         """Each question's fused passages from a store that fuses them itself (one round trip each)."""
-        from ..store.vectors.milvus import filter_expression
+        from ..store.vectors.milvus import where_expression
 
         store = self.data.passage_vectors
-        expression = "" if where is None or where.is_empty else filter_expression(
-            None if where.sources is None else sorted(where.sources), where.published_from, where.published_to)
+        expression = where_expression(where)
         n = len(store) if allowed is None else int(np.count_nonzero(allowed))
         depth = min(max(self.depth, k), n)
         out = []

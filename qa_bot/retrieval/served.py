@@ -55,10 +55,9 @@ class ServedRetriever:
     ) -> tuple[Slice, list[Ranked]]:
         """The top ``k`` passages of each question (as ``Retriever.search_batch``), their ids those
         of the slice returned."""
-        from ..store.vectors.milvus import filter_expression
+        from ..store.vectors.milvus import where_expression
 
-        expression = "" if where is None or where.is_empty else filter_expression(
-            None if where.sources is None else sorted(where.sources), where.published_from, where.published_to)
+        expression = where_expression(where)
         depth = max(self.depth, k)
         found = []
         for row, tokens in enumerate(query_tokens):

@@ -131,6 +131,10 @@ class IndexData:
         start, end = int(row["heading_start"]), int(row["heading_end"])
         return self.articles[int(row["article"])].text[start:end] if start >= 0 else ""
 
+    def question_headings(self) -> list[str]:
+        """The section headings that are questions, in index order, each once."""
+        return list(dict.fromkeys(h for p in range(len(self.passages)) if (h := self.heading(p)).endswith("?")))
+
     def passage_span(self, p: int) -> tuple[int, int]:
         row = self.passages[p]
         return int(self.sentences["start"][row["first"]]), int(self.sentences["end"][row["last"] - 1])

@@ -63,14 +63,13 @@ def pack_summary(data: IndexData, parts: np.ndarray | None = None, generation: s
     counts: Counter[str] = Counter()
     for a in data.articles:
         counts.update(words(a.text))
-    headings = list(dict.fromkeys(h for p in range(len(data.passages)) if (h := data.heading(p)).endswith("?")))
     manifest = {k: v for k, v in data.manifest.items() if k != "files"} | {"generation": generation}
     serials = data.serials()
     first = np.searchsorted(data.passages["article"], np.arange(len(data.articles)), side="left")
     arrays = {
         "manifest": _json(manifest), "acronyms": _json(data.acronyms.forms), "vocabulary": _json(vocab),
         "df": df.astype(np.int64), "counts": np.array([len(data.passages), len(data.sentences)], np.int64),
-        "avgdl": np.array([avgdl], np.float64), "words": _json(counts), "headings": _json(headings),
+        "avgdl": np.array([avgdl], np.float64), "words": _json(counts), "headings": _json(data.question_headings()),
         "catalogue": _json([{k: getattr(a, k) for k in _ARTICLE if k != "text"} for a in data.articles]),
         "serials": serials, "first_passages": first.astype(np.int64), "groups": group_hashes(data),
     }

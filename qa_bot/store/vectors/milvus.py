@@ -439,6 +439,14 @@ class MilvusVectorStore:
         return np.sort(np.array(found, dtype=np.int64))
 
 
+def where_expression(where) -> str:
+    """``filter_expression`` of an ``ArticleFilter`` ("" for none, or one that restricts nothing)."""
+    if where is None or where.is_empty:
+        return ""
+    return filter_expression(None if where.sources is None else sorted(where.sources), where.published_from,
+                             where.published_to)
+
+
 def filter_expression(sources: list[str] | None, start: str | None, end: str | None) -> str:
     """A Milvus filter over the outlet and day fields: outlets among ``sources`` (None: any), days
     from ``start`` to ``end`` (inclusive ISO dates; a passage without a date fails either)."""

@@ -39,23 +39,23 @@ def discard(directory: Path) -> None:
             continue
         with contextlib.suppress(Exception):  # a collection already gone, or a server away: nothing to undo
             drop(client(entry["uri"]), entry["collection"])
-    try:
-        record = json.loads((Path(directory) / FILE).read_text(encoding="utf-8"))
-        with contextlib.suppress(OSError, ValueError, KeyError):
-            if json.loads((index_dir / live / FILE).read_text(encoding="utf-8"))["collection"] == record["collection"]:
-                raise _Shared  # the live generation writes into the same collection (in place): it stays
-        milvus = client(record["uri"])
-        for alias in milvus.list_aliases(record["collection"]).get("aliases", []):
-            milvus.drop_alias(alias)
-        kept.append({"uri": record["uri"], "collection": record["collection"], "retired_by": live})
-    except _Shared:
-        pass
-    except Exception:  # noqa: BLE001 (no record: a FAISS generation; or a collection already gone)
-        pass
+    record, held = _record(Path(directory)), _record(index_dir / live) if live else None
+    # No record: a FAISS generation. The live generation's own collection (written in place) stays.
+    if record is not None and (held is None or held["collection"] != record["collection"]):
+        with contextlib.suppress(Exception):  # a collection already gone, or a server away: nothing to retire
+            milvus = client(record["uri"])
+            for alias in milvus.list_aliases(record["collection"]).get("aliases", []):
+                milvus.drop_alias(alias)
+            kept.append({"uri": record["uri"], "collection": record["collection"], "retired_by": live})
     temporary = ledger.with_suffix(".tmp")
     temporary.write_text(json.dumps(kept, indent=1), encoding="utf-8")
     os.replace(temporary, ledger)
 
 
-class _Shared(Exception):
-    """A removed generation's collection is the live one's."""
+def _record(gen_dir: Path) -> dict | None:
+    """The Milvus record (``milvus.json``) of a generation directory, or None."""
+    try:
+        record = json.loads((gen_dir / FILE).read_text(encoding="utf-8"))
+        return record if isinstance(record, dict) and "uri" in record and "collection" in record else None
+    except (OSError, ValueError):
+        return None
