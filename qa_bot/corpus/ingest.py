@@ -132,8 +132,8 @@ def read_sources(
     return finish_drafts(drafts, errors, overrides, existing_ids, replace)
 
 
-def finish_drafts(drafts: list[Draft], errors: list[ArticleError], overrides: Overrides, existing_ids: Collection[str],
-              replace: bool) -> tuple[list[Ingested], list[ArticleError]]:
+def finish_drafts(drafts: list[Draft], errors: list[ArticleError], overrides: Overrides,
+                  existing_ids: Collection[str], replace: bool) -> tuple[list[Ingested], list[ArticleError]]:
     """The articles of ``drafts``, overrides applied and ids assigned; their errors added to ``errors``."""
     finished = []
     for draft in drafts:
@@ -238,16 +238,12 @@ def add_feed(
     errors: list[ArticleError] = []
     for item in items:
         try:
-            for draft in read_drafts(item.link, fetch):
-                if isinstance(draft, ArticleError):
-                    errors.append(draft)
-                    continue
-                drafts.append(with_item(draft, item, feed.title))
+            drafts += item_drafts(item, fetch, feed.title)
         except ArticleError as exc:
             errors.append(exc)
     existing = {a.id for a in articles}
     ingested, errors = finish_drafts(drafts, errors, overrides, existing, replace)
-    report = _save(corpus_dir, ingested, errors, replace)
+    report = _save(corpus_dir, ingested, errors, replace, articles)
     changed = {item.link: item.updated for item in items}
     read = ({i.source: i.article.id for i, _ in report.added} | {d.source: d.article_id for d in report.skipped})
     follow(corpus_dir, feed, url, {link: {"id": article_id, "updated": changed.get(link, "")}
@@ -256,20 +252,27 @@ def add_feed(
     return report, feed
 
 
-def with_item(draft: Draft, item: FeedItem, outlet: str) -> Draft:
-    """``draft`` (an item's page) with what the feed says of the item over what the page says, and
-    the feed's title as the outlet."""
-    draft.fields |= {k: v for k, v in (("title", item.title), ("published", item.published),
-                                       ("author", item.author), ("source", outlet)) if v}
-    return draft
+def item_drafts(item: FeedItem, fetch: Fetcher, outlet: str) -> list[Draft]:
+    """The drafts of a feed item's page, what the feed says of the item over what the page says and
+    the feed's title as the outlet; ArticleError naming the link if the page cannot be read."""
+    drafts = []
+    for draft in read_drafts(item.link, fetch):
+        if isinstance(draft, ArticleError):
+            raise draft
+        draft.fields |= {k: v for k, v in (("title", item.title), ("published", item.published),
+                                           ("author", item.author), ("source", outlet)) if v}
+        drafts.append(draft)
+    return drafts
 
 
-def _save(corpus_dir: Path, ingested: list[Ingested], errors: list[ArticleError], replace: bool) -> AddReport:
+def _save(corpus_dir: Path, ingested: list[Ingested], errors: list[ArticleError], replace: bool,
+          articles: list[Article] | None = None) -> AddReport:
     """Write ``ingested`` into the corpus, skipping (or, with ``replace``, overwriting) articles whose
-    text is there already."""
-    existing = {p.stem for p in corpus_dir.glob(f"*{SUFFIX}")} if corpus_dir.is_dir() else set()
-    in_corpus = {_text_key(a.text): (a.id, str(corpus_dir / f"{a.id}{SUFFIX}"))
-                 for a in (load_corpus(corpus_dir).articles if existing else [])}
+    text is there already (``articles``: the corpus's, when the caller has read them)."""
+    if articles is None:
+        existing = {p.stem for p in corpus_dir.glob(f"*{SUFFIX}")} if corpus_dir.is_dir() else set()
+        articles = load_corpus(corpus_dir).articles if existing else []
+    in_corpus = {_text_key(a.text): (a.id, str(corpus_dir / f"{a.id}{SUFFIX}")) for a in articles}
     in_call: dict[str, tuple[str, str]] = {}
     added: list[tuple[Ingested, Path]] = []
     skipped: list[Duplicate] = []

@@ -16,11 +16,11 @@ from pathlib import Path
 
 from ..errors import ArticleError
 from ..records import Article
-from .feeds import follow, followed, parse_feed, seen
+from .feeds import FeedItem, follow, followed, parse_feed, seen
 from .fetch import FEED_TYPES, fetch_if_changed, fetch_url
 from .files import SUFFIX, read_article, render, save_articles
-from .ingest import Overrides, add_feed, finish_drafts, with_item
-from .sources import Draft, Fetcher, read_drafts
+from .ingest import Overrides, add_feed, finish_drafts, item_drafts
+from .sources import Fetcher
 
 HISTORY = ".history"
 
@@ -66,7 +66,7 @@ def sync(corpus_dir: Path, *, limit: int | None = None, fetch: Fetcher | None = 
         result.errors += report.errors
         for item in updated:
             try:
-                path = _refresh(corpus_dir, known[item.link]["id"], item.link, fetch, feed.title, item)
+                path = _refresh(corpus_dir, known[item.link]["id"], fetch, feed.title, item)
             except ArticleError as exc:
                 result.errors.append(exc)
                 continue
@@ -76,18 +76,13 @@ def sync(corpus_dir: Path, *, limit: int | None = None, fetch: Fetcher | None = 
     return out
 
 
-def _refresh(corpus_dir: Path, article_id: str, link: str, fetch: Fetcher, outlet: str, item) -> Path | None:
+def _refresh(corpus_dir: Path, article_id: str, fetch: Fetcher, outlet: str, item: FeedItem) -> Path | None:
     """Read an updated item's page again; if its text changed, replace article ``article_id`` with it
     (the old file kept in the history) and return its path, else None."""
     path = corpus_dir / f"{article_id}{SUFFIX}"
     if not path.exists():
         return None  # removed from the corpus by hand: left removed
-    drafts: list[Draft] = []
-    for draft in read_drafts(link, fetch):
-        if isinstance(draft, ArticleError):
-            raise draft
-        drafts.append(with_item(draft, item, outlet))
-    articles, errors = finish_drafts(drafts, [], Overrides(id=article_id), (), True)
+    articles, errors = finish_drafts(item_drafts(item, fetch, outlet), [], Overrides(id=article_id), (), True)
     if errors:
         raise errors[0]
     old = read_article(path)
