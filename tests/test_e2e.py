@@ -93,11 +93,12 @@ def strict_bot(bot) -> QABot:
     return QABot(bot.data, bot.encoder, AnswerConfig(strict=True))
 
 
-@pytest.mark.parametrize("question", ["Who leads the BLA?", "Who founded the BLA?"])
+@pytest.mark.parametrize("question", ["When was the BLA founded?", "How many Chinese workers were killed?"])
 def test_strict_declines_what_the_article_does_not_say(bot, strict_bot, question):
-    """The article is about the BLA but names neither its leader nor its founder. The default
-    answerability model quotes a sentence about the BLA anyway (docs/decisions/ranker.md, a known false
-    answer); the strict one declines."""
+    """The article is about the BLA and counts the dead of its attacks, but says neither when the
+    BLA was founded nor how many Chinese workers were killed. The default answerability model quotes
+    a sentence about the BLA or the death toll anyway (docs/decisions/strict-abstention.md, known
+    false answers); the strict one declines."""
     assert bot.ask(question).answered, "the default answers this: if it no longer does, update the docs"
     answer = strict_bot.ask(question)
     assert not answer.answered and answer.quotes == []

@@ -12,10 +12,10 @@ from qa_bot.answer.features import (
     RANK_FEATURES,
     Evidence,
     abstain_features,
+    article_coverage,
     has_type,
     linear,
     rank_features,
-    unknown_share,
 )
 
 IDF = {"bla": 2.0, "want": 1.0, "independ": 3.0, "balochistan": 1.5, "kill": 1.0, "peopl": 0.5}
@@ -75,20 +75,25 @@ def test_type_cue_ignores_what_the_question_already_says():
     assert has_type("name", "The BLA attacked Karachi.", "Where did the BLA attack?")
 
 
-def test_unknown_share():
-    known = {"bla", "want"}.__contains__
-    assert unknown_share(["bla", "want"], known, idf) == 0.0
-    assert unknown_share(["weather", "tomorrow"], known, idf) == 1.0
-    assert unknown_share(["bla", "weather"], known, idf) == pytest.approx(4.0 / 6.0)
-    assert unknown_share([], known, idf) == 0.0
+def test_article_coverage_pools_what_was_retrieved_of_each_article_and_its_headline():
+    # Candidates 0 and 1 stand in article 7, candidate 2 in article 9.
+    cov = article_coverage(["chines", "worker", "kill"], [7, 7, 9],
+                           [{"kill", "peopl"}, {"chines", "attack"}, {"kill"}],
+                           {7: ["bla", "attack"], 9: ["worker", "strike"]}, idf)
+    # Article 7 holds "kill" and "chines" (from its other passage) but no "worker"; article 9
+    # holds "kill" and, in its headline only, "worker".
+    assert cov.tolist() == pytest.approx([5.0 / 9.0, 5.0 / 9.0, 5.0 / 9.0])
+    cov = article_coverage(["chines", "worker"], [7, 9], [{"chines"}, set()], {9: ["worker"]}, idf)
+    assert cov.tolist() == pytest.approx([0.5, 0.5])
+    assert article_coverage([], [7], [{"kill"}], {}, idf).tolist() == [0.0]
 
 
 def test_abstain_features_and_confidence():
     rows = rank_features(evidence(), idf)
     scores = np.array([2.0, 0.5, 1.5])
-    vec = abstain_features(rows, scores, unknown=0.25)
+    vec = abstain_features(rows, scores, article_lex=np.array([0.25, 1.0, 0.5]))
     assert len(vec) == len(ABSTAIN_FEATURES)
-    assert vec.tolist()[:2] == [2.0, 0.5] and vec[-1] == 0.25
+    assert vec.tolist()[:2] == [2.0, 0.5] and vec[-1] == 0.25  # the best candidate's article
     weights = {"bias": -1.0, "top_score": 1.0, "margin": 2.0}
     assert confidence(vec, weights) == pytest.approx(1 / (1 + np.exp(-(-1 + 2 + 1))))
     # Another candidate: its own score, and its distance below the best as the margin.
@@ -101,7 +106,7 @@ def test_single_candidate_margin_and_linear():
                                   context_tokens=[{"peopl"}], sentence_cos=np.array([0.7]),
                                   neighbour_cos=np.array([0.0]), passage_cos=np.array([0.6]),
                                   passage_rrf=np.array([0.03]), passage_bm25=np.array([0.0])), idf)
-    assert abstain_features(rows, np.array([1.0]), 0.0)[1] == 1.0
+    assert abstain_features(rows, np.array([1.0]), np.zeros(1))[1] == 1.0
     assert linear(np.array([[1.0, 2.0]]), ("a", "b"), {"a": 1.0, "b": 0.5, "bias": 1.0}).tolist() == [3.0]
 
 

@@ -20,10 +20,10 @@ from .features import (
     RANK_FEATURES,
     Evidence,
     abstain_features,
+    article_coverage,
     linear,
     rank_features,
     sigmoid,
-    unknown_share,
 )
 from .rerank import Reranker, rerank_order
 from .speech import speech_features, speech_subject
@@ -38,6 +38,7 @@ class Candidates:
     passages: np.ndarray  # the best-ranked passage holding each sentence
     features: np.ndarray  # (n, len(RANK_FEATURES))
     scores: np.ndarray  # ranking scores
+    article_lex: np.ndarray  # share of question terms in each one's article as retrieved (features.article_coverage)
     abstain: np.ndarray  # ABSTAIN_FEATURES of the question (zeros when there is no candidate)
     confidence: float  # probability that the best candidate answers the question
     order: np.ndarray | None = None  # rows best first, when a reranker re-ordered them (else by score)
@@ -83,7 +84,7 @@ def score_candidates(
     if not rank_of:
         empty = np.empty(0, dtype=np.int64)
         return Candidates(question, empty, empty, np.zeros((0, len(RANK_FEATURES))), np.empty(0),
-                          np.zeros(len(ABSTAIN_FEATURES)), 0.0)
+                          np.empty(0), np.zeros(len(ABSTAIN_FEATURES)), 0.0)
     sent_ids = np.fromiter(rank_of, dtype=np.int64, count=len(rank_of))
     ranks = np.fromiter(rank_of.values(), dtype=np.int64, count=len(rank_of))
     texts = [data.sentence_text(s) for s in sent_ids.tolist()]
@@ -120,12 +121,13 @@ def score_candidates(
     )
     features = rank_features(evidence, data.lexical.idf)
     scores = linear(features, RANK_FEATURES, cfg.rank_weights)
-    # A term paired with another (a misspelling with its correction) is as known as that one.
-    paired = {t for pair in synonyms for side in pair for t in side}
-    unknown = unknown_share(qtokens, lambda t: t in paired or data.lexical.knows(t), data.lexical.idf)
-    abstain = abstain_features(features, scores, unknown)
+    articles = data.passages["article"][ranked.passages[ranks]].tolist()
+    held = sorted(set(articles))
+    titles = dict(zip(held, (same(t) for t in tokenize([data.articles[a].title for a in held]))))
+    article_lex = article_coverage(qtokens, articles, context_tokens, titles, data.lexical.idf)
+    abstain = abstain_features(features, scores, article_lex)
     return Candidates(
-        question, sent_ids, ranked.passages[ranks], features, scores, abstain,
+        question, sent_ids, ranked.passages[ranks], features, scores, article_lex, abstain,
         confidence(abstain, cfg.abstain_weights),
     )
 

@@ -46,7 +46,7 @@ ABSTAIN_FEATURES = (
     "top_pass_cos",
     "top_sent_lex",
     "top_maxsim",  # its MaxSim (0 without token states)
-    "unknown_terms",  # IDF-weighted share of question terms that occur nowhere in the corpus
+    "top_article_lex",  # share of question terms in what was retrieved of its article, headline included
 )
 
 # ---------------------------------------------------------------------------- answer types
@@ -139,6 +139,27 @@ def coverage(query_terms: Sequence[str], tokens: set[str], idf: Callable[[str], 
     return sum(idf(t) for t in query_terms if t in tokens) / total
 
 
+def article_coverage(
+    query_terms: Sequence[str], articles: Sequence[int], context_tokens: Sequence[set[str]],
+    title_tokens: dict[int, list[str]], idf: Callable[[str], float],
+) -> np.ndarray:
+    """Per candidate, the IDF-weighted share of query terms found in its article as far as it was
+    retrieved: every retrieved passage of the article (``context_tokens`` of the candidates with
+    the same ``articles`` entry) and its headline (``title_tokens``).
+
+    A question whose key term its best candidate's article never mentions ("How many Chinese
+    *workers* were killed?" of an article on attacks that names no workers) is likely not answered
+    there, however large the corpus; the share of terms the whole corpus lacks, the feature this one
+    replaced, is 0 in any corpus of some size.
+    """
+    terms = sorted(set(query_terms))
+    held: dict[int, set[str]] = {}
+    for a, ctx in zip(articles, context_tokens):
+        held.setdefault(a, set(title_tokens.get(a, ()))).update(ctx)
+    share = {a: coverage(terms, tokens, idf) for a, tokens in held.items()}
+    return np.array([share[a] for a in articles], dtype=np.float64)
+
+
 def _bigrams(terms: Sequence[str]) -> set[tuple[str, str]]:
     return set(zip(terms, terms[1:]))
 
@@ -182,15 +203,9 @@ def rank_features(ev: Evidence, idf: Callable[[str], float]) -> np.ndarray:
     return rows
 
 
-def unknown_share(query_terms: Sequence[str], known: Callable[[str], bool], idf: Callable[[str], float]) -> float:
-    """IDF-weighted share of the question's terms that the corpus does not contain at all."""
-    terms = sorted(set(query_terms))
-    total = sum(idf(t) for t in terms)
-    return sum(idf(t) for t in terms if not known(t)) / total if total > 0 else 0.0
-
-
-def abstain_features(rank: np.ndarray, scores: np.ndarray, unknown: float) -> np.ndarray:
-    """The abstention features of a question (ABSTAIN_FEATURES) from its ranked candidates."""
+def abstain_features(rank: np.ndarray, scores: np.ndarray, article_lex: np.ndarray) -> np.ndarray:
+    """The abstention features of a question (ABSTAIN_FEATURES) from its ranked candidates and,
+    per candidate, the share of question terms its article holds (``article_coverage``)."""
     order = np.argsort(-scores, kind="stable")
     best = order[0]
     margin = float(scores[best] - scores[order[1]]) if len(order) > 1 else 1.0
@@ -201,7 +216,7 @@ def abstain_features(rank: np.ndarray, scores: np.ndarray, unknown: float) -> np
             rank[best, RANK_FEATURES.index("pass_cos")],
             rank[best, RANK_FEATURES.index("sent_lex")],
             rank[best, RANK_FEATURES.index("maxsim")],
-            unknown,
+            float(article_lex[best]),
         ],
         dtype=np.float64,
     )

@@ -186,8 +186,7 @@ def abstain_rows(cands, rank: dict[str, float]) -> tuple[np.ndarray, list[np.nda
         f = c.features * keep
         sc = linear(f, RANK_FEATURES, rank)
         scores.append(sc)
-        unknown = float(c.abstain[ABSTAIN_FEATURES.index("unknown_terms")])
-        rows.append(abstain_features(f, sc, unknown) if len(sc) else np.zeros(len(ABSTAIN_FEATURES)))
+        rows.append(abstain_features(f, sc, c.article_lex) if len(sc) else np.zeros(len(ABSTAIN_FEATURES)))
     return np.vstack(rows), scores
 
 

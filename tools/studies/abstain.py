@@ -66,11 +66,10 @@ def rows(cands) -> np.ndarray:
             continue
         order = np.argsort(-c.scores, kind="stable")
         f, best = c.features, order[0]
-        unknown = float(c.abstain[ABSTAIN_FEATURES.index("unknown_terms")])
         second = f[order[1], col("maxsim")] if len(order) > 1 else 0.0
         extra = [f[best, col("type_miss")], f[best, col("ctx_lex")], f[best, col("bigram")],
                  f[:, col("sent_lex")].max(), f[best, col("neighbour_cos")], second]
-        out.append(np.r_[abstain_features(f, c.scores, unknown), extra])
+        out.append(np.r_[abstain_features(f, c.scores, c.article_lex), extra])
     return np.vstack(out)
 
 

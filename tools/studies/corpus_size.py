@@ -4,9 +4,11 @@
 
 The answerability model is fitted on FIT questions asked of the whole FIT corpus (1,827
 paragraphs), and its negatives of another topic are asked of 43 Wikinews articles. A newsroom's
-corpus may hold a few articles. Some of its features change with the corpus's size: the share of
-question terms the corpus has never seen (``unknown_terms``) is larger in a small corpus for
-answerable questions too, and BM25 and the leads over other candidates read a different field.
+corpus may hold a few articles. Some of the evidence changes with the corpus's size: BM25 and
+the leads over other candidates read a different field. (Until commit af2391e the model also read
+the share of question terms the corpus had never seen, ``unknown_terms``, larger in a small corpus
+for answerable questions too; the refits that replaced or qualified it are in the decision's
+history.)
 
 Held out here: the FIT questions after the first 4,000 (used by no fit: not the ranker, not the
 answerability model, not the query adapter), asked of the whole FIT corpus and of runs of 50 and
@@ -15,19 +17,11 @@ covers a few articles). Answerable: the questions on a run's paragraphs; unanswe
 questions on the paragraphs half the FIT corpus away (other Wikipedia articles). Rows:
 
 - shipped: ``qa_bot/fitted/weights.json`` as it is;
-- the same fit (the ranking weights shipped, negatives pooled as ``tools/fit/answerer.py`` pools them)
-  without ``unknown_terms``;
-- the same fit with examples from small corpora added: FIT questions asked of runs of 25, 100 and
-  400 paragraphs holding their paragraph (answerable) and of the run half the corpus away;
+- the same fit (the ranking weights shipped, negatives pooled as ``tools/fit/answerer.py`` pools
+  them) with examples from small corpora added: FIT questions asked of runs of 25, 100 and 400
+  paragraphs holding their paragraph (answerable) and of the run half the corpus away;
 - the same fit with more of the best candidate's evidence (``MORE``: ranking features the model
-  does not read, its lead over the third candidate, the number of candidates);
-- the same fit with ``unknown_terms`` replaced by ``unknown_rare``, which counts the 5,000 most
-  frequent English words (symspellpy's list) as known: a small corpus lacks many common words
-  that a reader's paraphrase uses. 5,000 was picked by eye from a prototype's held-out cells for
-  5,000, 20,000 and all 82,765 words, before the rule below was applied;
-- the fit with small-corpus examples, and the corpus's size as evidence: the log of its number
-  of passages, alone and times ``unknown_terms``, so that the model can learn how much an unknown
-  term says at each size rather than one weight for all (added 2026-12-01, after the rule).
+  does not read, its lead over the third candidate, the number of candidates).
 
 Each refit picks its threshold by the rule of tools/fit/answerer.py on its own fitting data. Run
 ``tools/fit/answerer.py --work DIR`` first (its indexes are reused).
@@ -44,7 +38,6 @@ from __future__ import annotations
 import argparse
 import json
 import random
-from functools import cache
 from pathlib import Path
 
 import numpy as np
@@ -52,11 +45,9 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import roc_auc_score
 
 from qa_bot.answer.candidates import confidence
-from qa_bot.answer.features import ABSTAIN_FEATURES, RANK_FEATURES, unknown_share
+from qa_bot.answer.features import ABSTAIN_FEATURES, RANK_FEATURES
 from qa_bot.bot import QABot
 from qa_bot.fitted import WEIGHTS_FILE
-from qa_bot.retrieval.spelling import english_by_frequency
-from qa_bot.store.lexical import tokenize
 from tools.fit.answerer import (
     THRESHOLDS,
     abstain_rows,
@@ -71,28 +62,10 @@ from tools.fit.answerer import (
 )
 
 MORE = ("maxsim_adapted", "ctx_lex", "type_miss", "type_match", "bigram", "neighbour_cos", "pass_bm25", "pass_rrf")
-# The columns group() gives; unknown_rare: unknown_terms without the COMMON most frequent English words;
-# log_passages: the log of the corpus's number of passages, and unknown_terms times it.
-SIZE = ("log_passages", "unknown_x_log_passages")
-EVIDENCE = (*ABSTAIN_FEATURES, *MORE, "third_gap", "log_candidates", "unknown_rare", *SIZE)
-COMMON = 5000
+# The columns group() gives.
+EVIDENCE = (*ABSTAIN_FEATURES, *MORE, "third_gap", "log_candidates")
 FIT_RUNS = (25, 100, 400)  # sizes of the small corpora added to the fit, in turn
 HELD_OUT_RUNS = ((50, 100), (50, 600), (240, 200), (240, 650))  # (paragraphs, first paragraph)
-
-
-@cache
-def common_terms() -> frozenset[str]:
-    """The stems of the COMMON most frequent English words."""
-    return frozenset(t for terms in tokenize(list(english_by_frequency()[:COMMON])) for t in terms)
-
-
-def unknown_rare(bot: QABot, question: str) -> float:
-    """``unknown_terms`` as the bot computes it (a misspelt word read as its correction counts as
-    known), with the common English words counted as known too."""
-    paired = {t for pair in bot.reader.spelling.read(question)[1] for side in tokenize(list(pair)) for t in side}
-    lexical = bot.data.lexical
-    return unknown_share(tokenize([question])[0], lambda t: t in paired or t in common_terms() or lexical.knows(t),
-                         lexical.idf)
 
 
 def group(bot: QABot, questions, rank: dict, answerable: bool = True):
@@ -101,15 +74,11 @@ def group(bot: QABot, questions, rank: dict, answerable: bool = True):
     cands = candidates(bot, [q.q for q in questions])
     rows, scores = abstain_rows(cands, rank)
     more = np.zeros((len(rows), len(EVIDENCE) - len(ABSTAIN_FEATURES)))
-    log_passages = np.log(len(bot.data.passages))
-    unknown = rows[:, ABSTAIN_FEATURES.index("unknown_terms")]
     for i, (c, sc) in enumerate(zip(cands, scores)):
         if len(sc):
             order = np.argsort(-sc, kind="stable")
             third = sc[order[0]] - sc[order[2]] if len(sc) > 2 else 1.0
-            more[i, :len(MORE) + 2] = [*c.features[order[0], [RANK_FEATURES.index(n) for n in MORE]], third,
-                                       np.log(len(sc))]
-        more[i, len(MORE) + 2:] = [unknown_rare(bot, c.question), log_passages, unknown[i] * log_passages]
+            more[i] = [*c.features[order[0], [RANK_FEATURES.index(n) for n in MORE]], third, np.log(len(sc))]
     rows = np.hstack([rows, more])
     if not answerable:
         return rows, None
@@ -180,14 +149,8 @@ def main() -> None:
     base_pos, base_neg = [fit["answerable"]], [fit["other-domain"], fit["not-covered"]]
     models = {f"shipped (threshold {weights['min_confidence']})": (shipped, weights["min_confidence"])}
     extra = EVIDENCE[len(ABSTAIN_FEATURES):]
-    rare = ("unknown_rare",)
-    for label, model in (("refit without unknown_terms", refit(base_pos, base_neg, ("unknown_terms", *extra))),
-                         ("refit with small-corpus examples", refit(base_pos + small_pos, base_neg + small_neg, extra)),
-                         ("refit with more evidence", refit(base_pos, base_neg, (*rare, *SIZE))),
-                         (f"refit with the {COMMON:,} commonest English words known",
-                          refit(base_pos, base_neg, ("unknown_terms", *[n for n in extra if n not in rare]))),
-                         ("refit with small-corpus examples and the corpus's size",
-                          refit(base_pos + small_pos, base_neg + small_neg, [n for n in extra if n not in SIZE]))):
+    for label, model in (("refit with small-corpus examples", refit(base_pos + small_pos, base_neg + small_neg, extra)),
+                         ("refit with more evidence", refit(base_pos, base_neg))):
         models[f"{label} (threshold {model[1]})"] = model
 
     print(f"held out: {len(held_q)} FIT questions used by no fit. Each cell: false abstention on the "

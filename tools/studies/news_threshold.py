@@ -28,7 +28,7 @@ from pathlib import Path
 
 import numpy as np
 
-from qa_bot.answer.config import fitted
+from qa_bot.answer.config import AnswerConfig, fitted
 from qa_bot.bot import QABot
 from qa_bot.corpus.files import save_articles
 from qa_bot.encoders.factory import make_encoder
@@ -76,6 +76,7 @@ def main() -> None:
     parser.add_argument("--work", type=Path, default=Path("/tmp/qa-news"))
     parser.add_argument("--articles", type=int, default=600)
     parser.add_argument("--tiny", type=int, default=40)
+    parser.add_argument("--strict", action="store_true", help="read the strict answerability model")
     args = parser.parse_args()
     data = load_realtimeqa(Q1)
     by_id = {a.id: a for a in data.articles}
@@ -83,7 +84,8 @@ def main() -> None:
     random.Random(0).shuffle(questions)
     a_side, b_side = questions[: len(questions) // 2], questions[len(questions) // 2 :]
     encoder = make_encoder()
-    shipped = fitted(True, False)[2]
+    shipped = fitted(True, args.strict)[2]
+    strict = args.strict
 
     # news: A's gold articles plus others, without any of B's gold articles
     held = {d for q in b_side for d in q.gold_articles}
@@ -94,7 +96,7 @@ def main() -> None:
     corpus = [by_id[i] for i in sorted(chosen)]
     pos_q = [q for q in a_side if set(q.gold_articles) & chosen]
     neg_q = [q for q in b_side if not any(contains_gold(a.text, q.gold, whole_words=True) for a in corpus)]
-    bot = _bot(corpus, args.work / "news", encoder)
+    bot = _bot(corpus, args.work / "news", encoder, strict)
     print(f"## news: {len(corpus)} q1 articles; {len(pos_q)} questions answerable, {len(neg_q)} not\n")
     print(curve(ask(bot, pos_q), ask(bot, neg_q), shipped) + "\n")
 
@@ -102,7 +104,7 @@ def main() -> None:
     pos, neg = [], []
     for n, q in enumerate(a_side[: args.tiny]):
         tiny = [by_id[i] for i in q.gold_articles]
-        bot = _bot(tiny, args.work / f"tiny-{n:03d}", encoder)
+        bot = _bot(tiny, args.work / f"tiny-{n:03d}", encoder, strict)
         pos += ask(bot, [q])
         others = [b for b in b_side if not any(contains_gold(a.text, b.gold, whole_words=True) for a in tiny)]
         neg += ask(bot, others[n % len(others) : n % len(others) + 1])
@@ -112,11 +114,11 @@ def main() -> None:
     print(curve(pos, neg, shipped))
 
 
-def _bot(articles, work: Path, encoder) -> QABot:
+def _bot(articles, work: Path, encoder, strict: bool) -> QABot:
     if not (work / "corpus").exists():
         save_articles(work / "corpus", articles)
     QABot.build(work / "corpus", work / "index", encoder=encoder)
-    return QABot.load(work / "index", encoder=encoder)
+    return QABot.load(work / "index", encoder=encoder, config=AnswerConfig(strict=strict))
 
 
 if __name__ == "__main__":
