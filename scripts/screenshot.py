@@ -1,6 +1,7 @@
 """Take the screenshots of the README and docs: the web chat on the shipped corpus, at 1366 x 768
 (docs/screenshot.png: "What does the BLA want?", then "What caused the crane to fall into Mecca's
-Grand Mosque?", answered from another outlet's report of 2015) and on a 390 x 844 phone (docs/screenshot-phone.png: the same, sources unfolded).
+Grand Mosque?", answered from another outlet's report of 2015) and on a 390 x 844 phone
+(docs/screenshot-phone.png: the same, sources unfolded).
 
     .venv/bin/python scripts/screenshot.py [--out docs/screenshot.png] [--phone docs/screenshot-phone.png]
 
@@ -32,7 +33,8 @@ def converse(page, url: str) -> None:
     """A question on the seed article, then one on a Wikinews report, as a reader would type them."""
     page.goto(url)
     page.wait_for_selector("#qa-input textarea", timeout=60_000)
-    for n, question in enumerate(("What does the BLA want?", "What caused the crane to fall into Mecca's Grand Mosque?"), 1):
+    questions = ("What does the BLA want?", "What caused the crane to fall into Mecca's Grand Mosque?")
+    for n, question in enumerate(questions, 1):
         page.fill("#qa-input textarea", question)
         page.click("#qa-send")
         page.wait_for_function("([s, n]) => document.querySelectorAll(s).length >= n", arg=[BOT, n], timeout=60_000)
