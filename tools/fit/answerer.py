@@ -244,18 +244,24 @@ def fit_abstain(pos_cands, labels, rank: dict[str, float], neg_groups: dict[str,
     return {"abstain": abstain, "min_confidence": best}
 
 
-def fit_set(pos_cands, negatives: dict[str, list], labels, rng, names, title: str, speech) -> dict:
+def fit_set(pos_cands, negatives: dict[str, list], labels, rng, names, title: str, speech,
+            shipped_rank: dict[str, float] | None = None) -> dict:
     """Ranking weights over ``names``, the speech ones apart (on ``speech``: the candidates and
-    labels of tools/fit/speakers.py); on top of them the answerability model fitted on the
-    other-topic negatives (the default), and the strict one, fitted with the answer-cut ones too."""
+    labels of tools/fit/speakers.py), or ``shipped_rank`` as they are; on top of them the
+    answerability model fitted on the other-topic negatives (the default), and the strict one,
+    fitted with the answer-cut ones too."""
     print(f"\n## {title}")
-    rank = fit_rank([c.features for c in pos_cands], labels, rng, [n for n in names if n not in SPEECH_FEATURES])
-    speech_features, speech_labels = speech
-    before = sum(first_right(f, lab, rank) for f, lab in zip(speech_features, speech_labels))
-    rank |= fit_speech(speech_features, speech_labels, rank)
-    after = sum(first_right(f, lab, rank) for f, lab in zip(speech_features, speech_labels))
+    if shipped_rank is None:
+        rank = fit_rank([c.features for c in pos_cands], labels, rng, [n for n in names if n not in SPEECH_FEATURES])
+        speech_features, speech_labels = speech
+        before = sum(first_right(f, lab, rank) for f, lab in zip(speech_features, speech_labels))
+        rank |= fit_speech(speech_features, speech_labels, rank)
+        after = sum(first_right(f, lab, rank) for f, lab in zip(speech_features, speech_labels))
+        print(f"speaker questions (tools/fit/speakers.py), first quote right: {before} -> {after} "
+              f"of {len(speech_labels)}")
+    else:
+        rank = dict(shipped_rank)
     print("rank weights:", json.dumps({k: round(v, 3) for k, v in rank.items()}))
-    print(f"speaker questions (tools/fit/speakers.py), first quote right: {before} -> {after} of {len(speech_labels)}")
     right = np.mean([bool(len(c.scores)) and bool(labs[np.argmax(linear(c.features, RANK_FEATURES, rank))])
                      for c, labs in zip(pos_cands, labels)])
     print(f"FIT accuracy@1 with the fitted ranking: {right:.3f}")
@@ -286,7 +292,10 @@ def main() -> None:
     parser.add_argument("--work", type=Path, default=Path("/tmp/qa-fit"))
     parser.add_argument("--questions", type=int, default=4000, help="FIT questions to sample")
     parser.add_argument("--write", action="store_true", help="write qa_bot/fitted/weights.json")
+    parser.add_argument("--answerability-only", action="store_true",
+                        help="keep the shipped ranking weights; fit the answerability models over them")
     args = parser.parse_args()
+    shipped = json.loads(WEIGHTS_FILE.read_text()) if args.answerability_only else None
     rng = np.random.default_rng(0)
 
     articles, questions, fit_ids = fit_split()
@@ -311,11 +320,13 @@ def main() -> None:
 
     speaker_cands, speaker_labels, _ = speaker_candidates(args.work, squad_bot.encoder)
     speech = [c.features for c in speaker_cands], speaker_labels
-    full = fit_set(pos_cands, negatives, labels, rng, RANK_FEATURES, "with token states (MaxSim)", speech)
+    full = fit_set(pos_cands, negatives, labels, rng, RANK_FEATURES, "with token states (MaxSim)", speech,
+                   shipped and shipped["rank"])
     # Without token states the MaxSim features are 0, as an index without them gives them.
     plain_speech = [f * np.array([n not in TOKEN_FEATURES for n in RANK_FEATURES]) for f in speech[0]], speaker_labels
     plain = fit_set(pos_cands, negatives, labels, np.random.default_rng(0),
-                    [n for n in RANK_FEATURES if n not in TOKEN_FEATURES], "without token states", plain_speech)
+                    [n for n in RANK_FEATURES if n not in TOKEN_FEATURES], "without token states", plain_speech,
+                    shipped and shipped["without_tokens"]["rank"])
     if args.write:
         out = {
             "fitted_on": "SQuAD v1.1 dev (MRQA): questions of the first half of the paragraphs not in XQuAD; "
@@ -323,6 +334,8 @@ def main() -> None:
                          "and against the corpus with their answering sentences cut; the speech weights on "
                          "tools/fit/speaker_questions.jsonl",
             "command": "python -m tools.fit.answerer --write",
+            **({"command": "python -m tools.fit.answerer --answerability-only --write",
+                "rank_fitted": shipped.get("rank_fitted", shipped["command"])} if shipped else {}),
             **full,
             "without_tokens": plain,
             # `qa-bot eval` does not score questions on these paragraphs (see evaluation.datasets.without_fitted).
