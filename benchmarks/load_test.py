@@ -1,9 +1,12 @@
-"""Load test of the web app's ``/ask`` endpoint: many concurrent clients, for a fixed time.
+"""Load test of the web app's answers: many concurrent clients, for a fixed time, through Gradio's
+``/ask`` endpoint or (``--via rest``) the REST API's ``POST /api/ask``.
 
 Starts ``qa-bot serve`` on a free loopback port (or uses ``--url``, which must be loopback),
 asks every question once with a single client to get the reference answers, then runs
 ``--clients`` threads that ask the questions round-robin for ``--seconds`` seconds through
-Gradio's HTTP API (``POST /gradio_api/call/ask`` then the event's server-sent-events stream).
+Gradio's HTTP API (``POST /gradio_api/call/ask`` then the event's server-sent-events stream) or
+the REST API (one ``POST /api/ask`` each; a refused question's 400 and its error object count as
+its answer, since a refusal must be stable under load too).
 
 It checks that no request fails and that every answer equals the single-client answer for the
 same question, and prints p50/p95 latency and throughput. Exit status 1 if any request failed or
@@ -12,6 +15,7 @@ requests then in flight) or ``--max-requests``, and nothing but 127.0.0.1 is con
 
     python -m benchmarks.load_test                       # 20 clients, 60 s, shipped corpus
     python -m benchmarks.load_test --clients 20 --seconds 10 --json
+    python -m benchmarks.load_test --via rest            # the same through POST /api/ask
 """
 
 from __future__ import annotations
@@ -64,6 +68,14 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+def ask_rest(client: httpx.Client, base: str, question: str) -> dict:
+    """One question through the REST API; raises on anything but an answer or a refusal (400)."""
+    response = client.post(f"{base}api/ask", json={"question": question})
+    if response.status_code not in (200, 400):
+        raise RuntimeError(f"HTTP {response.status_code}: {response.text[:200]}")
+    return response.json()
+
+
 def ask(client: httpx.Client, base: str, question: str) -> dict:
     """One question through Gradio's two-step HTTP API; raises on any failure."""
     posted = client.post(f"{base}gradio_api/call/ask", json={"data": [question]})
@@ -83,13 +95,17 @@ def ask(client: httpx.Client, base: str, question: str) -> dict:
     raise RuntimeError(f"the event stream ended without a result (last event {event!r})")
 
 
-def reference_answers(base: str) -> dict[str, dict]:
+ASKERS = {"gradio": ask, "rest": ask_rest}
+
+
+def reference_answers(base: str, asker=ask) -> dict[str, dict]:
     """Each question asked once by a single client: what every concurrent answer must equal."""
     with httpx.Client(timeout=REQUEST_TIMEOUT) as client:
-        return {q: ask(client, base, q) for q in QUESTIONS}
+        return {q: asker(client, base, q) for q in QUESTIONS}
 
 
-def client_loop(n: int, base: str, deadline: float, budget: threading.Semaphore, expected: dict, tally: Tally) -> None:
+def client_loop(n: int, base: str, deadline: float, budget: threading.Semaphore, expected: dict, tally: Tally,
+                asker=ask) -> None:
     """Ask questions round-robin (starting at this client's offset) until the deadline."""
     i = n
     with httpx.Client(timeout=REQUEST_TIMEOUT) as client:
@@ -98,7 +114,7 @@ def client_loop(n: int, base: str, deadline: float, budget: threading.Semaphore,
             i += 1
             started = time.perf_counter()
             try:
-                answer = ask(client, base, question)
+                answer = asker(client, base, question)
             except Exception as exc:  # noqa: BLE001 - every kind of failure counts, and is reported
                 with tally.lock:
                     tally.failures.append(f"client {n}: {question!r}: {type(exc).__name__}: {exc}")
@@ -110,14 +126,15 @@ def client_loop(n: int, base: str, deadline: float, budget: threading.Semaphore,
                     tally.mismatches.append(f"client {n}: {question!r}: {json.dumps(answer)[:300]}")
 
 
-def run_load(base: str, clients: int, seconds: float, max_requests: int) -> dict:
-    """Run the clients against ``base`` and return the figures."""
-    expected = reference_answers(base)
+def run_load(base: str, clients: int, seconds: float, max_requests: int, via: str = "gradio") -> dict:
+    """Run the clients against ``base`` (through ``via``: "gradio" or "rest") and return the figures."""
+    asker = ASKERS[via]
+    expected = reference_answers(base, asker)
     tally, budget = Tally(), threading.Semaphore(max_requests)
     started = time.monotonic()
     deadline = started + seconds
     threads = [
-        threading.Thread(target=client_loop, args=(n, base, deadline, budget, expected, tally), daemon=True)
+        threading.Thread(target=client_loop, args=(n, base, deadline, budget, expected, tally, asker), daemon=True)
         for n in range(clients)
     ]
     for thread in threads:
@@ -128,13 +145,13 @@ def run_load(base: str, clients: int, seconds: float, max_requests: int) -> dict
     lat = sorted(tally.latencies)
     pct = (lambda p: 1000 * lat[min(len(lat) - 1, int(p * len(lat)))]) if lat else (lambda p: 0.0)
     return {
-        "clients": clients, "seconds": round(wall, 1), "questions": len(QUESTIONS),
+        "via": via, "clients": clients, "seconds": round(wall, 1), "questions": len(QUESTIONS),
         "requests": len(lat) + len(tally.failures), "failed": len(tally.failures),
         "mismatched": len(tally.mismatches), "p50_ms": round(pct(0.50), 1), "p95_ms": round(pct(0.95), 1),
         "max_ms": round(1000 * lat[-1], 1) if lat else 0.0,
         "mean_ms": round(1000 * statistics.fmean(lat), 1) if lat else 0.0,
         "throughput_per_s": round(len(lat) / wall, 1),
-        "answered": sum(bool(a["answered"]) for a in expected.values()),
+        "answered": sum(bool(a.get("answered")) for a in expected.values()),
         "examples": (tally.failures + tally.mismatches)[:5],
     }
 
@@ -188,7 +205,7 @@ def check_loopback(url: str) -> str:
 
 def format_report(r: dict) -> str:
     return (
-        f"{r['clients']} clients, {r['seconds']} s: {r['requests']} requests, {r['failed']} failed, "
+        f"{r['clients']} clients through {'POST /api/ask' if r['via'] == 'rest' else 'Gradio /ask'}, {r['seconds']} s: {r['requests']} requests, {r['failed']} failed, "
         f"{r['mismatched']} differed from the single-client answer\n"
         f"latency p50 {r['p50_ms']} ms, p95 {r['p95_ms']} ms, max {r['max_ms']} ms; "
         f"throughput {r['throughput_per_s']} answers/s"
@@ -205,6 +222,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--index", type=Path, help="index to serve (default: build --corpus in a temp dir)")
     parser.add_argument("--url", help="an already running app on loopback, instead of starting one")
     parser.add_argument("--json", action="store_true", help="print the figures as one JSON object")
+    parser.add_argument("--via", choices=sorted(ASKERS), default="gradio",
+                        help="Gradio's /ask endpoint or the REST API's POST /api/ask")
     args = parser.parse_args(argv)
     if not 1 <= args.clients <= 200 or not 0 < args.seconds <= 3600:
         parser.error("--clients must be 1-200 and --seconds 0-3600")
@@ -219,7 +238,7 @@ def main(argv: list[str] | None = None) -> int:
                 shutil.copytree(args.corpus, work / "corpus")  # serve --build builds the index
             proc, base = serve(index, work / "corpus" if args.index is None else args.corpus, work)
         try:
-            report = run_load(base, args.clients, args.seconds, args.max_requests)
+            report = run_load(base, args.clients, args.seconds, args.max_requests, args.via)
         finally:
             if proc is not None:
                 stop(proc)

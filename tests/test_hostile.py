@@ -275,19 +275,23 @@ def test_hostile_id_in_a_corpus_file_is_reported_not_followed(tmp_path):
 # ---------------------------------------------------------------------------- web settings
 
 
-def test_launch_binds_loopback_without_share_link_and_limits_requests(bot, monkeypatch):
+def test_launch_binds_loopback_and_limits_requests(bot, monkeypatch):
     import gradio as gr
+    import uvicorn
 
     from qa_bot.app import web
-    from qa_bot.app.limits import MAX_REQUEST_BYTES, RequestSizeLimit
+    from qa_bot.app.limits import RequestSizeLimit
 
     seen = {}
-    monkeypatch.setattr(gr.Blocks, "launch", lambda self, **kwargs: seen.update(kwargs))
+    monkeypatch.setattr(uvicorn, "run", lambda app, **kwargs: seen.update(kwargs, app=app))
     monkeypatch.setattr(gr.Blocks, "queue", lambda self, **kwargs: seen.update(queue=kwargs) or self)
     web.launch(bot)
-    assert seen["server_name"] == "127.0.0.1" and seen["share"] is False
-    assert seen["max_file_size"] == MAX_REQUEST_BYTES
-    [middleware] = seen["app_kwargs"]["middleware"]
-    assert middleware.cls is RequestSizeLimit
+    assert seen["host"] == "127.0.0.1"  # loopback unless --host says otherwise; no share link
+    assert [m.cls for m in seen["app"].user_middleware] == [RequestSizeLimit]
+    from starlette.routing import Mount
+
+    paths = {getattr(r, "path", "") for r in seen["app"].routes}
+    assert {"/api/ask", "/api/health", "/api/openapi.json"} <= paths
+    assert any(isinstance(r, Mount) and r.path == "" for r in seen["app"].routes)  # the chat, mounted at /
     assert seen["queue"] == {"default_concurrency_limit": web.CONCURRENCY, "max_size": web.QUEUE_SIZE}
     assert web.QUEUE_SIZE >= 20 * 2, "20 clients (and their pages' events) never find the queue full"

@@ -1,8 +1,9 @@
-"""The web app's ``/ask`` API under load and under hostile requests, served by a real ``qa-bot
-serve`` subprocess on loopback over the shipped corpus (the real model).
+"""The web app's ``/ask`` API and the REST API's ``POST /api/ask`` under load and under hostile
+requests, served by a real ``qa-bot serve`` subprocess on loopback over the seed article (the real
+model).
 
-The load test runs benchmarks/load_test.py against this server: 20 clients for 10 s here (the
-report's figures come from the 60 s run the script does by default).
+The load test runs benchmarks/load_test.py against this server, through each: 20 clients for 10 s
+here (the report's figures come from the 60 s runs the script does by default).
 """
 
 from __future__ import annotations
@@ -54,11 +55,12 @@ def ask(base: str, question) -> dict:
     return call(base, json.dumps({"data": [question]}).encode())
 
 
-def test_twenty_clients_for_ten_seconds(server):
+@pytest.mark.parametrize("via", ["gradio", "rest"])
+def test_twenty_clients_for_ten_seconds(server, via):
     base, _ = server
     result = subprocess.run(
         [sys.executable, "-m", "benchmarks.load_test", "--url", base, "--clients", "20",
-         "--seconds", "10", "--json"],
+         "--seconds", "10", "--json", "--via", via],
         check=False, capture_output=True, text=True, timeout=300, cwd=ROOT,
     )
     report = json.loads(result.stdout)
@@ -104,10 +106,24 @@ def test_missing_question_is_refused_by_gradio_and_the_app_goes_on(server):
     assert ask(server[0], "What does the BLA want?")["answered"]
 
 
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(question=st.one_of(QUESTIONS, st.sampled_from(INJECTIONS)))
+def test_hostile_questions_through_the_rest_api(server, question):
+    response = httpx.post(f"{server[0]}api/ask", json={"question": question}, timeout=60)
+    assert response.status_code in (200, 400), response.text[:200]
+    body = response.json()
+    if response.status_code == 200:
+        assert body["answered"] or body["message"]
+    else:
+        assert body["error"]["code"] in ("invalid_question", "invalid_request") and body["error"]["message"]
+
+
 def test_huge_request_is_refused_with_413(server):
     base = server[0]
     declared = httpx.post(f"{base}gradio_api/call/ask", json={"data": ["x" * 2_000_000]}, timeout=60)
     assert declared.status_code == 413 and "1,000,000 bytes" in declared.text
+    rest = httpx.post(f"{base}api/ask", json={"question": "x" * 2_000_000}, timeout=60)
+    assert rest.status_code == 413 and rest.json()["error"]["code"] == "too_large"
     chunked = httpx.post(f"{base}gradio_api/call/ask", content=(b"x" * 65536 for _ in range(64)),
                          headers={"content-type": "application/json"}, timeout=60)
     assert chunked.status_code == 413

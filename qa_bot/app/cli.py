@@ -387,14 +387,80 @@ def evaluate(
 @abstention_options
 @click.option("--host", default="127.0.0.1", show_default=True, help="Interface to bind (0.0.0.0 exposes it).")
 @click.option("--port", default=7860, show_default=True, type=click.IntRange(1, 65535))
+@click.option("--api-only", is_flag=True,
+              help="Serve the REST API (/api/...) without the chat; it answers 503 until the index is built.")
+@click.option("--log-questions", "log_file", type=click.Path(dir_okay=False, path_type=Path),
+              help="Append each question asked (time, answered or not, confidence, articles cited; nothing "
+                   "about the reader) to this JSON-lines file, for 'qa-bot report'.")
 def serve(index_dir, corpus_dir, model, build_first, store, cross_encoder, strict, min_confidence, host,
-          port) -> None:
-    """Start the web chat (with --build, on the index of --corpus built or updated first)."""
+          port, api_only, log_file) -> None:
+    """Start the web chat and the REST API (with --build, on the index of --corpus built or updated first)."""
+    from .live import PendingBot
     from .web import launch
 
-    bot = load_bot(index_dir, corpus_dir, model, cross_encoder, strict, min_confidence, build=build_first,
-                   store=store)
-    launch(bot, host=host, port=port)
+    def load():
+        return load_bot(index_dir, corpus_dir, model, cross_encoder, strict, min_confidence, store=store)
+
+    questions = None
+    if log_file is not None:
+        from .questionlog import QuestionLog
+
+        try:
+            questions = QuestionLog(log_file)
+        except OSError as exc:
+            raise click.BadParameter(f"cannot write {log_file}: {exc.strerror}", param_hint="--log-questions") from None
+    if build_first:
+        bot = load_bot(index_dir, corpus_dir, model, cross_encoder, strict, min_confidence, build=True, store=store)
+    elif api_only and store is None and not (index_dir / "CURRENT").exists():
+        click.echo(f"no index in {index_dir} yet: the API answers 503 until 'qa-bot build' makes one", err=True)
+        launch(None, host=host, port=port, pending=PendingBot(_unwrapped(load)), api_only=True, questions=questions)
+        return
+    else:
+        bot = load()
+    launch(bot, host=host, port=port, api_only=api_only, questions=questions)
+
+
+def _unwrapped(load):
+    """``load`` raising the library's IndexMissingError rather than the command line's message."""
+    from ..errors import IndexMissingError
+
+    def call():
+        try:
+            return load()
+        except click.ClickException as exc:
+            raise IndexMissingError(f"no index has been built yet ({exc.format_message()})") from None
+
+    return call
+
+
+# ---------------------------------------------------------------------------- report
+
+
+@main.command()
+@click.argument("log_file", metavar="LOG", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@model_option
+@click.option("--limit", default=50, show_default=True, type=click.IntRange(1), help="Topics and answers listed.")
+@click.option("--low-confidence", default=0.6, show_default=True, type=click.FloatRange(0, 1),
+              help="List answers given with less confidence than this.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+def report(log_file, model, limit, low_confidence, as_json) -> None:
+    """What readers asked that the articles could not answer: the declined questions of a
+    'serve --log-questions' LOG grouped by topic, most asked first, and the answers given with low
+    confidence."""
+    from ..encoders.factory import make_encoder
+    from ..encoders.models import DEFAULT_MODEL
+    from .questionlog import read_log
+    from .report import format_report, make_report, report_json
+
+    try:
+        logged = list(read_log(log_file))
+    except ValueError as exc:
+        raise click.ClickException(f"{exc}; remove or mend that line and run 'qa-bot report' again") from None
+    result = make_report(logged, make_encoder(model or DEFAULT_MODEL), low_confidence=low_confidence)
+    if as_json:
+        click.echo(json.dumps(report_json(result), ensure_ascii=False))
+    else:
+        click.echo(format_report(result, limit=limit))
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -1,7 +1,9 @@
-"""A bound on HTTP request bodies for the web app (ASGI middleware): a question is short, so a large
-body is refused with 413 before it is read into memory."""
+"""A bound on HTTP request bodies for the web app and the REST API (ASGI middleware): a question is
+short, so a large body is refused with 413 before it is read into memory."""
 
 from __future__ import annotations
+
+import json
 
 from ..retrieval.question import MAX_QUESTION_CHARS
 
@@ -51,9 +53,11 @@ class RequestSizeLimit:
         return await self.app(scope, replay, send)
 
     async def _refuse(self, send) -> None:
-        text = (f"request body larger than {self.max_bytes:,} bytes; questions are limited to "
-                f"{MAX_QUESTION_CHARS:,} characters").encode()
+        """413 with the REST API's error object (``api.py``): the problem and the fix."""
+        message = (f"request body larger than {self.max_bytes:,} bytes; questions are limited to "
+                   f"{MAX_QUESTION_CHARS:,} characters")
+        text = json.dumps({"error": {"code": "too_large", "message": message}}).encode()
         await send({"type": "http.response.start", "status": 413,
-                    "headers": [(b"content-type", b"text/plain; charset=utf-8"),
+                    "headers": [(b"content-type", b"application/json"),
                                 (b"content-length", str(len(text)).encode())]})
         await send({"type": "http.response.body", "body": text})

@@ -1,11 +1,13 @@
 """Serving the newest index without a restart: ``LiveBot`` swaps in each generation ``qa-bot build``
-publishes, while requests already running finish on the one they started with."""
+publishes, while requests already running finish on the one they started with; ``PendingBot``
+waits for the first one."""
 
 from __future__ import annotations
 
 import logging
 import threading
 import time
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from ..errors import QABotError
@@ -79,3 +81,21 @@ class LiveBot:
             return
         self._bot, self._loaded = fresh, loaded
         log.info("now serving index %s", self._loaded)
+
+
+class PendingBot:
+    """The bot of an index that may not be built yet (``qa-bot serve --api-only`` before the first
+    ``qa-bot build``): calling it raises IndexMissingError (the API answers 503) until the index
+    appears, then loads it once and serves it as a LiveBot would, newer generations included."""
+
+    def __init__(self, load: Callable[[], QABot]):
+        self._load = load
+        self._live: LiveBot | None = None
+        self._lock = threading.Lock()
+
+    def __call__(self) -> QABot:
+        if self._live is None:
+            with self._lock:
+                if self._live is None:
+                    self._live = LiveBot(self._load())  # IndexMissingError until a build
+        return self._live.current()

@@ -5,8 +5,9 @@ The page: a chat whose answers are block quotes with numbered citations and a co
 a sources panel showing, for the selected answer, each cited passage with the quote highlighted;
 example questions taken from the corpus; the list of articles; and, when the corpus has several
 outlets or dates, filters by outlet and date range. Follow-up questions ("How many of them were
-civilians?") are completed from the question before them. The ``/ask`` API endpoint returns the
-``qa-bot ask --json`` contract.
+civilians?") are completed from the question before them. Gradio's ``/ask`` API endpoint returns
+the ``qa-bot ask --json`` contract; the REST API (``api.py``, ``/api/...``) is served beside the
+chat by the same process, or alone (``qa-bot serve --api-only``).
 
 Serving (see docs/reliability.md for the measurements behind these choices):
 
@@ -15,14 +16,17 @@ Serving (see docs/reliability.md for the measurements behind these choices):
   swaps it in, so a rebuilt index is served without a restart. Requests already running finish
   on the index they started with; an index that fails to load is logged and the old one kept.
 - The queue runs at most ``CONCURRENCY`` answers at a time and holds at most ``QUEUE_SIZE``
-  waiting events; request bodies over ``limits.MAX_REQUEST_BYTES`` are refused with HTTP 413.
+  waiting events, and every answer, the chat's and the REST API's, takes a slot of one
+  ``gate.Gate`` of ``CONCURRENCY``; request bodies over ``limits.MAX_REQUEST_BYTES`` are refused
+  with HTTP 413.
+- With a question log (``--log-questions``), each question asked is written to it
+  (``questionlog.py``), whichever way it came.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import logging
-import re
 from typing import TYPE_CHECKING, Any
 
 # Imported at module level (web.py itself is imported only by `qa-bot serve`): Gradio resolves the
@@ -33,12 +37,17 @@ from ..errors import IndexCorruptError, InvalidQuestionError
 from ..records import Answer, ArticleFilter
 from ..retrieval.question import clean_question
 from .followup import ask_in_conversation, needs_context
+from .gate import Gate
 from .limits import MAX_REQUEST_BYTES, RequestSizeLimit
 from .live import LiveBot
 from .render import CSS, answer_markdown, corpus_html, escape, followup_note, sources_html
+from .schema import as_text
 
 if TYPE_CHECKING:
+    from fastapi import FastAPI
+
     from ..bot import QABot
+    from .questionlog import QuestionLog
 
 MAX_EXAMPLES = 4
 # Answers running at once, across the chat and the /ask API (one concurrency group). The encoder
@@ -69,15 +78,6 @@ def as_sentence(message: str) -> str:
     return message[:1].upper() + message[1:] + ("" if ended else ".")
 
 
-_SURROGATE = re.compile(r"[\ud800-\udfff]")
-
-
-def as_text(value: object) -> object:
-    """A request value with lone UTF-16 surrogates (valid JSON, e.g. "\\ud800", but not text)
-    replaced by U+FFFD: the tokenizer and the JSON encoder of the reply both reject them."""
-    return _SURROGATE.sub("\ufffd", value) if isinstance(value, str) else value
-
-
 def _parse_date(value: str, label: str) -> str | None:
     value = (value or "").strip()
     if not value:
@@ -99,10 +99,18 @@ def make_filter(
     return None if where.is_empty else where
 
 
-def build_app(bot: QABot | LiveBot):
+def build_app(bot: QABot | LiveBot, gate: Gate | None = None, questions: QuestionLog | None = None):
     """The Gradio Blocks app for ``bot``. With a :class:`LiveBot` every request asks the live index;
-    the examples, corpus list and filter choices show the index the app was built with."""
+    the examples, corpus list and filter choices show the index the app was built with. Answers
+    take a slot of ``gate`` (shared with the REST API) and are written to ``questions`` if given."""
     live = bot if isinstance(bot, LiveBot) else LiveBot(bot)
+    gate = gate or Gate(CONCURRENCY)
+
+    def logged(answer: Answer, via: str) -> Answer:
+        if questions is not None:
+            questions.record(answer, via=via)
+        return answer
+
     bot = live.current()
     articles = bot.articles
     all_outlets = sorted({a.source for a in articles if a.source})
@@ -119,7 +127,10 @@ def build_app(bot: QABot | LiveBot):
         "this week" are read against. A separate endpoint: Gradio wants every input of a call."""
         question = as_text(question)
         try:
-            return live.current().ask(question, as_of=_parse_date(as_text(as_of), "as-of")).to_dict()
+            asked_on = _parse_date(as_text(as_of), "as-of")
+            with gate.slot():
+                answer = live.current().ask(question, as_of=asked_on)
+            return logged(answer, "gradio-api").to_dict()
         except (InvalidQuestionError, IndexCorruptError) as exc:  # a damaged block is found as it is read
             return Answer(str(question), False, str(exc), []).to_dict()
 
@@ -141,8 +152,10 @@ def build_app(bot: QABot | LiveBot):
         history.append({"role": "user", "content": escape(message) + (" *(on its own)*" if on_its_own else "")})
         earlier = None
         try:
-            answer, reading = ask_in_conversation(live.current(), message, [] if on_its_own else asked, where,
-                                                  asked_on)
+            with gate.slot():
+                answer, reading = ask_in_conversation(live.current(), message, [] if on_its_own else asked,
+                                                      where, asked_on)
+            logged(answer, "chat")
             asked.append(reading.searched)
             earlier = reading.earlier
         except (InvalidQuestionError, IndexCorruptError) as exc:  # a damaged block is found as it is read
@@ -232,16 +245,39 @@ def build_app(bot: QABot | LiveBot):
     return app
 
 
-def launch(bot: QABot, *, host: str = "127.0.0.1", port: int = 7860, share: bool = False) -> None:
-    """Serve the chat on ``host:port`` (loopback by default; a public share link only if asked)."""
-    from starlette.middleware import Middleware
+def server_app(bot: QABot | None, *, pending=None, api_only: bool = False,
+               questions: QuestionLog | None = None) -> FastAPI:
+    """The ASGI app ``qa-bot serve`` runs: the REST API and (unless ``api_only``) the chat, on one
+    FastAPI app behind the request size limit, sharing one LiveBot and one answer gate. ``pending``
+    (a ``live.PendingBot``, API only) answers 503 until an index has been built."""
+    from fastapi import FastAPI
+
+    from .api import api_app, api_routes
+
+    gate = Gate(CONCURRENCY, QUEUE_SIZE)
+    if api_only:
+        app = api_app(pending or LiveBot(bot).current, gate, questions)
+    else:
+        live = LiveBot(bot)
+        blocks = build_app(live, gate, questions)
+        blocks.queue(default_concurrency_limit=CONCURRENCY, max_size=QUEUE_SIZE)
+        app = FastAPI(openapi_url=None, docs_url=None, redoc_url=None)
+        api_routes(app, live.current, gate, questions)
+        app = gr.mount_gradio_app(app, blocks, path="/", css=CSS, footer_links=["api"],
+                                  max_file_size=MAX_REQUEST_BYTES)  # the app takes no uploads; refuse big ones anyway
+    app.add_middleware(RequestSizeLimit, max_bytes=MAX_REQUEST_BYTES)
+    return app
+
+
+def launch(bot: QABot | None, *, host: str = "127.0.0.1", port: int = 7860, pending=None, api_only: bool = False,
+           questions: QuestionLog | None = None) -> None:
+    """Serve the chat and the REST API (or the API alone) on ``host:port``, loopback by default."""
+    import uvicorn
 
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
-    bot.warm_up()
-    app = build_app(LiveBot(bot))
-    app.queue(default_concurrency_limit=CONCURRENCY, max_size=QUEUE_SIZE)
-    app.launch(
-        server_name=host, server_port=port, share=share, css=CSS, footer_links=["api"],
-        max_file_size=MAX_REQUEST_BYTES,  # the app takes no uploads; refuse big ones anyway
-        app_kwargs={"middleware": [Middleware(RequestSizeLimit, max_bytes=MAX_REQUEST_BYTES)]},
-    )
+    if bot is not None:
+        bot.warm_up()
+    app = server_app(bot, pending=pending, api_only=api_only, questions=questions)
+    what = "the REST API" if api_only else "the chat"
+    print(f"* serving {what} on http://{host}:{port}/ (API: http://{host}:{port}/api/docs)", flush=True)
+    uvicorn.run(app, host=host, port=port, log_level="warning")
