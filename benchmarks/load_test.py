@@ -156,13 +156,15 @@ def run_load(base: str, clients: int, seconds: float, max_requests: int, via: st
     }
 
 
-def wait_until_up(base: str, proc: subprocess.Popen, log_path: Path) -> None:
+def wait_until_up(base: str, proc: subprocess.Popen, log_path: Path, path: str = "",
+                  statuses: tuple[int, ...] = (200,)) -> None:
+    """Wait until ``base + path`` answers with one of ``statuses`` (the chat's page: 200)."""
     deadline = time.monotonic() + START_TIMEOUT
     while time.monotonic() < deadline:
         if proc.poll() is not None:
             raise SystemExit(f"the app exited early:\n{log_path.read_text()}")
         try:
-            if httpx.get(base, timeout=2).status_code == 200:
+            if httpx.get(base + path, timeout=2).status_code in statuses:
                 return
         except httpx.HTTPError:
             pass

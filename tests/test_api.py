@@ -11,12 +11,10 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
 import sys
 import threading
 import time
-import urllib.request
 from dataclasses import fields, replace
 from pathlib import Path
 
@@ -28,6 +26,7 @@ from hypothesis import HealthCheck, given, settings
 from pydantic import ValidationError
 from test_answer import FAKE_CONFIG
 
+from benchmarks import load_test
 from qa_bot.app.api import api_app
 from qa_bot.app.gate import Busy, Gate
 from qa_bot.app.live import LiveBot, PendingBot
@@ -273,40 +272,17 @@ def test_the_log_is_whole_lines_under_many_threads_and_a_torn_line_is_named(tmp_
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def start(args: list[str], work: Path, ready: str) -> tuple[subprocess.Popen, str]:
-    port = free_port()
-    log = open(work / f"server-{port}.log", "w")  # noqa: SIM115 (the server writes to it until stopped)
-    env = dict(os.environ, HF_HUB_OFFLINE="1", GRADIO_ANALYTICS_ENABLED="False")
-    proc = subprocess.Popen([sys.executable, "-m", "qa_bot.app.cli", "serve", *args, "--port", str(port)],
-                            stdout=log, stderr=subprocess.STDOUT, env=env)
+def start(args: list[str], work: Path) -> tuple[subprocess.Popen, str]:
+    """`qa-bot serve ARGS` on a free loopback port, once its API answers (503 before an index exists)."""
+    port = load_test.free_port()
+    log_path = work / f"server-{port}.log"
+    with log_path.open("w") as log:
+        env = dict(os.environ, HF_HUB_OFFLINE="1", GRADIO_ANALYTICS_ENABLED="False")
+        proc = subprocess.Popen([sys.executable, "-m", "qa_bot.app.cli", "serve", *args, "--port", str(port)],
+                                stdout=log, stderr=subprocess.STDOUT, env=env)
     base = f"http://127.0.0.1:{port}/"
-    deadline = time.monotonic() + 240
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            pytest.fail(f"the server exited early:\n{log.name and Path(log.name).read_text()}")
-        try:
-            urllib.request.urlopen(base + ready, timeout=2)
-            return proc, base
-        except urllib.error.HTTPError:
-            return proc, base  # up, and answering (503 before an index exists)
-        except OSError:
-            time.sleep(0.5)
-    proc.kill()
-    pytest.fail(f"the server did not start in 240 s:\n{Path(log.name).read_text()}")
-
-
-def stop(proc: subprocess.Popen) -> None:
-    proc.terminate()
-    try:
-        proc.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        proc.kill()
+    load_test.wait_until_up(base, proc, log_path, "api/health", (200, 503))
+    return proc, base
 
 
 @pytest.fixture(scope="module")
@@ -316,9 +292,9 @@ def served(tmp_path_factory):
     corpus = seed_corpus(work / "corpus")
     log = work / "questions.jsonl"
     proc, base = start(["--build", "--corpus", str(corpus), "--index", str(work / "index"),
-                        "--log-questions", str(log)], work, "api/health")
+                        "--log-questions", str(log)], work)
     yield base, work, log
-    stop(proc)
+    load_test.stop(proc)
 
 
 @pytest.mark.e2e
@@ -376,7 +352,7 @@ def test_api_only_serves_503_until_the_first_build(tmp_path):
     import httpx
 
     corpus, index = seed_corpus(tmp_path / "corpus"), tmp_path / "index"
-    proc, base = start(["--api-only", "--corpus", str(corpus), "--index", str(index)], tmp_path, "api/health")
+    proc, base = start(["--api-only", "--corpus", str(corpus), "--index", str(index)], tmp_path)
     try:
         waiting = httpx.get(f"{base}api/health")
         assert waiting.status_code == 503 and waiting.json()["error"]["code"] == "no_index"
@@ -389,7 +365,7 @@ def test_api_only_serves_503_until_the_first_build(tmp_path):
         answer = httpx.post(f"{base}api/ask", json={"question": "What does the BLA want?"}, timeout=60).json()
         assert answer["answered"] and "seeks independence" in answer["quotes"][0]["text"]
     finally:
-        stop(proc)
+        load_test.stop(proc)
 
 
 # ---------------------------------------------------------------------------- the editors' report
