@@ -16,7 +16,7 @@ import click
 
 from ..errors import QABotError
 from ..version import __version__
-from .opening import load_bot, run_build
+from .opening import bot_options, load_bot, run_build
 from .terminal import argument_text, format_answer, format_hits, progress_bar
 
 DEFAULT_CORPUS = "corpus"
@@ -395,11 +395,7 @@ def evaluate(
 def serve(index_dir, corpus_dir, model, build_first, store, cross_encoder, strict, min_confidence, host,
           port, api_only, log_file) -> None:
     """Start the web chat and the REST API (with --build, on the index of --corpus built or updated first)."""
-    from .live import PendingBot
     from .web import launch
-
-    def load():
-        return load_bot(index_dir, corpus_dir, model, cross_encoder, strict, min_confidence, store=store)
 
     questions = None
     if log_file is not None:
@@ -409,28 +405,18 @@ def serve(index_dir, corpus_dir, model, build_first, store, cross_encoder, stric
             questions = QuestionLog(log_file)
         except OSError as exc:
             raise click.BadParameter(f"cannot write {log_file}: {exc.strerror}", param_hint="--log-questions") from None
-    if build_first:
-        bot = load_bot(index_dir, corpus_dir, model, cross_encoder, strict, min_confidence, build=True, store=store)
-    elif api_only and store is None and not (index_dir / "CURRENT").exists():
+    if api_only and not build_first and store is None and not (index_dir / "CURRENT").exists():
+        from ..bot import QABot
+        from .live import PendingBot
+
+        options = bot_options(model, cross_encoder, strict, min_confidence)
         click.echo(f"no index in {index_dir} yet: the API answers 503 until 'qa-bot build' makes one", err=True)
-        launch(None, host=host, port=port, pending=PendingBot(_unwrapped(load)), api_only=True, questions=questions)
+        launch(None, host=host, port=port, pending=PendingBot(lambda: QABot.load(index_dir, **options)),
+               api_only=True, questions=questions)
         return
-    else:
-        bot = load()
+    bot = load_bot(index_dir, corpus_dir, model, cross_encoder, strict, min_confidence, build=build_first,
+                   store=store)
     launch(bot, host=host, port=port, api_only=api_only, questions=questions)
-
-
-def _unwrapped(load):
-    """``load`` raising the library's IndexMissingError rather than the command line's message."""
-    from ..errors import IndexMissingError
-
-    def call():
-        try:
-            return load()
-        except click.ClickException as exc:
-            raise IndexMissingError(f"no index has been built yet ({exc.format_message()})") from None
-
-    return call
 
 
 # ---------------------------------------------------------------------------- report

@@ -48,6 +48,16 @@ def run_build(corpus_dir: Path, index_dir: Path, model: str | None, token_states
     )
 
 
+def bot_options(model: str | None, cross_encoder: str | None = None, strict: bool = False,
+                min_confidence: float | None = None) -> dict:
+    """The keyword arguments of ``QABot.load`` for a command's model and answering options."""
+    from ..answer.config import AnswerConfig
+    from ..answer.rerank import load_reranker
+
+    config = AnswerConfig(strict=strict, min_confidence=min_confidence)
+    return {"model": model, "reranker": load_reranker(cross_encoder), "config": config}
+
+
 def load_bot(
     index_dir: Path, corpus_dir: Path, model: str | None, cross_encoder: str | None = None, strict: bool = False,
     min_confidence: float | None = None, *, build: bool = False, store: str | None = None,
@@ -55,12 +65,9 @@ def load_bot(
     """Load the index (``store``: the one a Milvus location serves); with ``build``, build or
     update it from the corpus first. A missing index is an error naming the command that builds
     it: a mistyped --index must not become a new one."""
-    from ..answer.config import AnswerConfig
-    from ..answer.rerank import load_reranker
     from ..bot import QABot
 
-    config = AnswerConfig(strict=strict, min_confidence=min_confidence)
-    options = {"model": model, "reranker": load_reranker(cross_encoder), "config": config}
+    options = bot_options(model, cross_encoder, strict, min_confidence)
     if store is not None:
         from ..store.vectors import store_kind
 
