@@ -81,30 +81,25 @@ def api_routes(app: FastAPI, bots: Callable[[], QABot], gate: Gate, questions: Q
     """
     from ..version import __version__
 
-    def answer_json(question: str, body: AskIn | None = None) -> AnswerOut:
-        bot = bots()
-        if body is not None and body.k != bot.config.max_quotes:
-            bot = bot.with_config(replace(bot.config, max_quotes=body.k))
-        where = None
-        if body is not None and body.filters is not None:
-            f = body.filters
-            where = ArticleFilter(None if f.sources is None else frozenset(f.sources),
-                                  f.from_.isoformat() if f.from_ else None, f.to.isoformat() if f.to else None)
-            where = None if where.is_empty else where
-        as_of = body.as_of if body is not None else None
-        with gate.slot():
-            answer = bot.ask(question, where=where, as_of=as_of)
-        if questions is not None:
-            questions.record(answer, via="api")
-        return AnswerOut.model_validate(answer.to_dict())
-
     @app.post("/api/ask", response_model=AnswerOut, responses=ERRORS, tags=["answers"],
               summary="Answer a question with verbatim quotes and their citations")
     def ask(body: AskIn) -> AnswerOut:
         """The answer object of `qa-bot ask --json`: quotes that answer the question, best first,
         each with the article it stands in; or `answered: false` with the reason (and the closest
         passage, if any). Time words ("this week") are read against `as_of`."""
-        return answer_json(body.question, body)
+        bot = bots()
+        if body.k != bot.config.max_quotes:
+            bot = bot.with_config(replace(bot.config, max_quotes=body.k))
+        where = None
+        if body.filters is not None:
+            f = body.filters
+            where = ArticleFilter(None if f.sources is None else frozenset(f.sources),
+                                  f.from_.isoformat() if f.from_ else None, f.to.isoformat() if f.to else None)
+        with gate.slot():
+            answer = bot.ask(body.question, where=None if where is None or where.is_empty else where, as_of=body.as_of)
+        if questions is not None:
+            questions.record(answer, via="api")
+        return AnswerOut.model_validate(answer.to_dict())
 
     @app.get("/api/search", response_model=SearchOut, responses=ERRORS, tags=["answers"],
              summary="The passages retrieval finds for a query")
