@@ -141,8 +141,11 @@ def test_the_openapi_document_describes_every_field(client):
     schemas = document["components"]["schemas"]
     assert "HTTPValidationError" not in schemas  # errors are 400 with ErrorOut, never FastAPI's 422
     assert all("422" not in op["responses"] for ops in document["paths"].values() for op in ops.values())
-    quote = schemas["QuoteOut"]["properties"]
-    assert all(quote[name].get("description") for name in ("text", "start", "end", "score", "paragraph"))
+    undescribed = [f"{name}.{prop}" for name, schema in schemas.items()
+                   for prop, spec in schema.get("properties", {}).items() if not spec.get("description")]
+    undescribed += [f"{path} {p['name']}" for path, ops in document["paths"].items() for op in ops.values()
+                    for p in op.get("parameters", []) if not (p.get("description") or p["schema"].get("description"))]
+    assert undescribed == [], "every field and parameter of the API is described"
     assert schemas["ErrorOut"]["properties"]["error"]
     assert client.get("/api/docs").status_code == 200
 

@@ -23,7 +23,7 @@ from collections.abc import Callable
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
-from fastapi import FastAPI, Query, Request
+from fastapi import FastAPI, Path, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -111,7 +111,8 @@ def api_routes(app: FastAPI, bots: Callable[[], QABot], gate: Gate, questions: Q
 
     @app.get("/api/articles", response_model=ArticlesOut, responses=ERRORS, tags=["articles"],
              summary="The articles of the index, a page at a time")
-    def articles(offset: int = Query(0, ge=0), limit: int = Query(50, ge=1, le=MAX_PAGE)) -> ArticlesOut:
+    def articles(offset: int = Query(0, ge=0, description="skip this many articles"),
+                 limit: int = Query(50, ge=1, le=MAX_PAGE, description="the most articles to return")) -> ArticlesOut:
         every = bots().articles
         page = [_summary(a) for a in every[offset : offset + limit]]
         return ArticlesOut(total=len(every), offset=offset, limit=limit, articles=page)
@@ -119,7 +120,7 @@ def api_routes(app: FastAPI, bots: Callable[[], QABot], gate: Gate, questions: Q
     @app.get("/api/articles/{article_id}", response_model=ArticleOut,
              responses={404: {"model": ErrorOut, "description": "no article has this id"}, **ERRORS},
              tags=["articles"], summary="One article: its metadata and text")
-    def article(article_id: str) -> ArticleOut:
+    def article(article_id: str = Path(description="the article's id, as /api/articles lists it")) -> ArticleOut:
         bot = bots()
         pos = bot.data.article_position(article_id)
         if pos is None:

@@ -71,7 +71,7 @@ class LeadOut(_Model):
     text: str = Field(description="the sentence or headline, verbatim")
     start: int = Field(description="offset in the article's text (kind 'sentence') or title (kind 'headline')")
     end: int = Field(description="offset just after it")
-    kind: Literal["sentence", "headline"]
+    kind: Literal["sentence", "headline"] = Field(description="where it stands: the article's text or its title")
 
 
 class QuoteOut(_Model):
@@ -85,7 +85,7 @@ class QuoteOut(_Model):
     paragraphs: int = Field(description="the article's number of paragraphs")
     section: str = Field(description="the section heading it stands under; empty if none")
     context: str = Field(description="the passage around the quote")
-    article: CitationOut
+    article: CitationOut = Field(description="the article it stands in")
     dates: list[QuoteDateOut] = Field(description="its relative dates, resolved")
     lead: LeadOut | None = Field(description="what it refers to, when it names it only by a pronoun")
     attribution: AttributionOut | None = Field(description="who its words are attributed to, if anyone")
@@ -96,8 +96,8 @@ class QuoteOut(_Model):
 class ReadAsOut(_Model):
     """A word of the question also read as a word of the articles (a misspelling)."""
 
-    written: str
-    read_as: str
+    written: str = Field(description="the word as the question writes it ('Pehsawar')")
+    read_as: str = Field(description="the word of the articles it was also read as ('Peshawar')")
 
 
 class FilterOut(_Model):
@@ -120,21 +120,22 @@ class TimeOut(_Model):
 class FigureClaimOut(_Model):
     """One figure a source gives for what a 'how many' question counts."""
 
-    value: float | int
+    value: float | int = Field(description="the figure as a number")
     written: str = Field(description="the number as written")
     quote: str = Field(description="the sentence it stands in, verbatim")
-    start: int
-    end: int
-    attribution: AttributionOut | None
-    article: CitationOut
+    start: int = Field(description="offset of the sentence in the article's text")
+    end: int = Field(description="offset just after it")
+    attribution: AttributionOut | None = Field(description="who gives the figure, if the article says")
+    article: CitationOut = Field(description="the article it stands in")
 
 
 class ConflictOut(_Model):
     """Different figures for what the question counts: sources that disagree ('dispute'), or one
     count that grew as the story went on ('updates')."""
 
-    kind: Literal["dispute", "updates"]
-    claims: list[FigureClaimOut]
+    kind: Literal["dispute", "updates"] = Field(description="'dispute': sources disagree; 'updates': one "
+                                                            "count grew with the date")
+    claims: list[FigureClaimOut] = Field(description="the figures, in date order for updates")
 
 
 class AnswerOut(_Model):
@@ -168,7 +169,7 @@ class AskIn(_Model):
     question: str = Field(max_length=MAX_QUESTION_CHARS, description="the question, in words")
     as_of: dt.date | None = Field(None, description="the date it is asked on (time words are read "
                                                     "against it); default today")
-    filters: FiltersIn | None = None
+    filters: FiltersIn | None = Field(None, description="which articles to quote; default every article")
     k: int = Field(3, ge=1, le=MAX_QUOTES, description="the most quotes to return")
 
     @field_validator("question")
@@ -186,26 +187,28 @@ class HitOut(_Model):
     text: str = Field(description="the passage, verbatim")
     score: float = Field(description="its fused (dense + BM25) retrieval score")
     start: int = Field(description="character offset of the passage in the article's text")
-    end: int
+    end: int = Field(description="offset just after it")
     heading: str = Field(description="the section heading it stands under; empty if none")
-    article: CitationOut
+    article: CitationOut = Field(description="the article it stands in")
 
 
 class SearchOut(_Model):
-    query: str
+    """The passages retrieval finds for a query."""
+
+    query: str = Field(description="the query as asked")
     hits: list[HitOut] = Field(description="the best passages, best first")
 
 
 class ArticleSummaryOut(_Model):
     """An article's metadata."""
 
-    id: str
-    title: str
-    source: str
-    url: str
-    published: str = Field(description="YYYY-MM-DD; empty if unknown")
-    author: str
-    license: str
+    id: str = Field(description="the article's id (its file name in the corpus, without extension)")
+    title: str = Field(description="its headline")
+    source: str = Field(description="the outlet that published it; empty if unknown")
+    url: str = Field(description="where it was published; empty if unknown")
+    published: str = Field(description="its publication date, YYYY-MM-DD; empty if unknown")
+    author: str = Field(description="its author or authors; empty if unknown")
+    license: str = Field(description="the terms it may be quoted under, as its source states them; empty if none")
     characters: int = Field(description="length of its text (0 for an index served from Milvus, which "
                                         "keeps no article text in the API process)")
 
@@ -213,21 +216,25 @@ class ArticleSummaryOut(_Model):
 class ArticleOut(ArticleSummaryOut):
     """An article with its text."""
 
-    text: str
+    text: str = Field(description="the article's text, as stored in the corpus: quotes' offsets index into it")
 
 
 class ArticlesOut(_Model):
+    """A page of the list of articles."""
+
     total: int = Field(description="articles in the index")
-    offset: int
-    limit: int
-    articles: list[ArticleSummaryOut]
+    offset: int = Field(description="the position of the page's first article in the list")
+    limit: int = Field(description="the most articles a page holds, as asked")
+    articles: list[ArticleSummaryOut] = Field(description="the page's articles, in index order")
 
 
 class HealthOut(_Model):
-    status: Literal["ok"]
+    """The index being served."""
+
+    status: Literal["ok"] = Field(description="'ok': an index is loaded and answers")
     generation: str = Field(description="the index generation being served")
-    articles: int
-    passages: int
+    articles: int = Field(description="articles in it")
+    passages: int = Field(description="passages in it")
     model: str = Field(description="the embedding model the index was built with")
 
 
@@ -238,4 +245,6 @@ class ErrorBody(_Model):
 
 
 class ErrorOut(_Model):
-    error: ErrorBody
+    """What every error response holds."""
+
+    error: ErrorBody = Field(description="the error")
