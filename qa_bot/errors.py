@@ -20,11 +20,14 @@ class ArticleError(QABotError):
 
     Attributes:
         source: the file, URL or ``file:line`` that failed.
+        transient: the failure may not happen again (a timeout, an unreachable server, HTTP 429 or
+            5xx): worth trying again later, where a missing or oversize page is not.
     """
 
-    def __init__(self, source: str, problem: str) -> None:
+    def __init__(self, source: str, problem: str, *, transient: bool = False) -> None:
         self.source = source
         self.problem = problem
+        self.transient = transient
         super().__init__(f"{source}: {problem}")
 
 

@@ -256,3 +256,94 @@ def test_the_command_line_syncs_and_says_what_it_did(tmp_path: Path, versioned: 
     built = CliRunner().invoke(main, ["sync", "--build", "--corpus", str(corpus), "--index", str(tmp_path / "index")])
     assert "1 added, 1 replaced" in built.output and "index gen-" in built.output, built.output
     assert (tmp_path / "index" / "CURRENT").exists()
+
+
+class _Flaky(_Handler):
+    """A feed (with an ETag, so that it answers 304 once read) of a good page, a missing one and one
+    that fails with 503 until ``healthy``."""
+
+    healthy = False
+    FEED = """<?xml version="1.0"?><rss version="2.0"><channel><title>Flaky News</title>
+<item><title>Harbour to be dredged</title><link>{base}/harbour</link></item>
+<item><title>Ferry timetable changes</title><link>{base}/flaky</link><pubDate>Thu, 05 Mar 2026 07:00:00 GMT</pubDate></item>
+<item><title>A story that is gone</title><link>{base}/gone</link></item>
+</channel></rss>"""
+
+    def do_GET(self) -> None:  # noqa: N802 (http.server's name)
+        base = f"http://127.0.0.1:{self.server.server_address[1]}"
+        if self.path == "/flaky.xml":
+            _Handler.hits[self.path] += 1
+            if self.headers.get("If-None-Match") == '"f1"':
+                self.send_response(304)
+                self.end_headers()
+                return
+            data = _Flaky.FEED.format(base=base).encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "application/rss+xml")
+            self.send_header("ETag", '"f1"')
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+        elif self.path == "/flaky":
+            _Handler.hits[self.path] += 1
+            if _Flaky.healthy:
+                self._send(200, page("Ferry timetable changes", "<p>The ferry to the islands will leave an hour "
+                                     "earlier from Monday, the operator said.</p><p>Night crossings stop in "
+                                     "winter.</p>"), "text/html; charset=utf-8")
+            else:
+                self._send(503, b"busy", "text/plain")
+        else:
+            super().do_GET()
+
+
+@pytest.fixture
+def flaky() -> Iterator[str]:
+    _Flaky.healthy = False
+    yield from _serve(_Flaky)
+
+
+def test_an_item_that_failed_for_a_passing_reason_is_read_again_even_when_the_feed_is_unchanged(
+        tmp_path: Path, flaky: str) -> None:
+    from qa_bot.corpus.feeds import MAX_TRIES, retries
+    from qa_bot.corpus.sync import sync
+
+    corpus, feed = tmp_path / "corpus", f"{flaky}/flaky.xml"
+    report, _ = add_feed(corpus, feed, fetch=FETCH)
+    assert {e.source: e.transient for e in report.errors} == {f"{flaky}/flaky": True, f"{flaky}/gone": False}
+    assert retries(corpus, feed)[f"{flaky}/flaky"]["tries"] == 1, "a 503 is remembered, a 404 is not"
+    sync(corpus, fetch=FETCH)  # the first sync learns the feed's ETag (a 200 that reads new items again)
+    gone = _Handler.hits["/gone"]
+    unchanged = sync(corpus, fetch=FETCH)[0]
+    assert unchanged.unchanged and unchanged.retried == 1 and not unchanged.added
+    assert "HTTP 503" in str(unchanged.errors[0]) and _Handler.hits["/gone"] == gone, "a missing page is not retried"
+
+    _Flaky.healthy = True
+    healed = sync(corpus, fetch=FETCH)[0]
+    assert healed.unchanged and [p.name for p in healed.added] == ["ferry-timetable-changes.md"]
+    ferry = {a.id: a for a in load_corpus(corpus).articles}["ferry-timetable-changes"]
+    assert ferry.published == "2026-03-05" and ferry.source == "Flaky News", "what the feed said is kept"
+    assert retries(corpus, feed) == {} and "pending" not in followed(corpus)[0]
+    pages = sum(n for path, n in _Handler.hits.items() if path != "/flaky.xml")
+    quiet = sync(corpus, fetch=FETCH)[0]
+    assert quiet.unchanged and quiet.retried == 0 and not quiet.errors
+    assert sum(n for path, n in _Handler.hits.items() if path != "/flaky.xml") == pages, "a no-op again"
+
+    # An item that never recovers is read MAX_TRIES times in all, the last error says so, then left.
+    other = tmp_path / "other"
+    _Flaky.healthy = False
+    add_feed(other, feed, fetch=FETCH)
+    said = [str(e) for _ in range(MAX_TRIES + 1) for e in sync(other, fetch=FETCH)[0].errors if "/flaky" in str(e)]
+    assert len(said) == MAX_TRIES - 1 and f"tried {MAX_TRIES} times, the last: add it by hand" in said[-1]
+    tries = _Handler.hits["/flaky"]
+    assert retries(other, feed)[f"{flaky}/flaky"]["tries"] == MAX_TRIES
+    assert sync(other, fetch=FETCH)[0].retried == 0 and _Handler.hits["/flaky"] == tries
+
+
+def test_the_command_line_says_an_item_that_failed_before_was_read_again(tmp_path: Path, flaky: str) -> None:
+    corpus = tmp_path / "corpus"
+    CliRunner().invoke(main, ["add", "--feed", f"{flaky}/flaky.xml", "--corpus", str(corpus)])
+    CliRunner().invoke(main, ["sync", "--corpus", str(corpus)])
+    _Flaky.healthy = True
+    result = CliRunner().invoke(main, ["sync", "--corpus", str(corpus)])
+    assert result.exit_code == 0, result.output
+    assert f"{flaky}/flaky.xml: unchanged; 1 item(s) that had failed read again, 1 added" in result.output

@@ -176,11 +176,15 @@ def sync(corpus_dir, index_dir, limit, build_after) -> None:
                                    f"{corpus_dir}'")
     changed = 0
     for result in results:
-        if result.unchanged:
+        if result.unchanged and not result.retried:
             click.echo(f"{result.url}: unchanged")
             continue
         changed += len(result.added) + len(result.replaced)
-        click.echo(f"{result.url}: {len(result.added)} added, {len(result.replaced)} replaced")
+        if result.unchanged:
+            click.echo(f"{result.url}: unchanged; {result.retried} item(s) that had failed read again, "
+                       f"{len(result.added)} added")
+        else:
+            click.echo(f"{result.url}: {len(result.added)} added, {len(result.replaced)} replaced")
         for path in [*result.added, *result.replaced]:
             click.echo(f"  {path}")
         for error in result.errors:

@@ -18,6 +18,9 @@ import yaml
 from ..errors import ArticleError, CorpusError
 
 FEEDS = "feeds.yaml"  # in a corpus directory: the feeds it follows
+# An item whose page failed for a reason that may pass (a timeout, HTTP 5xx) is read again at each
+# sync, the feed changed or not, this many times in all; then it is left for a person to add.
+MAX_TRIES = 5
 
 
 @dataclass(frozen=True)
@@ -90,12 +93,27 @@ def seen(corpus_dir: Path, url: str) -> dict[str, dict[str, str]]:
     return {}
 
 
+def retries(corpus_dir: Path, url: str) -> dict[str, dict]:
+    """The items of the feed at ``url`` whose page failed for a reason that may pass (``pending`` in
+    ``feeds.yaml``): for each link, what the feed said of it, the last error and the ``tries`` so far."""
+    for entry in followed(corpus_dir):
+        if entry["url"] == url:
+            return {link: dict(p) for link, p in (entry.get("pending") or {}).items() if isinstance(p, dict)}
+    return {}
+
+
+def pending_item(link: str, remembered: dict) -> FeedItem:
+    """The feed item a ``retries`` entry remembers."""
+    return FeedItem(link, *(str(remembered.get(k, "")) for k in ("title", "published", "author", "updated")))
+
+
 def follow(corpus_dir: Path, feed: Feed, asked: str, items: dict[str, dict[str, str]], *, etag: str = "",
-           last_modified: str = "") -> bool:
+           last_modified: str = "", failed: dict[str, dict] | None = None) -> bool:
     """Remember ``feed`` (asked for as ``asked``) in the corpus with the item links read now (the
     article each gave, and when it last changed: a link may redirect, the article keeps the final
-    URL) and what the server said of the feed (``etag``, ``last_modified``, for a conditional
-    request next time); False if the feed was followed already."""
+    URL), the items to read again (``failed``: link -> what the feed said, the error and the tries;
+    an item read now leaves them) and what the server said of the feed (``etag``,
+    ``last_modified``, for a conditional request next time); False if the feed was followed already."""
     feeds = followed(corpus_dir)
     entry = next((f for f in feeds if f["url"] in (asked, feed.url)), None)
     new = entry is None
@@ -103,6 +121,11 @@ def follow(corpus_dir: Path, feed: Feed, asked: str, items: dict[str, dict[str, 
         entry = {"url": asked, "title": feed.title, "added": dt.date.today().isoformat(), "items": {}}
         feeds.append(entry)
     entry["items"] = dict(entry.get("items") or {}) | items
+    pending = {link: p for link, p in (entry.get("pending") or {}).items() if link not in items} | (failed or {})
+    if pending:
+        entry["pending"] = pending
+    else:
+        entry.pop("pending", None)
     for key, value in (("etag", etag), ("last_modified", last_modified)):
         if value:
             entry[key] = value

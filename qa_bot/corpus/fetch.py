@@ -84,10 +84,11 @@ def fetch_if_changed(url: str, *, etag: str = "", last_modified: str = "", timeo
                         return Fetched(current, "", True, tags[0] or etag, tags[1] or last_modified)
                     return Fetched(current, _read_page(response, url, max_bytes, deadline, accept), False, *tags)
     except httpx.TimeoutException:
-        raise ArticleError(url, f"timed out after {timeout:g} s; try again later or save the page as .html") from None
+        raise ArticleError(url, f"timed out after {timeout:g} s; try again later or save the page as .html",
+                           transient=True) from None
     except httpx.HTTPError as exc:
         raise ArticleError(url, f"cannot reach the URL ({type(exc).__name__}: {exc}); check the address "
-                                "and your connection, or save the page as .html") from None
+                                "and your connection, or save the page as .html", transient=True) from None
     raise ArticleError(url, f"more than {MAX_REDIRECTS} redirects; open it in a browser and save the page as .html")
 
 
@@ -103,7 +104,8 @@ def _read_page(response: Any, where: str, max_bytes: int, deadline: float,
                accept: tuple[str, ...] = _HTML_TYPES) -> str:
     if response.status_code >= 400:
         raise ArticleError(where, f"HTTP {response.status_code} {response.reason_phrase}; check the URL, "
-                                  "or save the page from your browser and add the .html file")
+                                  "or save the page from your browser and add the .html file",
+                           transient=response.status_code == 429 or response.status_code >= 500)
     kind = response.headers.get("content-type", "").split(";")[0].strip().lower()
     if kind and kind not in accept:
         if accept != _HTML_TYPES:
@@ -119,7 +121,8 @@ def _read_page(response: Any, where: str, max_bytes: int, deadline: float,
         if size > max_bytes:
             raise too_big
         if time.monotonic() > deadline:
-            raise ArticleError(where, "the download is too slow; try again later or save the page as .html")
+            raise ArticleError(where, "the download is too slow; try again later or save the page as .html",
+                               transient=True)
         chunks.append(chunk)
     data = b"".join(chunks)
     encoding = response.charset_encoding

@@ -20,7 +20,7 @@ from pathlib import Path
 from ..errors import ArticleError
 from ..records import Article
 from .clean import Dropped
-from .feeds import Feed, FeedItem, follow, read_feed, seen
+from .feeds import MAX_TRIES, Feed, FeedItem, follow, read_feed, retries, seen
 from .fetch import FEED_TYPES, check_scheme, fetch_url
 from .files import SUFFIX, load_corpus, normalise_date, save_articles, slugify, validate_id
 from .sources import CONTROL_RE, Draft, Fetcher, read_drafts
@@ -232,7 +232,9 @@ def add_feed(
         except ArticleError as exc:
             return AddReport([], [exc]), None
     articles = load_corpus(corpus_dir).articles if corpus_dir.is_dir() else []
-    known = {a.url for a in articles if a.url} | set(seen(corpus_dir, url))
+    earlier = retries(corpus_dir, url)
+    given_up = {link for link, p in earlier.items() if int(p.get("tries", 0)) >= MAX_TRIES}
+    known = {a.url for a in articles if a.url} | set(seen(corpus_dir, url)) | given_up
     items = [item for item in feed.items if item.link not in known][:limit]
     drafts: list[Draft] = []
     errors: list[ArticleError] = []
@@ -243,13 +245,33 @@ def add_feed(
             errors.append(exc)
     existing = {a.id for a in articles}
     ingested, errors = finish_drafts(drafts, errors, overrides, existing, replace)
+    failed = _to_retry(items, errors, earlier)
     report = _save(corpus_dir, ingested, errors, replace, articles)
     changed = {item.link: item.updated for item in items}
     read = ({i.source: i.article.id for i, _ in report.added} | {d.source: d.article_id for d in report.skipped})
     follow(corpus_dir, feed, url, {link: {"id": article_id, "updated": changed.get(link, "")}
                                    for link, article_id in read.items()}, etag=conditional[0],
-           last_modified=conditional[1])
+           last_modified=conditional[1], failed=failed)
     return report, feed
+
+
+def _to_retry(items: list[FeedItem], errors: list[ArticleError], earlier: dict[str, dict]) -> dict[str, dict]:
+    """The items whose page failed for a reason that may pass, to be read again at the next sync
+    (with what the feed said of them, the error and the tries so far); the last try's error in
+    ``errors`` says that it was the last (edited in place)."""
+    by_link = {item.link: item for item in items}
+    failed = {}
+    for n, error in enumerate(errors):
+        item = by_link.get(error.source)
+        if item is None or not error.transient:
+            continue
+        tries = int(earlier.get(item.link, {}).get("tries", 0)) + 1
+        failed[item.link] = {"title": item.title, "published": item.published, "author": item.author,
+                             "updated": item.updated, "error": error.problem, "tries": tries}
+        if tries >= MAX_TRIES:
+            errors[n] = ArticleError(error.source, f"{error.problem} (tried {tries} times, the last: add it "
+                                                   f"by hand with 'qa-bot add {item.link}')")
+    return failed
 
 
 def item_drafts(item: FeedItem, fetch: Fetcher, outlet: str) -> list[Draft]:

@@ -3,9 +3,11 @@ conditional request, its new items added, its updated items read again and, wher
 changed, replacing their article, the old file kept in the corpus's history.
 
 A feed that has not changed answers 304 and costs one request: no page is fetched and nothing is
-written. One feed that cannot be read, or one item that fails, is reported by name and never
-stops the others. The history of article ``ID`` is ``.history/ID/STAMP.md``, each an earlier
-version of its file as it was (hidden from the corpus: files starting with a dot are no articles).
+written, but for the items whose page failed before for a reason that may pass (a timeout, HTTP
+5xx: ``feeds.yaml``'s ``pending``), read again at each sync up to ``feeds.MAX_TRIES`` times. One
+feed that cannot be read, or one item that fails, is reported by name and never stops the others.
+The history of article ``ID`` is ``.history/ID/STAMP.md``, each an earlier version of its file as
+it was (hidden from the corpus: files starting with a dot are no articles).
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from pathlib import Path
 
 from ..errors import ArticleError
 from ..records import Article
-from .feeds import FeedItem, follow, followed, parse_feed, seen
+from .feeds import MAX_TRIES, Feed, FeedItem, follow, followed, parse_feed, pending_item, seen
 from .fetch import FEED_TYPES, fetch_if_changed, fetch_url
 from .files import SUFFIX, read_article, render, save_articles
 from .ingest import Overrides, add_feed, finish_drafts, item_drafts
@@ -30,7 +32,8 @@ class FeedSync:
     """What a sync did with one feed."""
 
     url: str
-    unchanged: bool = False  # the server said so (304): nothing fetched but the request
+    unchanged: bool = False  # the server said so (304): nothing fetched but the request and the retries
+    retried: int = 0  # items that had failed for a reason that may pass, read again
     added: list[Path] = field(default_factory=list)
     replaced: list[Path] = field(default_factory=list)  # articles whose page text changed
     errors: list[ArticleError] = field(default_factory=list)
@@ -52,6 +55,7 @@ def sync(corpus_dir: Path, *, limit: int | None = None, fetch: Fetcher | None = 
                               accept=FEED_TYPES)
             if got.unchanged:
                 result.unchanged = True
+                _retry(corpus_dir, url, entry, result, fetch, limit)
                 continue
             feed = parse_feed(url, got.url, got.text)
         except ArticleError as exc:
@@ -74,6 +78,19 @@ def sync(corpus_dir: Path, *, limit: int | None = None, fetch: Fetcher | None = 
                 result.replaced.append(path)
             follow(corpus_dir, feed, url, {item.link: {"id": known[item.link]["id"], "updated": item.updated}})
     return out
+
+
+def _retry(corpus_dir: Path, url: str, entry: dict, result: FeedSync, fetch: Fetcher, limit: int | None) -> None:
+    """Read again the items of an unchanged feed that failed for a reason that may pass."""
+    pending = entry.get("pending") or {}  # as feeds.retries reads it, from the entry read already
+    waiting = [pending_item(link, p) for link, p in pending.items()
+               if isinstance(p, dict) and int(p.get("tries", 0)) < MAX_TRIES][:limit]
+    if not waiting:
+        return
+    report, _ = add_feed(corpus_dir, url, fetch=fetch, feed=Feed(url, str(entry.get("title") or ""), waiting))
+    result.retried = len(waiting)
+    result.added = [path for _, path in report.added]
+    result.errors += report.errors
 
 
 def _refresh(corpus_dir: Path, article_id: str, fetch: Fetcher, outlet: str, item: FeedItem) -> Path | None:
