@@ -177,6 +177,20 @@ class QABot:
         """The articles of the index (of a served index, their metadata: ``text`` is empty)."""
         return list(self.data.articles)
 
+    def article(self, article_id: str) -> Article | None:
+        """The article ``article_id`` with its text, or None if the index has none of that id (of
+        a served index, read from its packet: one round trip)."""
+        pos = self.data.article_position(article_id)
+        if pos is None:
+            return None
+        if self.served is None:
+            return self.data.articles[pos]
+        from .store.slices import assemble
+
+        serial = int(self.served.summary.serials[pos])
+        piece, _ = assemble(self.served.summary, self.served.packets([serial]))
+        return next(a for a in piece.articles if a.id == article_id)
+
     def examples(self) -> list[str]:
         """Questions a first-time reader can click: the corpus's own (its QUESTIONS.md, kept in the
         index), then its section headings that are questions."""

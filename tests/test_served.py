@@ -166,6 +166,9 @@ def test_a_served_index_answers_as_the_index_directory_does(served):
     assert remote.headings() == local.headings()
     assert [(a.id, a.title, a.source, a.published) for a in remote.articles] == \
         [(a.id, a.title, a.source, a.published) for a in local.articles]
+    assert all(a.text == "" for a in remote.articles), "the catalogue holds no text"
+    assert [remote.article(a.id) for a in local.articles] == local.articles, "an article's packet gives its text"
+    assert remote.article("no-such-article") is None and local.article("no-such-article") is None
 
 
 @needs_milvus
@@ -294,3 +297,22 @@ def test_the_command_line_answers_from_the_store(tmp_path, served, monkeypatch):
     result = CliRunner().invoke(qa_bot.app.cli.main, ["ask", QUESTIONS[0], "--store",
                                                       f"milvus-lite://{tmp_path / 'empty.db'}"])
     assert result.exit_code == 1 and "no index is published at" in result.output
+
+
+@needs_milvus
+def test_the_rest_api_serves_a_milvus_index_articles_text_included(served):
+    from fastapi.testclient import TestClient
+
+    from qa_bot.app.api import api_app
+    from qa_bot.app.gate import Gate
+
+    _, local, remote = served
+    with TestClient(api_app(lambda: remote, Gate(1))) as client:
+        listed = client.get("/api/articles").json()
+        assert [a["id"] for a in listed["articles"]] == [a.id for a in local.articles]
+        first = local.articles[0]
+        one = client.get(f"/api/articles/{first.id}").json()
+        assert one["text"] == first.text and one["characters"] == len(first.text)
+        asked = client.post("/api/ask", json={"question": QUESTIONS[0]}).json()
+        assert asked == local.ask(QUESTIONS[0]).to_dict()
+        assert client.get("/api/health").json()["generation"] == f"{remote.served.collection}#{remote.served.version}"

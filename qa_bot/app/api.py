@@ -121,12 +121,10 @@ def api_routes(app: FastAPI, bots: Callable[[], QABot], gate: Gate, questions: Q
              responses={404: {"model": ErrorOut, "description": "no article has this id"}, **ERRORS},
              tags=["articles"], summary="One article: its metadata and text")
     def article(article_id: str = Path(description="the article's id, as /api/articles lists it")) -> ArticleOut:
-        bot = bots()
-        pos = bot.data.article_position(article_id)
-        if pos is None:
+        found = bots().article(article_id)
+        if found is None:
             raise NotFound(f"no article has the id {article_id!r}; GET /api/articles lists them")
-        a = bot.data.articles[pos]
-        return ArticleOut(**_summary(a).model_dump(), text=a.text)
+        return ArticleOut(**_summary(found).model_dump(), text=found.text)
 
     @app.get("/api/health", response_model=HealthOut, responses=ERRORS, tags=["service"],
              summary="The index being served")

@@ -209,8 +209,8 @@ class ArticleSummaryOut(_Model):
     published: str = Field(description="its publication date, YYYY-MM-DD; empty if unknown")
     author: str = Field(description="its author or authors; empty if unknown")
     license: str = Field(description="the terms it may be quoted under, as its source states them; empty if none")
-    characters: int = Field(description="length of its text (0 for an index served from Milvus, which "
-                                        "keeps no article text in the API process)")
+    characters: int = Field(description="length of its text (0 in the list of an index served from Milvus, "
+                                        "whose catalogue holds no text; GET /api/articles/{id} reads it)")
 
 
 class ArticleOut(ArticleSummaryOut):
