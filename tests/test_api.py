@@ -424,6 +424,9 @@ def test_report_command_prints_the_to_do_list_and_names_a_bad_line(tmp_path):
     as_json = json.loads(subprocess.run([sys.executable, "-m", "qa_bot.app.cli", "report", str(log), "--json"],
                                         capture_output=True, text=True, timeout=300).stdout)
     assert as_json["topics"][0]["asked"] == 3 and as_json["low_confidence"]["answers"][0]["confidence"] == 0.41
+    later = subprocess.run([sys.executable, "-m", "qa_bot.app.cli", "report", str(log), "--since", "2026-12-08"],
+                           capture_output=True, text=True, timeout=300)
+    assert later.returncode == 0 and "0 questions logged" in later.stdout, "every question was asked on 12-07"
     with log.open("a", encoding="utf-8") as handle:
         handle.write("not json\n")
     bad = subprocess.run([sys.executable, "-m", "qa_bot.app.cli", "report", str(log)], capture_output=True, text=True,

@@ -432,8 +432,10 @@ def serve(index_dir, corpus_dir, model, build_first, store, cross_encoder, stric
 @click.option("--limit", default=50, show_default=True, type=click.IntRange(1), help="Topics and answers listed.")
 @click.option("--low-confidence", default=0.6, show_default=True, type=click.FloatRange(0, 1),
               help="List answers given with less confidence than this.")
+@click.option("--since", type=click.DateTime(formats=["%Y-%m-%d"]), metavar="YYYY-MM-DD",
+              help="Only the questions asked on or after this day (UTC).")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
-def report(log_file, model, limit, low_confidence, as_json) -> None:
+def report(log_file, model, limit, low_confidence, since, as_json) -> None:
     """What readers asked that the articles could not answer: the declined questions of a
     'serve --log-questions' LOG grouped by topic, most asked first, and the answers given with low
     confidence."""
@@ -443,7 +445,7 @@ def report(log_file, model, limit, low_confidence, as_json) -> None:
     from .report import format_report, make_report, report_json
 
     try:
-        logged = list(read_log(log_file))
+        logged = [a for a in read_log(log_file) if since is None or a.time[:10] >= since.date().isoformat()]
     except ValueError as exc:
         raise click.ClickException(f"{exc}; remove or mend that line and run 'qa-bot report' again") from None
     result = make_report(logged, make_encoder(model or DEFAULT_MODEL), low_confidence=low_confidence)
