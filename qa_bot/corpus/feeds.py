@@ -98,8 +98,13 @@ def retries(corpus_dir: Path, url: str) -> dict[str, dict]:
     ``feeds.yaml``): for each link, what the feed said of it, the last error and the ``tries`` so far."""
     for entry in followed(corpus_dir):
         if entry["url"] == url:
-            return {link: dict(p) for link, p in (entry.get("pending") or {}).items() if isinstance(p, dict)}
+            return pending_of(entry)
     return {}
+
+
+def pending_of(entry: dict) -> dict[str, dict]:
+    """``retries`` of one feed entry of ``feeds.yaml``, read already."""
+    return {link: dict(p) for link, p in (entry.get("pending") or {}).items() if isinstance(p, dict)}
 
 
 def pending_item(link: str, remembered: dict) -> FeedItem:

@@ -18,7 +18,7 @@ from pathlib import Path
 
 from ..errors import ArticleError
 from ..records import Article
-from .feeds import MAX_TRIES, Feed, FeedItem, follow, followed, parse_feed, pending_item, seen
+from .feeds import MAX_TRIES, Feed, FeedItem, follow, followed, parse_feed, pending_item, pending_of, seen
 from .fetch import FEED_TYPES, fetch_if_changed, fetch_url
 from .files import SUFFIX, read_article, render, save_articles
 from .ingest import Overrides, add_feed, finish_drafts, item_drafts
@@ -82,9 +82,8 @@ def sync(corpus_dir: Path, *, limit: int | None = None, fetch: Fetcher | None = 
 
 def _retry(corpus_dir: Path, url: str, entry: dict, result: FeedSync, fetch: Fetcher, limit: int | None) -> None:
     """Read again the items of an unchanged feed that failed for a reason that may pass."""
-    pending = entry.get("pending") or {}  # as feeds.retries reads it, from the entry read already
-    waiting = [pending_item(link, p) for link, p in pending.items()
-               if isinstance(p, dict) and int(p.get("tries", 0)) < MAX_TRIES][:limit]
+    waiting = [pending_item(link, p) for link, p in pending_of(entry).items()
+               if int(p.get("tries", 0)) < MAX_TRIES][:limit]
     if not waiting:
         return
     report, _ = add_feed(corpus_dir, url, fetch=fetch, feed=Feed(url, str(entry.get("title") or ""), waiting))
