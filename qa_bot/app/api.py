@@ -42,6 +42,7 @@ from .schema import (
     ErrorOut,
     HealthOut,
     SearchOut,
+    error_object,
 )
 
 if TYPE_CHECKING:
@@ -63,7 +64,7 @@ class NotFound(QABotError):
 
 def error(status: int, code: str, message: str, headers: dict[str, str] | None = None) -> JSONResponse:
     """The API's error response."""
-    return JSONResponse({"error": {"code": code, "message": message}}, status_code=status, headers=headers)
+    return JSONResponse(error_object(code, message), status_code=status, headers=headers)
 
 
 def api_app(bots: Callable[[], QABot], gate: Gate, questions: QuestionLog | None = None) -> FastAPI:

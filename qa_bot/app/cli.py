@@ -399,6 +399,7 @@ def evaluate(
 def serve(index_dir, corpus_dir, model, build_first, store, cross_encoder, strict, min_confidence, host,
           port, api_only, log_file) -> None:
     """Start the web chat and the REST API (with --build, on the index of --corpus built or updated first)."""
+    from ..store.generations import live_name
     from .web import launch
 
     questions = None
@@ -409,7 +410,7 @@ def serve(index_dir, corpus_dir, model, build_first, store, cross_encoder, stric
             questions = QuestionLog(log_file)
         except OSError as exc:
             raise click.BadParameter(f"cannot write {log_file}: {exc.strerror}", param_hint="--log-questions") from None
-    if api_only and not build_first and store is None and not (index_dir / "CURRENT").exists():
+    if api_only and not build_first and store is None and not live_name(index_dir):
         from ..bot import QABot
         from .live import PendingBot
 

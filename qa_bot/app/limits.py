@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 
 from ..retrieval.question import MAX_QUESTION_CHARS
+from .schema import error_object
 
 # The largest request body accepted. A question is at most 1,000 characters; the chat also
 # sends its history, which stays far below this even in long conversations.
@@ -56,7 +57,7 @@ class RequestSizeLimit:
         """413 with the REST API's error object (``api.py``): the problem and the fix."""
         message = (f"request body larger than {self.max_bytes:,} bytes; questions are limited to "
                    f"{MAX_QUESTION_CHARS:,} characters")
-        text = json.dumps({"error": {"code": "too_large", "message": message}}).encode()
+        text = json.dumps(error_object("too_large", message)).encode()
         await send({"type": "http.response.start", "status": 413,
                     "headers": [(b"content-type", b"application/json"),
                                 (b"content-length", str(len(text)).encode())]})

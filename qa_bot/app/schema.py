@@ -248,3 +248,8 @@ class ErrorOut(_Model):
     """What every error response holds."""
 
     error: ErrorBody = Field(description="the error")
+
+
+def error_object(code: str, message: str) -> dict:
+    """The body of an error response, ``{"error": {"code", "message"}}``."""
+    return ErrorOut(error=ErrorBody(code=code, message=message)).model_dump()
